@@ -1,0 +1,99 @@
+package io.pgha.agent;
+
+import io.pgha.Version;
+import io.pgha.api.ApiVerticle;
+import io.pgha.bus.LocalCodec;
+import io.pgha.config.ConfigException;
+import io.pgha.config.ConfigLoader;
+import io.pgha.config.PghaConfig;
+import io.pgha.ha.HaLoopVerticle;
+import io.pgha.ha.NodeStatus;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of one agent: loads the configuration, refuses what cannot work, wires the verticles and
+ * turns SIGTERM into an orderly hand-over.
+ */
+public final class Agent {
+  private static final Logger LOG = LoggerFactory.getLogger("pgha.agent");
+
+  private Agent() {}
+
+  public static int run(Path configFile) {
+    PghaConfig config;
+    try {
+      config = ConfigLoader.load(configFile, System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("pgha: " + e.getMessage());
+      return 2;
+    }
+    if ("root".equals(System.getProperty("user.name")) || isRootUid()) {
+      System.err.println("pgha: refusing to run as root: PostgreSQL cannot run as root. Start pgha as the user that"
+          + " owns the data directory, e.g. `runuser -u postgres -- bin/pgha " + configFile + "`");
+      return 2;
+    }
+    LOG.info("pgha {} starting: member {} of cluster {} ({} in {})", Version.PGHA, config.name(), config.scope(),
+        config.postgresql().binDir(), config.postgresql().dataDir());
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4)
+        .setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS));
+    vertx.eventBus().registerDefaultCodec(NodeStatus.class, new LocalCodec<>(NodeStatus.class));
+    HaLoopVerticle haLoop = new HaLoopVerticle(config);
+    ApiVerticle api = new ApiVerticle(config.restapi().listenHost(), config.restapi().listenPort(), initialStatus(config));
+    try {
+      vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP))
+          .compose(id -> vertx.deployVerticle(haLoop))
+          .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      System.err.println("pgha: cannot start: " + cause.getMessage());
+      vertx.close();
+      return 1;
+    }
+    CountDownLatch done = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("received SIGTERM: shutting down");
+      try {
+        haLoop.shutdown().toCompletionStage().toCompletableFuture()
+            .get(config.postgresql().pgCtlTimeoutSeconds() + 15L, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("shutdown did not finish cleanly: {}", e.toString());
+      }
+      vertx.close().toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null)
+          .join();
+      LOG.info("pgha stopped");
+      done.countDown();
+    }, "pgha-shutdown"));
+    try {
+      done.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static boolean isRootUid() {
+    try {
+      Object uid = java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+      return Integer.valueOf(0).equals(uid);
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private static NodeStatus initialStatus(PghaConfig config) {
+    return new NodeStatus(config.name(), config.scope(), Version.PATRONI_COMPATIBLE, "starting", "uninitialized",
+        null, null, false, null, null, null, null, null, null, null, List.of(), false, false, true, false, null, null,
+        0, false, System.currentTimeMillis() + 30_000, 30, config.tags().published(), config.tags().noloadbalance(),
+        1048576);
+  }
+}

@@ -1,0 +1,22 @@
+package io.pgha.bus;
+
+/**
+ * Event-bus addresses, all local to one agent's Vert.x instance. Events are published in the past tense; commands
+ * are request/reply in the imperative.
+ */
+public final class Addresses {
+  private Addresses() {}
+
+  /** Event: a new {@code ClusterView} snapshot from the ZooKeeper watcher. */
+  public static final String DCS_CLUSTER_CHANGED = "pgha.dcs.cluster-changed";
+  /** Event: the ZooKeeper connection state changed ({@code DcsHealth}). */
+  public static final String DCS_HEALTH_CHANGED = "pgha.dcs.health-changed";
+  /** Event: the postmaster started, exited or was adopted ({@code PostmasterEvent}). */
+  public static final String PG_POSTMASTER_CHANGED = "pgha.pg.postmaster-changed";
+  /** Event: the HA loop published a new {@link io.pgha.ha.NodeStatus}. */
+  public static final String HA_STATUS_CHANGED = "pgha.ha.status-changed";
+  /** Event: the HA loop took a decision ({@code DecisionRecord}). */
+  public static final String HA_DECIDED = "pgha.ha.decided";
+  /** Command to the HA loop: wake up and run a cycle now (a local request such as a REST call). */
+  public static final String HA_WAKE = "pgha.ha.wake";
+}

@@ -1,0 +1,67 @@
+package io.pgha.config;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code postgresql} section (patroni-compat §8.2).
+ *
+ * @param listenAddresses the host part of {@code listen} ("a,b" kept as written), for {@code listen_addresses}
+ * @param port the port of {@code listen}
+ * @param connectAddress {@code host:port} advertised in {@code conn_url}
+ * @param binDir directory holding the PostgreSQL binaries, resolved from {@code bin_dir}, PATH or the usual
+ *     Debian/RHEL locations; never null after loading
+ * @param pgpass the pgpass file the agent writes (default {@code ~/pgpass}, as Patroni)
+ * @param parameters local {@code postgresql.parameters} (protected GUCs already removed, §8.1)
+ * @param pgHba {@code postgresql.pg_hba} lines, or null when not configured
+ * @param callbacks {@code postgresql.callbacks}: action name to command
+ * @param usePgRewind local override of {@code use_pg_rewind}, or null to take the dynamic value
+ */
+public record PostgresqlConfig(
+    String listenAddresses,
+    int port,
+    String connectAddress,
+    String proxyAddress,
+    Path dataDir,
+    Path configDir,
+    Path binDir,
+    String database,
+    Path pgpass,
+    Credentials superuser,
+    Credentials replication,
+    Credentials rewind,
+    ObjectNode parameters,
+    List<String> pgHba,
+    Map<String, String> callbacks,
+    List<String> basebackupArgs,
+    Boolean usePgRewind,
+    boolean removeDataDirectoryOnRewindFailure,
+    boolean removeDataDirectoryOnDivergedTimelines,
+    int pgCtlTimeoutSeconds) {
+
+  /** Host of {@code connect_address}. */
+  public String connectHost() {
+    return HostPort.parse(connectAddress, port).host();
+  }
+
+  /** Port of {@code connect_address}. */
+  public int connectPort() {
+    return HostPort.parse(connectAddress, port).port();
+  }
+
+  /** {@code postgres://<connect_address>/<database>}, published as {@code conn_url}. */
+  public String connUrl() {
+    HostPort hp = HostPort.parse(connectAddress, port);
+    return "postgres://" + hp.toUrlAuthority() + "/" + database;
+  }
+
+  /** The host the agent itself uses to reach its own postgres over TCP. */
+  public String localHost() {
+    String first = listenAddresses.split(",")[0].trim();
+    if (first.isEmpty() || first.equals("*") || first.equals("0.0.0.0")) return "127.0.0.1";
+    if (first.equals("::")) return "::1";
+    return first;
+  }
+}

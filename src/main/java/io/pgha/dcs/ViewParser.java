@@ -1,0 +1,125 @@
+package io.pgha.dcs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgha.config.DynamicConfig;
+import io.pgha.config.Values;
+import io.pgha.decision.ClusterView;
+import io.pgha.decision.FailoverRequest;
+import io.pgha.decision.MemberRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Turns raw znode contents into a {@link ClusterView}; tolerant of garbage, as Patroni is (§1.3). */
+public final class ViewParser {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ViewParser() {}
+
+  /** Raw data of the znodes that exist; absent keys are null. */
+  public record RawCluster(
+      byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
+      byte[] failover, byte[] history, byte[] status) {}
+
+  public static ClusterView parse(RawCluster raw, long mySessionId) {
+    String leader = raw.leader() == null ? null : text(raw.leader()).trim();
+    if (leader != null && leader.isEmpty()) leader = null;
+    boolean leaderIsMe = leader != null && mySessionId != 0 && raw.leaderOwner() == mySessionId;
+    Map<String, MemberRecord> members = new TreeMap<>();
+    raw.members().forEach((name, data) -> members.put(name, member(name, data)));
+    String initialize = raw.initialize() == null ? null : text(raw.initialize()).trim();
+    return new ClusterView(leader, leaderIsMe, Map.copyOf(members), initialize, config(raw.config()),
+        failover(raw.failover()), clusterTimeline(raw.history()), optime(raw.status()));
+  }
+
+  static MemberRecord member(String name, byte[] data) {
+    JsonNode node = json(data);
+    if (node == null || !node.isObject()) {
+      return new MemberRecord(name, null, null, null, null, null, null, false, null, false, false, null);
+    }
+    JsonNode tags = node.path("tags");
+    Long failoverPriority = Values.integer(tags.get("failover_priority"));
+    return new MemberRecord(name,
+        textOrNull(node.get("conn_url")),
+        textOrNull(node.get("api_url")),
+        textOrNull(node.get("state")),
+        textOrNull(node.get("role")),
+        Values.integer(node.get("xlog_location")),
+        node.hasNonNull("timeline") ? Values.integer(node.get("timeline")).intValue() : null,
+        Values.bool(tags.get("nofailover"), false),
+        failoverPriority == null ? null : failoverPriority.intValue(),
+        Values.bool(tags.get("clonefrom"), false),
+        Values.bool(tags.get("nostream"), false),
+        textOrNull(tags.get("replicatefrom")));
+  }
+
+  static DynamicConfig config(byte[] data) {
+    JsonNode node = json(data);
+    return node != null && node.isObject() ? DynamicConfig.parse(node) : null;
+  }
+
+  static FailoverRequest failover(byte[] data) {
+    if (data == null) return null;
+    JsonNode node = json(data);
+    if (node == null) {
+      String legacy = text(data).trim(); // "leader:candidate"
+      int colon = legacy.indexOf(':');
+      if (colon < 0) return null;
+      return emptyToNull(legacy.substring(0, colon), legacy.substring(colon + 1), null);
+    }
+    if (!node.isObject() || node.isEmpty()) return null;
+    Long at = null;
+    String scheduled = textOrNull(node.get("scheduled_at"));
+    if (scheduled != null) {
+      try {
+        at = OffsetDateTime.parse(scheduled).toInstant().toEpochMilli();
+      } catch (DateTimeParseException e) {
+        at = null;
+      }
+    }
+    return emptyToNull(textOrNull(node.get("leader")), textOrNull(node.get("member")), at);
+  }
+
+  private static FailoverRequest emptyToNull(String leader, String member, Long at) {
+    String l = leader == null || leader.isBlank() ? null : leader.trim();
+    String m = member == null || member.isBlank() ? null : member.trim();
+    return l == null && m == null ? null : new FailoverRequest(l, m, at);
+  }
+
+  static int clusterTimeline(byte[] data) {
+    JsonNode node = json(data);
+    if (node == null || !node.isArray()) return 0;
+    if (node.isEmpty()) return 1;
+    JsonNode last = node.get(node.size() - 1);
+    Long tl = last.isArray() && last.size() > 0 ? Values.integer(last.get(0)) : null;
+    return tl == null ? 0 : tl.intValue() + 1;
+  }
+
+  static long optime(byte[] data) {
+    JsonNode node = json(data);
+    if (node == null) return 0;
+    if (node.isNumber()) return node.asLong();
+    Long optime = Values.integer(node.get("optime"));
+    return optime == null ? 0 : optime;
+  }
+
+  private static JsonNode json(byte[] data) {
+    if (data == null || data.length == 0) return null;
+    try {
+      return JSON.readTree(data);
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static String textOrNull(JsonNode node) {
+    return node == null || node.isNull() ? null : node.asText();
+  }
+
+  private static String text(byte[] data) {
+    return new String(data, StandardCharsets.UTF_8);
+  }
+}

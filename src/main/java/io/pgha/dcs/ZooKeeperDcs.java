@@ -1,0 +1,342 @@
+package io.pgha.dcs;
+
+import io.pgha.decision.ClusterView;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.BackgroundCallback;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.RetryForever;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Patroni's ZooKeeper layout through Curator. One persistent recursive watch (a {@link CuratorCache}) on the
+ * cluster's base path keeps a local copy of every znode, so a change of any key (the leader key vanishing above all)
+ * is known the moment ZooKeeper sends the event; each change hands a fresh {@link ClusterView} to the listener.
+ * Every write is asynchronous and comes back as a Vert.x {@link Future} on the owner's context.
+ */
+public final class ZooKeeperDcs implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperDcs.class);
+  private static final long REQUEST_TIMEOUT_MS = 2000;
+
+  private final Context context;
+  private final ZkLayout layout;
+  private final String myName;
+  private final CuratorFramework client;
+  private final CuratorCache cache;
+  private final Consumer<ClusterView> onView;
+  private final Consumer<DcsHealth> onHealth;
+  private final AtomicLong lockConfirmedAtMs = new AtomicLong();
+  private final AtomicLong lastGoodReadEpochMs = new AtomicLong();
+  private volatile boolean connected;
+  private volatile boolean cacheReady;
+  private volatile boolean closed;
+  private PersistentNode memberNode;
+
+  public ZooKeeperDcs(Context context, String connectString, String basePath, String myName, int sessionTimeoutMs,
+      int connectionTimeoutMs, Consumer<ClusterView> onView, Consumer<DcsHealth> onHealth) {
+    this.context = context;
+    this.layout = new ZkLayout(basePath);
+    this.myName = myName;
+    this.onView = onView;
+    this.onHealth = onHealth;
+    this.client = CuratorFrameworkFactory.builder()
+        .connectString(connectString)
+        .sessionTimeoutMs(sessionTimeoutMs)
+        .connectionTimeoutMs(connectionTimeoutMs)
+        .retryPolicy(new RetryForever(500))
+        .build();
+    this.cache = CuratorCache.build(client, basePath);
+  }
+
+  public ZkLayout layout() {
+    return layout;
+  }
+
+  /** Connects and starts watching; completes once the first full view is loaded. */
+  public Future<Void> start() {
+    Promise<Void> started = Promise.promise();
+    client.getConnectionStateListenable().addListener((c, state) -> onConnectionState(state));
+    cache.listenable().addListener(CuratorCacheListener.builder()
+        .forAll((type, oldData, data) -> publishView())
+        .forInitialized(() -> {
+          cacheReady = true;
+          publishView();
+          context.runOnContext(v -> started.tryComplete());
+        })
+        .build());
+    client.start();
+    cache.start();
+    return started.future();
+  }
+
+  private void onConnectionState(ConnectionState state) {
+    boolean nowConnected = state.isConnected();
+    if (nowConnected != connected) {
+      LOG.info("zookeeper connection {} (session 0x{})", state.name().toLowerCase(), Long.toHexString(sessionId()));
+    }
+    connected = nowConnected;
+    publishHealth();
+    if (nowConnected) publishView();
+  }
+
+  public long sessionId() {
+    try {
+      return client.getZookeeperClient().getZooKeeper().getSessionId();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  public long negotiatedSessionTimeoutMs() {
+    try {
+      return client.getZookeeperClient().getZooKeeper().getSessionTimeout();
+    } catch (Exception e) {
+      return 0;
+    }
+  }
+
+  public DcsHealth health() {
+    return new DcsHealth(connected, sessionId(), negotiatedSessionTimeoutMs(), lockConfirmedAtMs.get(),
+        lastGoodReadEpochMs.get());
+  }
+
+  private void publishHealth() {
+    DcsHealth h = health();
+    context.runOnContext(v -> onHealth.accept(h));
+  }
+
+  /** The current view from the watched copy. */
+  public ClusterView view() {
+    Map<String, byte[]> members = new HashMap<>();
+    String membersPrefix = layout.members() + "/";
+    cache.stream()
+        .filter(d -> d.getPath().startsWith(membersPrefix) && d.getPath().indexOf('/', membersPrefix.length()) < 0)
+        .forEach(d -> members.put(d.getPath().substring(membersPrefix.length()), d.getData()));
+    ChildData leader = cache.get(layout.leader()).orElse(null);
+    long owner = leader == null || leader.getStat() == null ? 0 : leader.getStat().getEphemeralOwner();
+    return ViewParser.parse(new ViewParser.RawCluster(
+        leader == null ? null : leader.getData(), owner, members,
+        data(layout.initialize()), data(layout.config()), data(layout.failover()), data(layout.history()),
+        data(layout.status())), sessionId());
+  }
+
+  private byte[] data(String path) {
+    return cache.get(path).map(d -> d.getData() == null ? new byte[0] : d.getData()).orElse(null);
+  }
+
+  private void publishView() {
+    if (!cacheReady || closed) return;
+    lastGoodReadEpochMs.set(System.currentTimeMillis());
+    ClusterView v = view();
+    context.runOnContext(x -> onView.accept(v));
+  }
+
+  // ---- the leader key ----
+
+  /** Creates the ephemeral leader znode; true if we won, false if it exists. */
+  public Future<Boolean> acquireLeader() {
+    long sentAt = monotonicMs();
+    return request(promise -> client.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
+        .inBackground(callback(promise, e -> {
+          if (e.getResultCode() == KeeperException.Code.OK.intValue()) {
+            lockConfirmedAtMs.set(sentAt);
+            return true;
+          }
+          if (e.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) return false;
+          throw error(e);
+        })).forPath(layout.leader(), bytes(myName)));
+  }
+
+  /** Deletes the leader znode if this session owns it. */
+  public Future<Void> releaseLeader() {
+    return this.<CuratorEvent>request(promise -> client.checkExists().inBackground(callback(promise, e -> e))
+            .forPath(layout.leader()))
+        .compose(event -> {
+          Stat stat = event.getStat();
+          if (stat == null || stat.getEphemeralOwner() != sessionId()) return Future.succeededFuture();
+          return this.<Void>request(p -> client.delete().withVersion(stat.getVersion())
+              .inBackground(callback(p, e -> {
+                int rc = e.getResultCode();
+                if (rc == KeeperException.Code.OK.intValue() || rc == KeeperException.Code.NONODE.intValue()) {
+                  return null;
+                }
+                throw error(e);
+              })).forPath(layout.leader()));
+        });
+  }
+
+  /**
+   * Proves that our session still owns the leader key: the server touched our session after {@code sentAt}, so it
+   * cannot expire before {@code sentAt + session timeout}. Returns whether we still own it.
+   */
+  public Future<Boolean> confirmLeader() {
+    long sentAt = monotonicMs();
+    long session = sessionId();
+    return request(promise -> client.checkExists().inBackground(callback(promise, e -> {
+      if (e.getResultCode() != KeeperException.Code.OK.intValue() && e.getResultCode()
+          != KeeperException.Code.NONODE.intValue()) {
+        throw error(e);
+      }
+      Stat stat = e.getStat();
+      boolean mine = stat != null && stat.getEphemeralOwner() == session;
+      if (mine) lockConfirmedAtMs.set(sentAt);
+      return mine;
+    })).forPath(layout.leader()));
+  }
+
+  // ---- bootstrap keys ----
+
+  /** Creates {@code initialize} with an empty value: true if we won the bootstrap race. */
+  public Future<Boolean> raceInitialize() {
+    return request(promise -> client.create().creatingParentContainersIfNeeded()
+        .inBackground(callback(promise, e -> {
+          if (e.getResultCode() == KeeperException.Code.OK.intValue()) return true;
+          if (e.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) return false;
+          throw error(e);
+        })).forPath(layout.initialize(), new byte[0]));
+  }
+
+  public Future<Void> deleteInitialize() {
+    return request(promise -> client.delete().inBackground(callback(promise, e -> null)).forPath(layout.initialize()));
+  }
+
+  /** Writes a persistent key, creating it (and its parents) when missing. */
+  public Future<Void> put(String path, String value) {
+    byte[] data = bytes(value);
+    return this.<Integer>request(promise -> client.setData().inBackground(callback(promise, e -> e.getResultCode()))
+            .forPath(path, data))
+        .compose(rc -> {
+          if (rc == KeeperException.Code.OK.intValue()) return Future.succeededFuture();
+          if (rc != KeeperException.Code.NONODE.intValue()) {
+            return Future.failedFuture(KeeperException.create(KeeperException.Code.get(rc), path));
+          }
+          return this.<Void>request(p -> client.create().creatingParentContainersIfNeeded()
+              .inBackground(callback(p, e -> {
+                if (e.getResultCode() == KeeperException.Code.OK.intValue()) return null;
+                throw error(e);
+              })).forPath(path, data));
+        });
+  }
+
+  /** Creates a persistent key only if it does not exist yet (the bootstrap winner's {@code config}). */
+  public Future<Boolean> createIfAbsent(String path, String value) {
+    return request(promise -> client.create().creatingParentContainersIfNeeded()
+        .inBackground(callback(promise, e -> {
+          if (e.getResultCode() == KeeperException.Code.OK.intValue()) return true;
+          if (e.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) return false;
+          throw error(e);
+        })).forPath(path, bytes(value)));
+  }
+
+  // ---- our member key ----
+
+  /** Publishes {@code members/<name>}; Curator's PersistentNode re-creates it after a session change. */
+  public synchronized void publishMember(String json) {
+    byte[] data = bytes(json);
+    if (memberNode == null) {
+      memberNode = new PersistentNode(client, CreateMode.EPHEMERAL, false, layout.member(myName), data);
+      memberNode.start();
+      return;
+    }
+    try {
+      memberNode.setData(data);
+    } catch (Exception e) {
+      LOG.debug("member key not written yet: {}", e.toString());
+    }
+  }
+
+  /** Removes our member key now (agent shutdown). */
+  public synchronized void removeMember() {
+    if (memberNode == null) return;
+    try {
+      memberNode.close();
+    } catch (Exception e) {
+      LOG.debug("closing member node: {}", e.toString());
+    }
+    memberNode = null;
+  }
+
+  /** Whether a member key with this name already exists, owned by another session (§3.1 unique-name guard). */
+  public Future<String> existingMemberApiUrl(String name) {
+    return request(promise -> client.getData().inBackground(callback(promise, e -> {
+      if (e.getResultCode() != KeeperException.Code.OK.intValue()) return null;
+      if (e.getStat() != null && e.getStat().getEphemeralOwner() == sessionId()) return null;
+      return ViewParser.member(name, e.getData()).apiUrl();
+    })).forPath(layout.member(name)));
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    removeMember();
+    cache.close();
+    client.close();
+  }
+
+  // ---- plumbing ----
+
+  private interface EventMapper<T> {
+    T map(CuratorEvent event) throws Exception;
+  }
+
+  private <T> BackgroundCallback callback(Promise<T> promise, EventMapper<T> mapper) {
+    return (c, event) -> {
+      T result;
+      try {
+        result = mapper.map(event);
+      } catch (Exception e) {
+        context.runOnContext(v -> promise.tryFail(e));
+        return;
+      }
+      context.runOnContext(v -> promise.tryComplete(result));
+    };
+  }
+
+  private interface Starter<T> {
+    void start(Promise<T> promise) throws Exception;
+  }
+
+  /** Runs one background request with a deadline: a ZooKeeper that does not answer is an error, not a hang. */
+  private <T> Future<T> request(Starter<T> starter) {
+    Promise<T> promise = Promise.promise();
+    try {
+      starter.start(promise);
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
+    long timer = context.owner().setTimer(REQUEST_TIMEOUT_MS,
+        t -> promise.tryFail(new java.util.concurrent.TimeoutException("zookeeper did not answer within "
+            + REQUEST_TIMEOUT_MS + " ms")));
+    return promise.future().andThen(r -> context.owner().cancelTimer(timer));
+  }
+
+  private static KeeperException error(CuratorEvent e) {
+    return KeeperException.create(KeeperException.Code.get(e.getResultCode()), e.getPath());
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static long monotonicMs() {
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
+  }
+}

@@ -1,0 +1,46 @@
+package io.pgha.decision;
+
+import io.pgha.config.DynamicConfig;
+import java.util.Map;
+
+/**
+ * An immutable snapshot of the cluster as the ZooKeeper watcher last saw it.
+ *
+ * @param leader the member named in the {@code leader} znode, or null when there is none
+ * @param leaderIsMe the {@code leader} znode's ephemeral owner is this agent's current session
+ * @param members every {@code members/<name>} znode, by name
+ * @param initialize the {@code initialize} znode: null when absent, empty while a bootstrap runs, else the system id
+ * @param config the parsed {@code config} znode, or null when absent or not a JSON object
+ * @param failover a pending switchover/failover request, or null
+ * @param clusterTimeline from {@code history}: last entry's timeline + 1, 1 for {@code []}, 0 when unknown
+ * @param optime the leader's last published WAL position ({@code status.optime}), 0 when unknown
+ */
+public record ClusterView(
+    String leader,
+    boolean leaderIsMe,
+    Map<String, MemberRecord> members,
+    String initialize,
+    DynamicConfig config,
+    FailoverRequest failover,
+    int clusterTimeline,
+    long optime) {
+
+  public static final ClusterView EMPTY = new ClusterView(null, false, Map.of(), null, null, null, 0, 0);
+
+  public boolean hasLeader() {
+    return leader != null && !leader.isEmpty();
+  }
+
+  public MemberRecord leaderMember() {
+    return leader == null ? null : members.get(leader);
+  }
+
+  /** {@code initialize} holds a valid system identifier (at least 10 digits). */
+  public boolean initializedWithSysid() {
+    return initialize != null && initialize.length() >= 10 && initialize.chars().allMatch(Character::isDigit);
+  }
+
+  public boolean bootstrapInProgress() {
+    return initialize != null && initialize.isEmpty();
+  }
+}

@@ -1,0 +1,283 @@
+package io.pgha.decision;
+
+import io.pgha.config.DynamicConfig;
+import io.pgha.decision.Action.StopMode;
+import io.pgha.decision.Decision.LeaderDuty;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The HA decision core: given the cluster as ZooKeeper shows it and this member's own state, say what to do next.
+ * Pure: no I/O, no clock (time is an argument), no randomness, so a simulation or a table of cases can drive it.
+ * The HA loop calls it on every relevant event and every loop_wait, carries out the one action it returns, and calls
+ * it again with the outcome; multi-step work (race, promote, rewind, clone) is a sequence of such calls.
+ * Rules follow patroni-compat §3, with the differences noted where they are.
+ */
+public final class HaCore {
+  private HaCore() {}
+
+  public static Decision decide(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+    Decision fence = fenceWhenDcsLost(view, local, cfg, nowMs);
+    if (fence != null) return fence;
+    if (view == null) return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
+    if (view.hasLeader() && !view.leaderIsMe() && view.leader().equals(me.name())) {
+      // Our previous session's key (agent restarted within ttl): never follow, clone or rewind from ourselves. A
+      // running primary stays: nobody can promote while the key exists, and once it expires the replicas' race
+      // sees this primary alive and leaves the key to it.
+      return Decision.of(new Action.None(), Reason.STALE_OWN_KEY);
+    }
+
+    if (local.task() != null) return duringTask(view, local);
+    if (local.pg() == PgRunState.STOPPING) return Decision.of(new Action.None(), Reason.PG_STOPPING);
+    if (local.pg() == PgRunState.STARTING) return Decision.of(new Action.None(), Reason.PG_STARTING);
+
+    Decision sysid = checkSystemId(view, local, cfg);
+    if (sysid != null) return sysid;
+
+    if (local.pg() == PgRunState.STOPPED) return postgresDown(view, local, cfg, me, nowMs);
+    return postgresRunning(view, local, cfg, me);
+  }
+
+  /**
+   * §1.5, §3.15: a primary that cannot confirm its leader key must stop accepting writes before its session can
+   * expire on the server, whatever else is going on. The server expires the session no earlier than one session
+   * timeout after the last request it got from us; we start stopping after retry_timeout without a confirmation
+   * (or half the session timeout if that is shorter) and force the stop one second before the earliest expiry.
+   */
+  static Decision fenceWhenDcsLost(ClusterView view, LocalState local, DynamicConfig cfg, long nowMs) {
+    boolean dcsLost = view == null || !local.dcsConnected();
+    if (!dcsLost || cfg.pause()) return null;
+    boolean writable = local.isRunningPrimary() || local.task() == Task.PROMOTE;
+    if (!writable) return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
+    if (local.wonInitializeRace() && local.lockConfirmedAtMs() == 0) {
+      return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE); // bootstrapping: no client has it yet
+    }
+    long sessionMs = Math.min(local.sessionTtlMs(), cfg.ttlSeconds() * 1000L);
+    long graceMs = Math.min(cfg.retryTimeoutSeconds() * 1000L, sessionMs / 2);
+    long unconfirmedMs = nowMs - local.lockConfirmedAtMs();
+    if (unconfirmedMs < graceMs) return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
+    if (local.task() == Task.STOP || local.pg() == PgRunState.STOPPING) {
+      return Decision.of(new Action.None(), Reason.PG_STOPPING);
+    }
+    long escalateAfterMs = Math.max(0, local.lockConfirmedAtMs() + sessionMs - 1000 - nowMs);
+    return Decision.of(new Action.Stop(StopMode.FAST, false, Math.max(1, escalateAfterMs)),
+        Reason.DCS_UNREACHABLE_DEMOTE);
+  }
+
+  /** §3.12: one task at a time; a primary that lost the key mid-task is stopped at once. */
+  private static Decision duringTask(ClusterView view, LocalState local) {
+    Task task = local.task();
+    boolean someoneElseLeads = view.hasLeader() && !view.leaderIsMe();
+    boolean stopping = task == Task.STOP || task == Task.DEMOTE;
+    if (someoneElseLeads && !stopping && (local.isRunningPrimary() || task == Task.PROMOTE)) {
+      return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.LOST_LOCK_DURING_TASK, task.text());
+    }
+    return Decision.of(new Action.None(), Reason.TASK_IN_PROGRESS, task.text());
+  }
+
+  /** §3.3 step 10: a data directory of another cluster is never started; the key is given back first. */
+  private static Decision checkSystemId(ClusterView view, LocalState local, DynamicConfig cfg) {
+    if (!view.initializedWithSysid() || local.sysid() == null || view.initialize().equals(local.sysid())) return null;
+    if (view.leaderIsMe()) return Decision.of(new Action.ReleaseLeader(), Reason.SYSID_MISMATCH, local.sysid(),
+        view.initialize());
+    if (cfg.pause()) return Decision.of(new Action.None(), Reason.SYSID_MISMATCH, local.sysid(), view.initialize());
+    return Decision.of(new Action.Fatal(Reason.SYSID_MISMATCH.format(local.sysid(), view.initialize())),
+        Reason.SYSID_MISMATCH, local.sysid(), view.initialize());
+  }
+
+  private static Decision postgresDown(
+      ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+    switch (local.dataDir()) {
+      case UNREADABLE:
+        return Decision.of(new Action.None(), Reason.DATA_DIR_UNREADABLE);
+      case EMPTY:
+        return emptyDataDir(view, local, cfg, me);
+      default:
+        break;
+    }
+    if (cfg.pause()) return Decision.of(new Action.None(), Reason.PAUSED, me.name());
+    if (view.leaderIsMe()) return ownerWithPostgresDown(view, local, cfg, me, nowMs);
+    if (!view.hasLeader()) {
+      if (view.initialize() == null && local.dataDir() == DataDirState.PRIMARY && local.sysid() != null) {
+        return Decision.of(new Action.WriteInitialize(local.sysid()), Reason.ADOPT_DATA_DIR, local.sysid());
+      }
+      return Decision.of(new Action.StartReplica(null), Reason.START_NO_LEADER);
+    }
+    if (local.dataDir() == DataDirState.PRIMARY) return formerPrimaryRejoins(view, local, me);
+    return Decision.of(new Action.StartReplica(followTarget(view, me)), Reason.START_AS_SECONDARY);
+  }
+
+  /** §3.14: bootstrap a new cluster (winner of the initialize race) or clone from the leader. */
+  private static Decision emptyDataDir(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    if (view.leaderIsMe()) return Decision.of(new Action.ReleaseLeader(), Reason.DATA_DIR_EMPTY_RELEASE);
+    if (cfg.pause()) return Decision.of(new Action.None(), Reason.PAUSED, me.name());
+    // the watch may not have shown our own initialize key yet: the race result is what counts
+    if (local.wonInitializeRace() && (view.bootstrapInProgress() || view.initialize() == null)) {
+      return Decision.of(new Action.Bootstrap(), Reason.BOOTSTRAP_NEW_CLUSTER);
+    }
+    if (!view.hasLeader()) {
+      if (view.initialize() != null) return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+      if (!me.hasBootstrapSection() || !me.canFailover()) {
+        return Decision.of(new Action.None(), Reason.BOOTSTRAP_NO_CONFIG);
+      }
+      return Decision.of(new Action.RaceInitialize(), Reason.BOOTSTRAP_RACE);
+    }
+    MemberRecord leader = view.leaderMember();
+    if (leader == null || leader.connUrl() == null || !leader.isRunning()) {
+      return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+    }
+    String cloneSource = view.members().values().stream()
+        .filter(m -> m.clonefrom() && m.isRunning() && m.connUrl() != null)
+        .map(MemberRecord::name)
+        .filter(n -> !n.equals(me.name()) && !n.equals(view.leader()))
+        .sorted()
+        .findFirst()
+        .orElse(null);
+    if (cloneSource != null) return Decision.of(new Action.Clone(cloneSource), Reason.CLONE_FROM_REPLICA, cloneSource);
+    return Decision.of(new Action.Clone(view.leader()), Reason.CLONE_FROM_LEADER, view.leader());
+  }
+
+  /** §3.10: the key holder's postgres is down: restart it in place, or give the key up. */
+  private static Decision ownerWithPostgresDown(
+      ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+    if (local.dataDir() != DataDirState.PRIMARY) {
+      return Decision.of(new Action.StartReplica(null), Reason.START_READONLY_OWNER);
+    }
+    boolean peerCanTakeOver = eligiblePeerExists(view, me);
+    if (cfg.primaryStartTimeoutSeconds() == 0 && peerCanTakeOver) {
+      return Decision.of(new Action.ReleaseLeader(), Reason.CRASH_FAILOVER);
+    }
+    if (local.startAttemptFailed() && peerCanTakeOver) {
+      return Decision.of(new Action.ReleaseLeader(), Reason.START_FAILED_RELEASE);
+    }
+    boolean downTooLong = local.pgDownSinceMs() > 0
+        && nowMs - local.pgDownSinceMs() > cfg.primaryStartTimeoutSeconds() * 1000L;
+    if (downTooLong && peerCanTakeOver) return Decision.of(new Action.ReleaseLeader(), Reason.PRIMARY_START_TIMEOUT);
+    return Decision.of(new Action.StartPrimary(), Reason.START_PRIMARY_AFTER_CRASH);
+  }
+
+  /**
+   * §3.13: a former primary joins a new leader only after pg_rewind (or a dry run of it when use_pg_rewind is off)
+   * said it can; otherwise its data directory is re-cloned. pg_rewind needs a clean shutdown, hence crash recovery.
+   */
+  private static Decision formerPrimaryRejoins(ClusterView view, LocalState local, NodeSettings me) {
+    String leader = view.leader();
+    if (local.rewindFailed()) {
+      return Decision.of(new Action.WipeDataDir("cannot follow " + leader), Reason.REINIT_AFTER_REWIND, leader);
+    }
+    MemberRecord leaderMember = view.leaderMember();
+    boolean leaderReady = leaderMember != null && leaderMember.isRunning()
+        && ("primary".equals(leaderMember.role()) || "master".equals(leaderMember.role()));
+    if (!leaderReady) return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+    if (!local.cleanShutdown()) return Decision.of(new Action.CrashRecovery(), Reason.CRASH_RECOVERY);
+    if (me.usePgRewind()) return Decision.of(new Action.Rewind(leader, false), Reason.REWIND, leader);
+    return Decision.of(new Action.Rewind(leader, true), Reason.REWIND_CHECK, leader);
+  }
+
+  private static Decision postgresRunning(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    if (!view.hasLeader() && view.initialize() == null && !local.wonInitializeRace()) {
+      if (local.isRunningReplica()) {
+        return Decision.of(new Action.Fatal(Reason.RUNNING_REPLICA_UNINITIALIZED.format()),
+            Reason.RUNNING_REPLICA_UNINITIALIZED);
+      }
+      if (local.sysid() != null) {
+        return Decision.of(new Action.WriteInitialize(local.sysid()), Reason.ADOPT_DATA_DIR, local.sysid());
+      }
+    }
+    if (local.wonInitializeRace() && view.bootstrapInProgress() && local.isRunningPrimary() && local.sysid() != null) {
+      return Decision.of(new Action.FinishBootstrap(local.sysid()), Reason.BOOTSTRAP_FINISH);
+    }
+    if (cfg.pause()) return paused(view, local, me);
+    if (!view.hasLeader()) return race(view, local, cfg, me);
+    if (view.leaderIsMe()) {
+      if (local.isRunningPrimary()) {
+        return Decision.of(new Action.None(), Reason.LEADER_WITH_LOCK, me.name()).withDuties(leaderDuties(view, local, cfg));
+      }
+      return Decision.of(new Action.Promote(), Reason.PROMOTE_HAD_LOCK);
+    }
+    if (local.isRunningPrimary()) {
+      return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DEMOTE_NOT_OWNER);
+    }
+    String target = followTarget(view, me);
+    if (!Objects.equals(target, local.upstream())) {
+      return Decision.of(new Action.Follow(target), Reason.CHANGE_UPSTREAM, target);
+    }
+    return Decision.of(new Action.None(), Reason.FOLLOWING, me.name(), view.leader());
+  }
+
+  /** §3.16: nothing automatic; a running primary still takes a free key, a primary that lost its role gives it up. */
+  private static Decision paused(ClusterView view, LocalState local, NodeSettings me) {
+    if (view.leaderIsMe() && !local.isRunningPrimary()) {
+      return Decision.of(new Action.ReleaseLeader(), Reason.PG_NOT_RUNNING_RELEASE);
+    }
+    if (!view.hasLeader() && local.isRunningPrimary()) {
+      return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
+    }
+    return Decision.of(new Action.None(), Reason.PAUSED, me.name());
+  }
+
+  /** §3.4: no leader key. A running primary re-takes it; replicas probe their peers and the healthiest races. */
+  private static Decision race(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    if (local.isRunningPrimary()) {
+      if (view.clusterTimeline() > 0 && local.timeline() > 0 && local.timeline() < view.clusterTimeline()) {
+        return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.TIMELINE_BEHIND, local.timeline(),
+            view.clusterTimeline());
+      }
+      return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
+    }
+    if (!me.canFailover() && !namedCandidate(view, me)) return Decision.of(new Action.None(), Reason.NOFAILOVER);
+    if (local.peers() == null) return Decision.of(new Action.ProbePeers(), Reason.PROBE_PEERS);
+    if (isHealthiest(view, local, cfg, me)) return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
+    return Decision.of(new Action.None(), Reason.NOT_HEALTHIEST);
+  }
+
+  private static boolean namedCandidate(ClusterView view, NodeSettings me) {
+    return view.failover() != null && me.name().equals(view.failover().candidate());
+  }
+
+  /** §3.5: am I the healthiest member? Several may say yes; the create of the leader znode decides. */
+  static boolean isHealthiest(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    FailoverRequest request = view.failover();
+    boolean manual = request != null && request.candidate() != null && !request.candidate().isEmpty();
+    if (manual) {
+      if (request.candidate().equals(me.name())) return true;
+      PeerStatus candidate = local.peers().get(request.candidate());
+      if (candidate != null && candidate.reachable() && !candidate.primary()) return false;
+    }
+    if (!manual) {
+      if (view.optime() > 0 && view.optime() - local.lsn() > cfg.maximumLagOnFailoverBytes()) return false;
+      if (cfg.checkTimeline() && (local.timeline() == 0 || local.timeline() < view.clusterTimeline())) return false;
+    }
+    for (PeerStatus peer : local.peers().values()) {
+      if (peer.name().equals(me.name()) || !peer.reachable() || peer.nofailover()) continue;
+      if (peer.primary()) return false;
+      if (peer.lsn() > local.lsn()) return false;
+      if (peer.lsn() == local.lsn() && peer.failoverPriority() > me.failoverPriority()) return false;
+    }
+    return true;
+  }
+
+  /** §3.7: nostream streams from nobody; replicatefrom names an existing member; else the leader. */
+  static String followTarget(ClusterView view, NodeSettings me) {
+    if (me.nostream()) return null;
+    String from = me.replicatefrom();
+    if (from != null && !from.equals(me.name()) && view.members().containsKey(from)) return from;
+    return view.leader();
+  }
+
+  /** A member other than me that could take over: may fail over and is running. */
+  static boolean eligiblePeerExists(ClusterView view, NodeSettings me) {
+    return view.members().values().stream()
+        .anyMatch(m -> !m.name().equals(me.name()) && m.canFailover() && m.isRunning());
+  }
+
+  private static List<LeaderDuty> leaderDuties(ClusterView view, LocalState local, DynamicConfig cfg) {
+    List<LeaderDuty> duties = new ArrayList<>();
+    if (!view.initializedWithSysid() && local.sysid() != null) duties.add(new LeaderDuty.WriteInitialize(local.sysid()));
+    if (view.config() == null) duties.add(new LeaderDuty.WriteConfig());
+    if (local.timeline() > 0 && view.clusterTimeline() != local.timeline()) duties.add(new LeaderDuty.WriteHistory());
+    if (cfg.useSlots()) duties.add(new LeaderDuty.SyncSlots());
+    return duties;
+  }
+}

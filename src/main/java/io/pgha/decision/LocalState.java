@@ -1,0 +1,127 @@
+package io.pgha.decision;
+
+import java.util.Map;
+
+/**
+ * What this agent knows about itself when it decides: postgres, its data directory, the task in flight, and its own
+ * connection to ZooKeeper. Times are milliseconds of a monotonic clock the caller owns.
+ *
+ * @param dataDir what the data directory holds, as last inspected while postgres was down
+ * @param cleanShutdown pg_control says the last stop was clean (pg_rewind needs that)
+ * @param sysid the data directory's system identifier, or null
+ * @param pg postmaster state
+ * @param inRecovery while running: {@code pg_is_in_recovery()}; null when unknown
+ * @param upstream the member that primary_conninfo points at now, or null for none
+ * @param lsn primary: flush LSN; replica: max(receive, replay); 0 when unknown
+ * @param timeline current timeline, 0 when unknown
+ * @param task the task in flight, or null
+ * @param crashed the postmaster exited without being asked to
+ * @param pgDownSinceMs when postgres was last seen going down unasked, or 0
+ * @param startAttemptFailed the last start attempt ended with postgres down
+ * @param wonInitializeRace this agent created {@code initialize} and owns the bootstrap
+ * @param peers race probe results keyed by member, or null when no probe was made for the current race
+ * @param dcsConnected the ZooKeeper session is connected now
+ * @param lockConfirmedAtMs last time a ZooKeeper request confirmed our session while we held the leader key
+ *     (the moment the request was sent)
+ * @param sessionTtlMs the ZooKeeper session timeout actually negotiated (never above ttl)
+ * @param shuttingDown the agent was asked to stop
+ * @param rewindFailed pg_rewind (or its dry run) said this data directory cannot follow the leader
+ */
+public record LocalState(
+    String name,
+    DataDirState dataDir,
+    boolean cleanShutdown,
+    String sysid,
+    PgRunState pg,
+    Boolean inRecovery,
+    String upstream,
+    long lsn,
+    int timeline,
+    Task task,
+    boolean crashed,
+    long pgDownSinceMs,
+    boolean startAttemptFailed,
+    boolean wonInitializeRace,
+    Map<String, PeerStatus> peers,
+    boolean dcsConnected,
+    long lockConfirmedAtMs,
+    long sessionTtlMs,
+    boolean shuttingDown,
+    boolean rewindFailed) {
+
+  public boolean isRunningPrimary() {
+    return (pg == PgRunState.RUNNING || pg == PgRunState.STARTING) && Boolean.FALSE.equals(inRecovery);
+  }
+
+  public boolean isRunningReplica() {
+    return pg == PgRunState.RUNNING && Boolean.TRUE.equals(inRecovery);
+  }
+
+  /** A builder-style copy; records stay immutable and tests stay short. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  public static Builder builder(String name) {
+    return new Builder(new LocalState(name, DataDirState.EMPTY, false, null, PgRunState.STOPPED, null, null, 0, 0,
+        null, false, 0, false, false, null, true, 0, 30_000, false, false));
+  }
+
+  public static final class Builder {
+    private String name;
+    private DataDirState dataDir;
+    private boolean cleanShutdown;
+    private String sysid;
+    private PgRunState pg;
+    private Boolean inRecovery;
+    private String upstream;
+    private long lsn;
+    private int timeline;
+    private Task task;
+    private boolean crashed;
+    private long pgDownSinceMs;
+    private boolean startAttemptFailed;
+    private boolean wonInitializeRace;
+    private Map<String, PeerStatus> peers;
+    private boolean dcsConnected;
+    private long lockConfirmedAtMs;
+    private long sessionTtlMs;
+    private boolean shuttingDown;
+    private boolean rewindFailed;
+
+    private Builder(LocalState s) {
+      name = s.name; dataDir = s.dataDir; cleanShutdown = s.cleanShutdown; sysid = s.sysid; pg = s.pg;
+      inRecovery = s.inRecovery; upstream = s.upstream; lsn = s.lsn; timeline = s.timeline; task = s.task;
+      crashed = s.crashed; pgDownSinceMs = s.pgDownSinceMs; startAttemptFailed = s.startAttemptFailed;
+      wonInitializeRace = s.wonInitializeRace; peers = s.peers; dcsConnected = s.dcsConnected;
+      lockConfirmedAtMs = s.lockConfirmedAtMs; sessionTtlMs = s.sessionTtlMs; shuttingDown = s.shuttingDown;
+      rewindFailed = s.rewindFailed;
+    }
+
+    public Builder dataDir(DataDirState v) { dataDir = v; return this; }
+    public Builder cleanShutdown(boolean v) { cleanShutdown = v; return this; }
+    public Builder sysid(String v) { sysid = v; return this; }
+    public Builder pg(PgRunState v) { pg = v; return this; }
+    public Builder inRecovery(Boolean v) { inRecovery = v; return this; }
+    public Builder upstream(String v) { upstream = v; return this; }
+    public Builder lsn(long v) { lsn = v; return this; }
+    public Builder timeline(int v) { timeline = v; return this; }
+    public Builder task(Task v) { task = v; return this; }
+    public Builder crashed(boolean v) { crashed = v; return this; }
+    public Builder pgDownSinceMs(long v) { pgDownSinceMs = v; return this; }
+    public Builder startAttemptFailed(boolean v) { startAttemptFailed = v; return this; }
+    public Builder wonInitializeRace(boolean v) { wonInitializeRace = v; return this; }
+    public Builder peers(Map<String, PeerStatus> v) { peers = v; return this; }
+    public Builder dcsConnected(boolean v) { dcsConnected = v; return this; }
+    public Builder lockConfirmedAtMs(long v) { lockConfirmedAtMs = v; return this; }
+    public Builder sessionTtlMs(long v) { sessionTtlMs = v; return this; }
+    public Builder shuttingDown(boolean v) { shuttingDown = v; return this; }
+    public Builder rewindFailed(boolean v) { rewindFailed = v; return this; }
+
+    public LocalState build() {
+      return new LocalState(name, dataDir, cleanShutdown, sysid, pg, inRecovery, upstream, lsn, timeline, task,
+          crashed, pgDownSinceMs, startAttemptFailed, wonInitializeRace, peers, dcsConnected, lockConfirmedAtMs,
+          sessionTtlMs, shuttingDown, rewindFailed);
+    }
+  }
+}

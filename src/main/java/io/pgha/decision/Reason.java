@@ -1,0 +1,63 @@
+package io.pgha.decision;
+
+/**
+ * Why the core decided what it did. Codes are stable (tests and metrics use them); texts keep Patroni's wording
+ * where Patroni has one, so that operators grepping logs find the familiar lines.
+ */
+public enum Reason {
+  DCS_UNREACHABLE("DCS is not accessible"),
+  DCS_UNREACHABLE_DEMOTE("demoted self because DCS is not accessible and I was a leader"),
+  TASK_IN_PROGRESS("%s in progress"),
+  LOST_LOCK_DURING_TASK("lost leader lock during %s"),
+  PG_STARTING("PostgreSQL is still starting up"),
+  PG_STOPPING("PostgreSQL is stopping"),
+  DATA_DIR_EMPTY_RELEASE("released leader key voluntarily as data dir empty and currently leader"),
+  DATA_DIR_UNREADABLE("data directory is not accessible"),
+  BOOTSTRAP_RACE("trying to acquire the initialize lock"),
+  BOOTSTRAP_NEW_CLUSTER("trying to bootstrap a new cluster"),
+  BOOTSTRAP_FINISH("initialized a new cluster"),
+  BOOTSTRAP_FAILED("bootstrap failed: removing the initialize key so that another member may try"),
+  BOOTSTRAP_WAIT_OTHER("waiting for leader to bootstrap"),
+  BOOTSTRAP_NO_CONFIG("no bootstrap section and no leader: waiting for leader to bootstrap"),
+  CLONE_FROM_LEADER("trying to bootstrap from leader '%s'"),
+  CLONE_FROM_REPLICA("trying to bootstrap from replica '%s'"),
+  SYSID_MISMATCH("system ID mismatch: this data directory belongs to a different cluster (%s != %s)"),
+  ADOPT_DATA_DIR("adopting the existing data directory (system ID %s)"),
+  RUNNING_REPLICA_UNINITIALIZED("postgres is running as a replica and the cluster has no initialize key"),
+  START_PRIMARY_AFTER_CRASH("starting primary after failure"),
+  START_READONLY_OWNER("starting as readonly because i had the session lock"),
+  START_FAILED_RELEASE("removed leader key after trying and failing to start postgres"),
+  CRASH_FAILOVER("stopped PostgreSQL to fail over after a crash"),
+  PRIMARY_START_TIMEOUT("primary did not come back within primary_start_timeout: releasing the leader key"),
+  PG_NOT_RUNNING_RELEASE("removed leader lock because postgres is not running as primary"),
+  CRASH_RECOVERY("doing crash recovery in a single user mode"),
+  REWIND("running pg_rewind from %s"),
+  REWIND_CHECK("checking with pg_rewind --dry-run whether %s can be followed"),
+  REINIT_AFTER_REWIND("reinitializing: this data directory cannot follow %s"),
+  START_AS_SECONDARY("starting as a secondary"),
+  START_NO_LEADER("starting as a read-only secondary: there is no leader"),
+  PROBE_PEERS("checking whether I am the healthiest member"),
+  ACQUIRE_LOCK("trying to acquire the leader lock: I am the healthiest member"),
+  NOT_HEALTHIEST("following a different leader because i am not the healthiest node"),
+  NOFAILOVER("not racing for leader: this member is tagged nofailover"),
+  TIMELINE_BEHIND("not racing for leader: my timeline %d is behind the cluster's %d"),
+  LEADER_WITH_LOCK("no action. I am (%s), the leader with the lock"),
+  PROMOTE_HAD_LOCK("promoted self to leader because I had the session lock"),
+  DEMOTE_NOT_OWNER("demoting self because I do not have the lock and I was a leader"),
+  FOLLOWING("no action. I am (%s), a secondary, and following a leader (%s)"),
+  CHANGE_UPSTREAM("changing primary_conninfo to follow %s"),
+  NO_LEADER_WAITING("no action. I am (%s), a secondary, and there is no leader"),
+  PAUSED("PAUSE: no action. I am (%s)"),
+  STALE_OWN_KEY("waiting for the leader key of my previous ZooKeeper session to expire"),
+  SHUTDOWN("shutting down");
+
+  private final String text;
+
+  Reason(String text) {
+    this.text = text;
+  }
+
+  public String format(Object... args) {
+    return args.length == 0 ? text : String.format(text, args);
+  }
+}

@@ -1,0 +1,667 @@
+package io.pgha.ha;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.Version;
+import io.pgha.bus.Addresses;
+import io.pgha.config.DynamicConfig;
+import io.pgha.config.HostPort;
+import io.pgha.config.PghaConfig;
+import io.pgha.config.PostgresqlConfig;
+import io.pgha.dcs.DcsHealth;
+import io.pgha.dcs.ZooKeeperDcs;
+import io.pgha.decision.Action;
+import io.pgha.decision.ClusterView;
+import io.pgha.decision.DataDirState;
+import io.pgha.decision.Decision;
+import io.pgha.decision.HaCore;
+import io.pgha.decision.LocalState;
+import io.pgha.decision.MemberRecord;
+import io.pgha.decision.NodeSettings;
+import io.pgha.decision.PgRunState;
+import io.pgha.decision.Reason;
+import io.pgha.decision.Task;
+import io.pgha.postgres.ConfigFiles;
+import io.pgha.postgres.PgLocal;
+import io.pgha.postgres.PgStatus;
+import io.pgha.postgres.PostgresSupervisor;
+import io.pgha.postgres.PostmasterEvent;
+import io.pgha.postgres.SlotNames;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HA loop: runs {@link HaCore#decide} on every relevant event (a watch event from ZooKeeper, a postmaster exit,
+ * the end of a task) and every loop_wait, logs one line per decision with its reason, and carries out the action
+ * through the ZooKeeper and PostgreSQL layers. Only this verticle changes {@link LocalState}; everything runs on
+ * its event loop, and the blocking parts are inside the supervisor's worker pool.
+ */
+public final class HaLoopVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final PghaConfig config;
+  private final NodeSettings settings;
+  private final DynamicConfig bootstrapDynamic;
+  private ZooKeeperDcs dcs;
+  private PostgresSupervisor supervisor;
+  private PgLocal pgLocal;
+  private PeerProber prober;
+
+  private LocalState local;
+  private ClusterView view;
+  private DcsHealth health;
+  private PgStatus pgStatus;
+  private boolean heartbeatFailing;
+  private long cycle;
+  private boolean cycleRunning;
+  private boolean rerunRequested;
+  private long loopTimer = -1;
+  private long heartbeatTimer = -1;
+  private long nextLoopDueEpochMs;
+  private String lastMemberJson;
+  private long lastPublishedOptime = -1;
+  private Set<String> lastSlots = Set.of();
+  private String lastDecisionLine;
+  private NodeStatus lastStatus;
+  private final Promise<Void> stopped = Promise.promise();
+
+  public HaLoopVerticle(PghaConfig config) {
+    this.config = config;
+    var tags = config.tags();
+    this.bootstrapDynamic = DynamicConfig.parse(config.bootstrap().dcs());
+    PostgresqlConfig pg = config.postgresql();
+    boolean rewind = pg.usePgRewind() != null ? pg.usePgRewind() : bootstrapDynamic.usePgRewind();
+    this.settings = new NodeSettings(config.name(), tags.nofailover(), tags.effectiveFailoverPriority(),
+        tags.clonefrom(), tags.nostream(), tags.replicatefrom(), config.bootstrap().present(), rewind);
+    this.local = LocalState.builder(config.name()).build();
+  }
+
+  /** Completes when the agent has stopped postgres (unless paused) and left ZooKeeper after a {@link #shutdown}. */
+  public Future<Void> stoppedFuture() {
+    return stopped.future();
+  }
+
+  @Override
+  public Future<?> start() {
+    supervisor = new PostgresSupervisor(context, config, e -> context.runOnContext(v -> onPostmaster(e)));
+    pgLocal = new PgLocal(vertx, config.postgresql());
+    prober = new PeerProber(vertx);
+    int ttlMs = bootstrapDynamic.ttlSeconds() * 1000;
+    int connectMs = Math.max(1000, bootstrapDynamic.loopWaitSeconds() * 500);
+    dcs = new ZooKeeperDcs(context, config.zookeeper().connectString(), config.basePath(), config.name(), ttlMs,
+        connectMs, this::onView, this::onHealth);
+    LOG.info("connecting to zookeeper {} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
+        config.basePath(), ttlMs);
+    return dcs.start()
+        .compose(v -> refuseDuplicateName())
+        .compose(v -> supervisor.adoptRunning())
+        .compose(adopted -> {
+          if (adopted) local = local.toBuilder().pg(PgRunState.STARTING).build();
+          long negotiated = dcs.negotiatedSessionTimeoutMs();
+          if (negotiated > 0 && negotiated != ttlMs) {
+            LOG.warn("zookeeper granted a session timeout of {} ms instead of ttl {} ms: using the shorter for safety",
+                negotiated, ttlMs);
+          }
+          scheduleLoop();
+          runCycle("start");
+          return Future.succeededFuture();
+        });
+  }
+
+  /** §3.1: a second agent with the same name must not run; a stale key whose agent does not answer is ignored. */
+  private Future<Void> refuseDuplicateName() {
+    return dcs.existingMemberApiUrl(config.name()).compose(apiUrl -> {
+      if (apiUrl == null) return Future.succeededFuture();
+      URI uri = URI.create(apiUrl);
+      String liveness = uri.getScheme() + "://" + uri.getAuthority() + "/liveness";
+      return vertx.createHttpClient().request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(liveness)
+              .setTimeout(3000))
+          .compose(req -> req.send())
+          .transform(answer -> answer.succeeded()
+              ? Future.failedFuture("there is already a member named " + config.name() + " running (" + apiUrl + ")")
+              : Future.succeededFuture());
+    });
+  }
+
+  private DynamicConfig dynamic() {
+    return view != null && view.config() != null ? view.config() : bootstrapDynamic;
+  }
+
+  private void scheduleLoop() {
+    if (loopTimer >= 0) vertx.cancelTimer(loopTimer);
+    long periodMs = dynamic().loopWaitSeconds() * 1000L;
+    nextLoopDueEpochMs = System.currentTimeMillis() + periodMs;
+    loopTimer = vertx.setTimer(periodMs, t -> {
+      loopTimer = -1;
+      runCycle("loop_wait");
+      scheduleLoop();
+    });
+  }
+
+  // ---- inputs ----
+
+  private void onView(ClusterView newView) {
+    ClusterView old = view;
+    view = newView;
+    if (!newView.hasLeader()) {
+      if (old != null && old.hasLeader()) LOG.info("leader key {} is gone", old.leader());
+    } else if (local.peers() != null) {
+      local = local.toBuilder().peers(null).build();
+    }
+    if (old == null || leaderChanged(old, newView) || !Objects.equals(old.initialize(), newView.initialize())
+        || !Objects.equals(old.failover(), newView.failover()) || configChanged(old, newView)
+        || membersRunningChanged(old, newView)) {
+      runCycle("zookeeper");
+    }
+    ensureHeartbeat();
+  }
+
+  private static boolean leaderChanged(ClusterView a, ClusterView b) {
+    return !Objects.equals(a.leader(), b.leader()) || a.leaderIsMe() != b.leaderIsMe();
+  }
+
+  private static boolean configChanged(ClusterView a, ClusterView b) {
+    return !Objects.equals(a.config() == null ? null : a.config().raw(), b.config() == null ? null : b.config().raw());
+  }
+
+  private static boolean membersRunningChanged(ClusterView a, ClusterView b) {
+    return !runningMembers(a).equals(runningMembers(b));
+  }
+
+  private static Map<String, String> runningMembers(ClusterView v) {
+    return v.members().values().stream()
+        .collect(Collectors.toMap(MemberRecord::name, m -> m.state() + "/" + m.role()));
+  }
+
+  private void onHealth(DcsHealth h) {
+    boolean wasConnected = health != null && health.connected();
+    health = h;
+    if (wasConnected != h.connected()) runCycle("zookeeper connection");
+  }
+
+  private void onPostmaster(PostmasterEvent e) {
+    if (e.alive()) return;
+    boolean crash = !e.expected();
+    LocalState.Builder b = local.toBuilder().pg(PgRunState.STOPPED);
+    if (crash) b.crashed(true).pgDownSinceMs(monotonicMs());
+    local = b.build();
+    pgStatus = null;
+    publishStatus();
+    if (crash) runCycle("postmaster exited");
+  }
+
+  /** While we hold the key, prove it to ourselves often: the fence deadline is measured from the last proof. */
+  private void ensureHeartbeat() {
+    boolean holding = view != null && view.leaderIsMe();
+    if (holding && heartbeatTimer < 0) {
+      long periodMs = Math.max(100, Math.min(500, dynamic().ttlSeconds() * 100L));
+      heartbeatTimer = vertx.setPeriodic(periodMs, t -> heartbeat());
+    } else if (!holding && heartbeatTimer >= 0 && !local.isRunningPrimary()) {
+      vertx.cancelTimer(heartbeatTimer);
+      heartbeatTimer = -1;
+    }
+  }
+
+  private void heartbeat() {
+    dcs.confirmLeader().onComplete(ar -> {
+      boolean failing = ar.failed();
+      if (failing != heartbeatFailing) {
+        LOG.warn(failing ? "cannot confirm the leader key: {}" : "leader key confirmed again{}",
+            failing ? ar.cause().getMessage() : "");
+      }
+      heartbeatFailing = failing;
+      if (failing || !ar.result()) runCycle("leader key not confirmed");
+    });
+  }
+
+  // ---- the cycle ----
+
+  private void runCycle(String trigger) {
+    if (local.shuttingDown()) return;
+    if (cycleRunning) {
+      rerunRequested = true;
+      return;
+    }
+    cycleRunning = true;
+    refreshLocal().compose(v -> {
+      cycle++;
+      long now = monotonicMs();
+      Decision d = HaCore.decide(view, local, dynamic(), settings, now);
+      logDecision(d, trigger);
+      return execute(d).compose(x -> performDuties(d));
+    }).onComplete(ar -> {
+      if (ar.failed()) LOG.error("ha.cycle cycle={} failed: {}", cycle, ar.cause().getMessage());
+      publishMember();
+      publishStatus();
+      ensureHeartbeat();
+      cycleRunning = false;
+      if (rerunRequested) {
+        rerunRequested = false;
+        runCycle("rerun");
+      }
+    });
+  }
+
+  private void again() {
+    rerunRequested = true;
+  }
+
+  /** Brings the inputs up to date: ZooKeeper health, the postgres status query, the data directory. */
+  private Future<Void> refreshLocal() {
+    DcsHealth h = dcs.health();
+    health = h;
+    long sessionMs = h.negotiatedTimeoutMs() > 0 ? h.negotiatedTimeoutMs() : dynamic().ttlSeconds() * 1000L;
+    local = local.toBuilder().dcsConnected(h.connected() && !heartbeatFailing)
+        .lockConfirmedAtMs(h.lockConfirmedAtMs()).sessionTtlMs(sessionMs).build();
+    if (local.task() != null) return Future.succeededFuture();
+    if (supervisor.postmasterAlive() && (local.pg() == PgRunState.RUNNING || local.pg() == PgRunState.STARTING)) {
+      if (local.pg() == PgRunState.STARTING) {
+        String ready = supervisor.readinessStatus();
+        if ("ready".equals(ready) || "standby".equals(ready)) local = local.toBuilder().pg(PgRunState.RUNNING).build();
+      }
+      return pgLocal.status().timeout(2, TimeUnit.SECONDS).transform(ar -> {
+        if (ar.succeeded()) {
+          pgStatus = ar.result();
+          local = local.toBuilder().pg(PgRunState.RUNNING).inRecovery(pgStatus.inRecovery())
+              .lsn(pgStatus.xlogLocation()).timeline(pgStatus.timeline()).sysid(pgStatus.systemIdentifier())
+              .dataDir(pgStatus.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
+        } else {
+          pgStatus = null;
+        }
+        return Future.succeededFuture();
+      });
+    }
+    if (local.pg() != PgRunState.STOPPED) local = local.toBuilder().pg(PgRunState.STOPPED).build();
+    return supervisor.inspectDataDir().<Void>map(info -> {
+      local = local.toBuilder().dataDir(info.state()).sysid(info.sysid()).cleanShutdown(info.cleanShutdown())
+          .inRecovery(null).build();
+      return null;
+    }).recover(e -> {
+      local = local.toBuilder().dataDir(DataDirState.UNREADABLE).build();
+      LOG.warn("cannot inspect {}: {}", config.postgresql().dataDir(), e.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
+  private void logDecision(Decision d, String trigger) {
+    String action = d.action().getClass().getSimpleName();
+    String line = "role=" + MemberState.role(local) + " action=" + action + " reason=" + d.reason() + " msg=\""
+        + d.message() + "\"";
+    // Repeating "no action" lines every loop_wait are logged once per change of situation, then at debug level.
+    boolean quiet = d.action() instanceof Action.None && line.equals(lastDecisionLine);
+    lastDecisionLine = line;
+    String full = "ha.decision cycle=" + cycle + " " + line + " trigger=" + trigger + " leader="
+        + (view == null ? "?" : view.leader()) + " lsn=" + local.lsn() + " tl=" + local.timeline();
+    if (quiet) LOG.debug(full);
+    else LOG.info(full);
+    vertx.eventBus().publish(Addresses.HA_DECIDED, full);
+  }
+
+  // ---- actions ----
+
+  private Future<Void> execute(Decision d) {
+    Action a = d.action();
+    if (a instanceof Action.None) return Future.succeededFuture();
+    if (a instanceof Action.RaceInitialize) {
+      return dcs.raceInitialize().map(won -> {
+        if (won) local = local.toBuilder().wonInitializeRace(true).build();
+        else LOG.info("failed to acquire initialize lock");
+        again();
+        return null;
+      });
+    }
+    if (a instanceof Action.Bootstrap) return runTask(Task.BOOTSTRAP, bootstrap());
+    if (a instanceof Action.FinishBootstrap fb) {
+      ObjectNode dcsConfig = config.bootstrap().dcs();
+      return dcs.put(dcs.layout().initialize(), fb.sysid())
+          .compose(v -> dcs.createIfAbsent(dcs.layout().config(), dcsConfig.toString()))
+          .compose(v -> dcs.acquireLeader())
+          .map(won -> {
+            local = local.toBuilder().wonInitializeRace(false).build();
+            LOG.info("initialized a new cluster (system ID {}){}", fb.sysid(), won ? "" : ": leader key taken");
+            again();
+            return null;
+          });
+    }
+    if (a instanceof Action.WriteInitialize wi) {
+      return dcs.createIfAbsent(dcs.layout().initialize(), wi.sysid()).map(x -> { again(); return null; });
+    }
+    if (a instanceof Action.Clone c) {
+      HostPort source = memberAddress(c.source());
+      if (source == null) return Future.failedFuture("member " + c.source() + " has no conn_url");
+      return runTask(Task.CLONE, supervisor.basebackup(source.host(), source.port())
+          .map(v -> { local = local.toBuilder().dataDir(DataDirState.REPLICA).build(); return null; }));
+    }
+    if (a instanceof Action.ProbePeers) {
+      List<MemberRecord> peers = view.members().values().stream()
+          .filter(m -> !m.name().equals(config.name())).toList();
+      return prober.probe(peers).map(result -> {
+        local = local.toBuilder().peers(result).build();
+        again();
+        return null;
+      });
+    }
+    if (a instanceof Action.AcquireLeader) {
+      return dcs.acquireLeader().compose(won -> {
+        local = local.toBuilder().peers(null).build();
+        LOG.info(won ? "acquired session lock as a leader" : "leader race lost");
+        again();
+        if (won && view.failover() != null) return dcs.put(dcs.layout().failover(), "{}");
+        return Future.succeededFuture();
+      });
+    }
+    if (a instanceof Action.ReleaseLeader) return dcs.releaseLeader().map(v -> { again(); return null; });
+    if (a instanceof Action.Promote) {
+      return runTask(Task.PROMOTE, pgLocal.promote().map(v -> {
+        local = local.toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null).crashed(false)
+            .build();
+        LOG.info("promoted self to leader: postgres accepts writes");
+        return null;
+      }));
+    }
+    if (a instanceof Action.StartPrimary) return startPostgres(null, false);
+    if (a instanceof Action.StartReplica sr) return startPostgres(sr.upstream(), true);
+    if (a instanceof Action.Follow f) {
+      return supervisor.writeConfig(parameters(), recoveryFor(f.upstream()))
+          .compose(v -> pgLocal.reload())
+          .map(v -> { local = local.toBuilder().upstream(f.upstream()).build(); return null; });
+    }
+    if (a instanceof Action.Stop s) {
+      local = local.toBuilder().pg(PgRunState.STOPPING).build();
+      publishStatus();
+      Future<Void> stop = supervisor.stop(s.mode(), s.escalateAfterMs());
+      if (s.releaseKey()) stop = stop.compose(v -> dcs.releaseLeader());
+      return runTask(Task.STOP, stop.map(v -> {
+        local = local.toBuilder().pg(PgRunState.STOPPED).crashed(false).inRecovery(null).build();
+        return null;
+      }));
+    }
+    if (a instanceof Action.CrashRecovery) return runTask(Task.CRASH_RECOVERY, supervisor.crashRecovery(parameters()));
+    if (a instanceof Action.Rewind r) {
+      HostPort source = memberAddress(r.source());
+      if (source == null) return Future.failedFuture("member " + r.source() + " has no conn_url");
+      return runTask(Task.REWIND, supervisor.rewind(source.host(), source.port(), r.dryRunOnly())
+          .<Void>map(v -> {
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).rewindFailed(false).build();
+            return null;
+          })
+          .recover(e -> {
+            LOG.warn("{}", e.getMessage());
+            local = local.toBuilder().rewindFailed(true).build();
+            return Future.succeededFuture();
+          }));
+    }
+    if (a instanceof Action.WipeDataDir) {
+      return runTask(Task.CLONE, supervisor.wipeDataDir().map(v -> {
+        local = local.toBuilder().dataDir(DataDirState.EMPTY).rewindFailed(false).build();
+        return null;
+      }));
+    }
+    if (a instanceof Action.CancelBootstrap) return dcs.deleteInitialize();
+    if (a instanceof Action.Fatal f) {
+      LOG.error("FATAL: {}", f.why());
+      vertx.setTimer(10, t -> fatalExit(f.why()));
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture("unknown action " + a);
+  }
+
+  /** Runs a long operation as the task in flight; its end triggers the next cycle at once. */
+  private Future<Void> runTask(Task task, Future<Void> work) {
+    local = local.toBuilder().task(task).build();
+    publishStatus();
+    work.onComplete(ar -> {
+      local = local.toBuilder().task(null).build();
+      if (ar.failed()) {
+        LOG.error("{} failed: {}", task.text(), ar.cause().getMessage());
+        if (task == Task.BOOTSTRAP) {
+          cancelBootstrap(ar.cause().getMessage());
+          return;
+        }
+      } else {
+        LOG.info("{} finished", task.text());
+      }
+      runCycle(task.text() + " finished");
+    });
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> bootstrap() {
+    return supervisor.initdb()
+        .compose(v -> supervisor.start(parameters(), null))
+        .compose(ready -> ready ? Future.succeededFuture() : Future.failedFuture("postgres did not start"))
+        .compose(v -> pgLocal.run(supervisor.bootstrapRoleStatements()))
+        .compose(v -> supervisor.postBootstrapScript())
+        .map(v -> {
+          local = local.toBuilder().pg(PgRunState.RUNNING).inRecovery(false).dataDir(DataDirState.PRIMARY).build();
+          return null;
+        });
+  }
+
+  /** §3.14: a failed bootstrap gives the initialize key back, keeps the data for inspection and stops the agent. */
+  private void cancelBootstrap(String why) {
+    supervisor.stop(Action.StopMode.IMMEDIATE, 0)
+        .compose(v -> dcs.deleteInitialize())
+        .onComplete(ar -> vertx.executeBlocking(() -> {
+          var dataDir = config.postgresql().dataDir();
+          if (Files.exists(dataDir)) {
+            Files.move(dataDir, dataDir.resolveSibling(dataDir.getFileName() + ".failed"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          }
+          return null;
+        }).onComplete(x -> fatalExit("bootstrap failed: " + why)));
+  }
+
+  private void fatalExit(String why) {
+    System.err.println("pgha: " + why);
+    Runtime.getRuntime().halt(1);
+  }
+
+  private Future<Void> startPostgres(String upstream, boolean asReplica) {
+    ConfigFiles.Recovery recovery = asReplica ? recoveryFor(upstream) : null;
+    local = local.toBuilder().pg(PgRunState.STARTING).upstream(asReplica ? upstream : null).startAttemptFailed(false)
+        .build();
+    return runTask(Task.START, supervisor.start(parameters(), recovery).transform(ar -> {
+      if (ar.succeeded()) {
+        local = local.toBuilder().pg(ar.result() ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
+            .pgDownSinceMs(0).build();
+        return Future.succeededFuture();
+      }
+      local = local.toBuilder().pg(PgRunState.STOPPED).startAttemptFailed(true).build();
+      return Future.failedFuture(ar.cause());
+    }));
+  }
+
+  private ConfigFiles.Recovery recoveryFor(String upstream) {
+    HostPort hp = upstream == null ? null : memberAddress(upstream);
+    if (hp == null) return new ConfigFiles.Recovery(null, 0, null);
+    String slot = dynamic().useSlots() ? SlotNames.forMember(config.name()) : null;
+    return new ConfigFiles.Recovery(hp.host(), hp.port(), slot);
+  }
+
+  private HostPort memberAddress(String member) {
+    MemberRecord m = view == null ? null : view.members().get(member);
+    if (m == null || m.connUrl() == null) return null;
+    URI uri = URI.create(m.connUrl());
+    return new HostPort(uri.getHost().replace("[", "").replace("]", ""), uri.getPort() > 0 ? uri.getPort() : 5432);
+  }
+
+  private Map<String, String> parameters() {
+    String socketDir = Files.isWritable(java.nio.file.Path.of("/var/run/postgresql")) ? "/var/run/postgresql" : "/tmp";
+    return io.pgha.postgres.PgParameters.effective(config.postgresql(), dynamic(), config.scope(), socketDir);
+  }
+
+  // ---- leader duties ----
+
+  private Future<Void> performDuties(Decision d) {
+    if (!(d.reason() == Reason.LEADER_WITH_LOCK)) return Future.succeededFuture();
+    List<Future<Void>> work = new ArrayList<>();
+    for (Decision.LeaderDuty duty : d.duties()) {
+      if (duty instanceof Decision.LeaderDuty.WriteInitialize wi) {
+        work.add(dcs.put(dcs.layout().initialize(), wi.sysid()));
+      } else if (duty instanceof Decision.LeaderDuty.WriteConfig) {
+        work.add(dcs.createIfAbsent(dcs.layout().config(), config.bootstrap().dcs().toString()).mapEmpty());
+      } else if (duty instanceof Decision.LeaderDuty.WriteHistory) {
+        work.add(writeHistory());
+      } else if (duty instanceof Decision.LeaderDuty.SyncSlots) {
+        work.add(syncSlots());
+      }
+    }
+    if (local.lsn() != lastPublishedOptime) {
+      long optime = local.lsn();
+      work.add(dcs.put(dcs.layout().status(), "{\"optime\":" + optime + "}")
+          .map(v -> { lastPublishedOptime = optime; return null; }));
+    }
+    return Future.join(work).mapEmpty();
+  }
+
+  private Future<Void> syncSlots() {
+    Set<String> wanted = new TreeSet<>();
+    for (MemberRecord m : view.members().values()) {
+      if (!m.name().equals(config.name()) && !m.nostream()) wanted.add(SlotNames.forMember(m.name()));
+    }
+    if (wanted.equals(lastSlots)) return Future.succeededFuture();
+    return pgLocal.syncPhysicalSlots(wanted).map(v -> { lastSlots = wanted; return null; });
+  }
+
+  /** §3.6.3: history from the timeline history file; the newest entry names this member. */
+  private Future<Void> writeHistory() {
+    int tl = local.timeline();
+    if (tl <= 1) return dcs.put(dcs.layout().history(), "[]");
+    return pgLocal.timelineHistory(tl).compose(text -> {
+      if (text == null) return Future.succeededFuture();
+      ArrayNode history = JSON.createArrayNode();
+      String[] lines = text.split("\n");
+      for (int i = 0; i < lines.length; i++) {
+        String[] f = lines[i].trim().split("\t");
+        if (f.length < 2 || f[0].startsWith("#")) continue;
+        ArrayNode entry = history.addArray();
+        entry.add(Integer.parseInt(f[0].trim()));
+        entry.add(io.pgha.postgres.Lsn.parse(f[1].trim()));
+        entry.add(f.length > 2 ? f[2].trim() : "");
+        entry.add(java.time.OffsetDateTime.now().toString());
+        entry.add(config.name());
+      }
+      return dcs.put(dcs.layout().history(), history.toString());
+    });
+  }
+
+  // ---- publishing ----
+
+  private void publishMember() {
+    if (local.shuttingDown()) return;
+    ObjectNode m = JSON.createObjectNode();
+    m.put("conn_url", config.postgresql().connUrl());
+    m.put("api_url", config.restapi().apiUrl());
+    m.put("state", MemberState.state(local));
+    m.put("role", MemberState.role(local));
+    m.put("version", Version.PATRONI_COMPATIBLE);
+    if (pgStatus != null && local.pg() == PgRunState.RUNNING) {
+      m.put("xlog_location", pgStatus.xlogLocation());
+      if (pgStatus.inRecovery()) {
+        m.put("receive_lsn", pgStatus.receiveLsn());
+        m.put("replay_lsn", pgStatus.replayLsn());
+        if ("streaming".equals(pgStatus.walReceiverStatus())) m.put("replication_state", "streaming");
+      }
+    }
+    if (local.timeline() > 0) m.put("timeline", local.timeline());
+    if (config.tags().published() != null && !config.tags().published().isEmpty()) {
+      m.set("tags", config.tags().published());
+    }
+    if (dynamic().pause()) m.put("pause", true);
+    String json = m.toString();
+    if (json.equals(lastMemberJson)) return;
+    lastMemberJson = json;
+    dcs.publishMember(json);
+  }
+
+  private void publishStatus() {
+    boolean queryable = pgStatus != null && local.pg() == PgRunState.RUNNING && supervisor.postmasterAlive();
+    boolean replica = queryable && pgStatus.inRecovery();
+    long ttlMs = dynamic().ttlSeconds() * 1000L;
+    boolean lockHeld = view != null && view.leaderIsMe()
+        && monotonicMs() - local.lockConfirmedAtMs() < Math.min(ttlMs, local.sessionTtlMs());
+    NodeStatus s = new NodeStatus(config.name(), config.scope(), Version.PATRONI_COMPATIBLE,
+        MemberState.state(local), MemberState.role(local),
+        pgStatus == null ? null : pgStatus.postmasterStartTime(),
+        pgStatus == null ? null : pgStatus.serverVersion(),
+        queryable,
+        queryable && !replica ? pgStatus.flushLsn() : null,
+        replica ? pgStatus.receiveLsn() : null,
+        replica ? pgStatus.replayLsn() : null,
+        replica ? pgStatus.replayTimestamp() : null,
+        replica ? pgStatus.replayPaused() : null,
+        local.timeline() > 0 ? local.timeline() : null,
+        replica && "streaming".equals(pgStatus.walReceiverStatus()) ? "streaming" : null,
+        queryable ? pgStatus.replication() : List.of(),
+        lockHeld,
+        view != null && health != null && health.connected(),
+        view == null || !view.hasLeader(),
+        dynamic().pause(),
+        health == null || health.lastGoodReadEpochMs() == 0 ? null : health.lastGoodReadEpochMs() / 1000,
+        local.sysid(),
+        view == null ? 0 : view.optime(),
+        false,
+        nextLoopDueEpochMs,
+        dynamic().ttlSeconds(),
+        config.tags().published(),
+        config.tags().noloadbalance(),
+        dynamic().maximumLagOnFailoverBytes());
+    if (s.equals(lastStatus)) return;
+    lastStatus = s;
+    vertx.eventBus().publish(Addresses.HA_STATUS_CHANGED, s);
+  }
+
+  // ---- shutdown ----
+
+  /**
+   * §3.17: stop postgres (fast) unless paused; a leader releases its key only after postgres is down, and writes
+   * its final WAL position first, so that a replica that has it takes over at once.
+   */
+  public Future<Void> shutdown() {
+    if (local.shuttingDown()) return stopped.future();
+    local = local.toBuilder().shuttingDown(true).build();
+    LOG.info("ha.decision cycle={} action=Shutdown reason={} msg=\"{}\"", cycle, Reason.SHUTDOWN,
+        dynamic().pause() ? "paused: leaving postgres running" : "stopping postgres");
+    if (loopTimer >= 0) vertx.cancelTimer(loopTimer);
+    if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
+    boolean leader = view != null && view.leaderIsMe();
+    Future<Void> stopPg = dynamic().pause() ? Future.succeededFuture()
+        : supervisor.stop(Action.StopMode.FAST, 0);
+    stopPg.compose(v -> {
+          if (!leader || dynamic().pause()) return Future.succeededFuture();
+          return dcs.put(dcs.layout().status(), "{\"optime\":" + local.lsn() + "}")
+              .recover(e -> Future.succeededFuture())
+              .compose(x -> dcs.releaseLeader());
+        })
+        .onComplete(ar -> {
+          if (ar.failed()) LOG.warn("shutdown: {}", ar.cause().getMessage());
+          else if (leader) LOG.info("leader key released after postgres stopped");
+          dcs.close();
+          pgLocal.close();
+          prober.close();
+          supervisor.close();
+          stopped.tryComplete();
+        });
+    return stopped.future();
+  }
+
+  private static long monotonicMs() {
+    return ZooKeeperDcs.monotonicMs();
+  }
+}

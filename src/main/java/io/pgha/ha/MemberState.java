@@ -1,0 +1,33 @@
+package io.pgha.ha;
+
+import io.pgha.decision.DataDirState;
+import io.pgha.decision.LocalState;
+import io.pgha.decision.PgRunState;
+import io.pgha.decision.Task;
+
+/** Patroni's member {@code state} and {@code role} texts (patroni-compat §2) derived from the local state. */
+final class MemberState {
+  private MemberState() {}
+
+  static String state(LocalState l) {
+    if (l.task() == Task.BOOTSTRAP) return "initializing new cluster";
+    if (l.task() == Task.CLONE) return "creating replica";
+    if (l.task() == Task.RESTART) return "restarting";
+    if (l.task() == Task.REWIND || l.task() == Task.CRASH_RECOVERY) return "stopped";
+    if (l.pg() == PgRunState.RUNNING) return "running";
+    if (l.pg() == PgRunState.STARTING) return "starting";
+    if (l.pg() == PgRunState.STOPPING) return "stopping";
+    if (l.startAttemptFailed()) return "start failed";
+    return l.crashed() ? "crashed" : "stopped";
+  }
+
+  static String role(LocalState l) {
+    if (l.task() == Task.PROMOTE) return "promoted";
+    if (l.pg() == PgRunState.RUNNING || l.pg() == PgRunState.STARTING) {
+      if (Boolean.FALSE.equals(l.inRecovery())) return "primary";
+      if (Boolean.TRUE.equals(l.inRecovery())) return "replica";
+    }
+    if (l.dataDir() == DataDirState.EMPTY) return "uninitialized";
+    return l.dataDir() == DataDirState.PRIMARY ? "demoted" : "replica";
+  }
+}

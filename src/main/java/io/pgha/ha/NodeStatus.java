@@ -1,0 +1,67 @@
+package io.pgha.ha;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/**
+ * What this member knows about itself and the cluster, kept current by the HA loop from events (a postmaster exit,
+ * a watch event, a role change, a status query) and read by the REST API without any query of its own.
+ * Immutable: a new snapshot is published on every change.
+ *
+ * @param state Patroni's member state text: {@code running}, {@code starting}, {@code stopped}, {@code crashed},
+ *     {@code stopping}, {@code creating replica}, {@code initializing new cluster}, {@code restarting},
+ *     {@code start failed}, {@code unknown}...
+ * @param role {@code primary}, {@code replica}, {@code demoted}, {@code uninitialized}, {@code promoted}
+ * @param pgQueryable whether the last status query of postgres succeeded and postgres is still up; when false the
+ *     {@code /patroni} body has no {@code xlog} (peers then skip this member in a race)
+ * @param xlogLocation flush LSN when primary, else null
+ * @param receivedLocation replica: walreceiver written/receive LSN (or replay LSN), else null
+ * @param replayedLocation replica: replay LSN, else null
+ * @param replicationState replica: {@code streaming} while a walreceiver streams, else null
+ * @param replication rows of pg_stat_replication (primary), empty when none
+ * @param leaderLockHeld this member holds the leader key and confirmed it within ttl
+ * @param dcsViewPresent a view of the cluster from ZooKeeper was loaded within ttl
+ * @param clusterUnlocked there is no view or no leader key
+ * @param dcsLastSeenEpochSeconds epoch seconds of the last good ZooKeeper read, or null
+ * @param optime the leader's last published WAL position ({@code status.optime}), 0 when unknown
+ * @param nextLoopDueEpochMs when the HA loop is next due to run (epoch ms), for {@code /liveness}
+ * @param ttlSeconds the ttl in force, for {@code /liveness}
+ * @param tags the effective tags, as published
+ * @param noloadbalance the {@code noloadbalance} tag
+ * @param maximumLagOnFailoverBytes for {@code /readiness}
+ */
+public record NodeStatus(
+    String name,
+    String scope,
+    String version,
+    String state,
+    String role,
+    String postmasterStartTime,
+    Integer serverVersion,
+    boolean pgQueryable,
+    Long xlogLocation,
+    Long receivedLocation,
+    Long replayedLocation,
+    String replayedTimestamp,
+    Boolean replayPaused,
+    Integer timeline,
+    String replicationState,
+    List<ReplicationRow> replication,
+    boolean leaderLockHeld,
+    boolean dcsViewPresent,
+    boolean clusterUnlocked,
+    boolean paused,
+    Long dcsLastSeenEpochSeconds,
+    String systemIdentifier,
+    long optime,
+    boolean syncStandby,
+    long nextLoopDueEpochMs,
+    int ttlSeconds,
+    ObjectNode tags,
+    boolean noloadbalance,
+    long maximumLagOnFailoverBytes) {
+
+  /** One row of {@code pg_stat_replication}, as {@code /patroni} lists it. */
+  public record ReplicationRow(
+      String usename, String applicationName, String clientAddr, String state, String syncState, int syncPriority) {}
+}

@@ -1,0 +1,69 @@
+package io.pgha.ha;
+
+import io.pgha.config.Values;
+import io.pgha.decision.MemberRecord;
+import io.pgha.decision.PeerStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Asks every peer's {@code /patroni} for its WAL position during a leader race (§3.5: 2 s, no retry, parallel). */
+final class PeerProber {
+  private static final long TIMEOUT_MS = 2000;
+  private final HttpClient http;
+
+  PeerProber(Vertx vertx) {
+    this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) TIMEOUT_MS)
+        .setTrustAll(true).setVerifyHost(false).setKeepAlive(false));
+  }
+
+  Future<Map<String, PeerStatus>> probe(Collection<MemberRecord> peers) {
+    List<Future<PeerStatus>> answers = new ArrayList<>();
+    for (MemberRecord m : peers) {
+      if (m.apiUrl() == null) continue;
+      answers.add(probeOne(m).otherwise(PeerStatus.unreachable(m.name())));
+    }
+    return Future.join(answers).map(all -> {
+      Map<String, PeerStatus> out = new TreeMap<>();
+      for (Future<PeerStatus> f : answers) out.put(f.result().name(), f.result());
+      return out;
+    });
+  }
+
+  private Future<PeerStatus> probeOne(MemberRecord m) {
+    RequestOptions options = new RequestOptions().setAbsoluteURI(m.apiUrl()).setMethod(HttpMethod.GET)
+        .setTimeout(TIMEOUT_MS);
+    return http.request(options)
+        .compose(req -> req.send())
+        .compose(resp -> resp.body())
+        .map(body -> parse(m.name(), new JsonObject(body)));
+  }
+
+  static PeerStatus parse(String name, JsonObject json) {
+    JsonObject xlog = json.getJsonObject("xlog");
+    if (xlog == null) return PeerStatus.unreachable(name);
+    String role = json.getString("role", "");
+    boolean primary = "primary".equals(role) || "master".equals(role) || xlog.containsKey("location");
+    long lsn = primary ? xlog.getLong("location", 0L)
+        : Math.max(xlog.getLong("received_location", 0L) == null ? 0 : xlog.getLong("received_location", 0L),
+            xlog.getLong("replayed_location", 0L) == null ? 0 : xlog.getLong("replayed_location", 0L));
+    JsonObject tags = json.getJsonObject("tags", new JsonObject());
+    boolean nofailover = Boolean.TRUE.equals(Values.parseBool(String.valueOf(tags.getValue("nofailover", "false"))));
+    Object prio = tags.getValue("failover_priority");
+    int priority = nofailover ? 0 : prio == null ? 1 : Integer.parseInt(String.valueOf(prio));
+    return new PeerStatus(name, true, primary, lsn, json.getInteger("timeline", 0), nofailover, priority);
+  }
+
+  void close() {
+    http.close();
+  }
+}

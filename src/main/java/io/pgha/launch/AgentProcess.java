@@ -1,0 +1,151 @@
+package io.pgha.launch;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One agent ({@code java -jar pgha.jar <config>}) running as a separate OS process, as the unprivileged user when
+ * this JVM is root, with stdout and stderr appended to a log file. Signals go to the agent process only: the
+ * postmaster it started is not in its process tree's signal path, exactly as when an operator kills the agent.
+ *
+ * <p>{@value #AGENT_CMD_ENV} replaces {@code java ... -jar <jar>} by another command taking the config file as its
+ * last argument (e.g. {@code patroni}), to check orchestration against the reference agent.
+ */
+public final class AgentProcess implements AutoCloseable {
+
+  /** Environment variable holding a replacement agent command (whitespace-separated), for debugging only. */
+  public static final String AGENT_CMD_ENV = "PGHA_AGENT_CMD";
+
+  /** Small stacks, serial GC, C1 only: an HA agent is mostly idle and three of them share small machines. */
+  static final List<String> AGENT_JVM_FLAGS = List.of("-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+  private static final Duration CLOSE_SIGTERM_GRACE = Duration.ofSeconds(30);
+
+  private final Path configFile;
+  private final Path logFile;
+  private final Process process;
+
+  private AgentProcess(Path configFile, Path logFile, Process process) {
+    this.configFile = configFile;
+    this.logFile = logFile;
+    this.process = process;
+  }
+
+  /** Starts the agent for {@code configFile} in the config file's directory, appending its output to logFile. */
+  public static AgentProcess start(Path jar, Path configFile, Path logFile, Map<String, String> extraEnv) {
+    Path config = configFile.toAbsolutePath();
+    Path workDir = config.getParent();
+    List<String> command = RunAs.wrap(agentCommand(jar.toAbsolutePath(), config));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .directory(workDir.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    builder.environment().putAll(RunAs.environment());
+    builder.environment().putAll(extraEnv);
+    try {
+      Files.createDirectories(logFile.toAbsolutePath().getParent());
+      Process process = builder.start();
+      ChildProcesses.register(process.toHandle());
+      return new AgentProcess(config, logFile, process);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start agent " + String.join(" ", command), e);
+    }
+  }
+
+  static List<String> agentCommand(Path jar, Path config) {
+    List<String> command = new ArrayList<>();
+    String override = System.getenv(AGENT_CMD_ENV);
+    if (override != null && !override.isBlank()) {
+      command.addAll(Arrays.asList(override.trim().split("\\s+")));
+    } else {
+      command.add(RunAs.javaBinary());
+      command.addAll(AGENT_JVM_FLAGS);
+      command.add("-jar");
+      command.add(jar.toString());
+    }
+    command.add(config.toString());
+    return command;
+  }
+
+  /** The agent's pid (setpriv execs the agent, so this is the agent itself, not a wrapper). */
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public Path configFile() {
+    return configFile;
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  /** Exit code, or -1 while running. */
+  public int exitCode() {
+    return process.isAlive() ? -1 : process.exitValue();
+  }
+
+  /** SIGTERM to the agent: it should stop PostgreSQL and release the leader key. */
+  public void sigterm() {
+    process.destroy();
+  }
+
+  /** SIGKILL to the agent only; the postmaster it started keeps running. */
+  public void sigkill() {
+    process.destroyForcibly();
+  }
+
+  /** Waits up to {@code timeout} for the agent to exit; true if it has. */
+  public boolean waitFor(Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !process.isAlive();
+    }
+  }
+
+  /** The last {@code lines} lines of the log file, for error reports. */
+  public String logTail(int lines) {
+    return LogFiles.tail(logFile, lines);
+  }
+
+  /** SIGTERM, then SIGKILL if the agent has not exited within 30 s. */
+  @Override
+  public void close() {
+    stop(CLOSE_SIGTERM_GRACE);
+  }
+
+  /** SIGTERM, then SIGKILL if the agent has not exited within {@code grace}. True if SIGTERM was enough. */
+  public boolean stop(Duration grace) {
+    if (!process.isAlive()) {
+      return true;
+    }
+    sigterm();
+    if (waitFor(grace)) {
+      return true;
+    }
+    sigkill();
+    waitFor(Duration.ofSeconds(5));
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return "agent pid " + pid() + " (" + configFile.getFileName() + ")";
+  }
+}

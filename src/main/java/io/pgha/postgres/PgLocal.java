@@ -1,0 +1,142 @@
+package io.pgha.postgres;
+
+import io.pgha.config.PostgresqlConfig;
+import io.pgha.ha.NodeStatus.ReplicationRow;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * SQL against the local postgres as the superuser, over the non-blocking Vert.x PG client: the status query behind
+ * every HA cycle and {@code /patroni}, promote, reload, slots and the bootstrap roles.
+ */
+public final class PgLocal implements AutoCloseable {
+  private static final String STATUS_SQL = """
+      SELECT pg_is_in_recovery() AS in_recovery,
+        CASE WHEN pg_is_in_recovery() THEN 0 ELSE (pg_current_wal_flush_lsn() - '0/0')::bigint END AS flush_lsn,
+        COALESCE((pg_last_wal_receive_lsn() - '0/0')::bigint, 0) AS receive_lsn,
+        COALESCE((pg_last_wal_replay_lsn() - '0/0')::bigint, 0) AS replay_lsn,
+        pg_last_xact_replay_timestamp()::text AS replay_ts,
+        CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS replay_paused,
+        CASE WHEN pg_is_in_recovery()
+          THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver),
+                        (SELECT timeline_id FROM pg_control_checkpoint()))
+          ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline,
+        (SELECT system_identifier FROM pg_control_system())::text AS sysid,
+        pg_postmaster_start_time()::text AS start_time,
+        current_setting('server_version_num')::int AS server_version,
+        (SELECT status FROM pg_stat_wal_receiver) AS wal_receiver_status,
+        COALESCE((SELECT (written_lsn - '0/0')::bigint FROM pg_stat_wal_receiver), 0) AS written_lsn
+      """;
+  private static final String REPLICATION_SQL = "SELECT usename::text, application_name, client_addr::text, state,"
+      + " sync_state, sync_priority FROM pg_stat_replication ORDER BY application_name";
+
+  private final Pool pool;
+
+  public PgLocal(Vertx vertx, PostgresqlConfig pg) {
+    PgConnectOptions connect = new PgConnectOptions()
+        .setHost(pg.localHost())
+        .setPort(pg.port())
+        .setDatabase(pg.database())
+        .setUser(pg.superuser().username())
+        .setPassword(pg.superuser().password() == null ? "" : pg.superuser().password())
+        .setReconnectAttempts(0);
+    connect.addProperty("application_name", "pgha");
+    this.pool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(2).setIdleTimeout(30).setConnectionTimeout(3))
+        .with(new NetClientOptions().setConnectTimeout(2000))
+        .connectingTo(connect).using(vertx).build();
+  }
+
+  public Future<PgStatus> status() {
+    return pool.query(STATUS_SQL).execute().compose(rows -> {
+      Row r = rows.iterator().next();
+      boolean inRecovery = r.getBoolean("in_recovery");
+      long receive = Math.max(r.getLong("receive_lsn"), r.getLong("written_lsn"));
+      Future<List<ReplicationRow>> replication = inRecovery ? Future.succeededFuture(List.of()) : replication();
+      return replication.map(repl -> new PgStatus(inRecovery, r.getLong("flush_lsn"), receive, r.getLong("replay_lsn"),
+          r.getString("replay_ts"), r.getBoolean("replay_paused"), r.getInteger("timeline"), r.getString("sysid"),
+          r.getString("start_time"), r.getInteger("server_version"), r.getString("wal_receiver_status"), repl));
+    });
+  }
+
+  private Future<List<ReplicationRow>> replication() {
+    return pool.query(REPLICATION_SQL).execute().map(rows -> {
+      List<ReplicationRow> out = new ArrayList<>();
+      for (Row r : rows) {
+        out.add(new ReplicationRow(r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getString(4),
+            r.getInteger(5) == null ? 0 : r.getInteger(5)));
+      }
+      return out;
+    });
+  }
+
+  /** Promotes and waits (up to 60 s) until postgres accepts writes. */
+  public Future<Void> promote() {
+    return pool.query("SELECT pg_promote(true, 60)").execute().compose(rows -> {
+      Boolean done = rows.iterator().next().getBoolean(0);
+      return Boolean.TRUE.equals(done) ? Future.succeededFuture()
+          : Future.failedFuture("pg_promote did not finish within 60 s");
+    });
+  }
+
+  public Future<Void> reload() {
+    return pool.query("SELECT pg_reload_conf()").execute().mapEmpty();
+  }
+
+  public Future<Void> checkpoint() {
+    return pool.query("CHECKPOINT").execute().mapEmpty();
+  }
+
+  /** Creates missing physical slots and drops physical slots of members that are gone. */
+  public Future<Void> syncPhysicalSlots(Set<String> wanted) {
+    return pool.query("SELECT slot_name::text FROM pg_replication_slots WHERE slot_type = 'physical'"
+        + " AND NOT temporary").execute().compose(rows -> {
+          Set<String> existing = new java.util.HashSet<>();
+          rows.forEach(r -> existing.add(r.getString(0)));
+          List<Future<RowSet<Row>>> changes = new ArrayList<>();
+          for (String slot : wanted) {
+            if (!existing.contains(slot)) {
+              changes.add(pool.preparedQuery("SELECT pg_create_physical_replication_slot($1, true)")
+                  .execute(Tuple.of(slot)));
+            }
+          }
+          for (String slot : existing) {
+            if (!wanted.contains(slot)) {
+              changes.add(pool.preparedQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                  + " WHERE slot_name = $1 AND NOT active").execute(Tuple.of(slot)));
+            }
+          }
+          return Future.all(changes).mapEmpty();
+        });
+  }
+
+  /** The text of {@code pg_wal/<timeline>.history}, or null. */
+  public Future<String> timelineHistory(int timeline) {
+    String file = String.format("pg_wal/%08X.history", timeline);
+    return pool.preparedQuery("SELECT pg_read_file($1, 0, 1048576, true)").execute(Tuple.of(file))
+        .map(rows -> rows.iterator().next().getString(0));
+  }
+
+  /** Runs statements one after the other (bootstrap role creation). */
+  public Future<Void> run(List<String> statements) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String sql : statements) chain = chain.compose(v -> pool.query(sql).execute().mapEmpty());
+    return chain;
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,74 @@
+package io.pgha.postgres;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgha.config.DynamicConfig;
+import io.pgha.config.PostgresqlConfig;
+import io.pgha.config.Values;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The GUCs pgha manages in postgresql.conf (patroni-compat §8.1, §8.5, §8.6): protected defaults, overridden by the
+ * dynamic configuration, then the local {@code postgresql.parameters} (which never carry protected GUCs), then the
+ * settings that belong to this member alone.
+ */
+public final class PgParameters {
+  private static final Logger LOG = LoggerFactory.getLogger(PgParameters.class);
+
+  /** Protected GUCs and their defaults on PostgreSQL 13+. */
+  static final Map<String, String> PROTECTED_DEFAULTS = Map.ofEntries(
+      Map.entry("wal_level", "replica"),
+      Map.entry("hot_standby", "on"),
+      Map.entry("max_connections", "100"),
+      Map.entry("max_wal_senders", "10"),
+      Map.entry("wal_keep_size", "128MB"),
+      Map.entry("max_prepared_transactions", "0"),
+      Map.entry("max_locks_per_transaction", "64"),
+      Map.entry("track_commit_timestamp", "off"),
+      Map.entry("max_replication_slots", "10"),
+      Map.entry("max_worker_processes", "8"),
+      Map.entry("wal_log_hints", "on"));
+
+  private PgParameters() {}
+
+  public static Map<String, String> effective(
+      PostgresqlConfig local, DynamicConfig dynamic, String scope, String unixSocketDirectory) {
+    Map<String, String> params = new TreeMap<>(PROTECTED_DEFAULTS);
+    putAll(params, dynamic.postgresqlParameters());
+    putAll(params, local.parameters());
+    translateWalKeepSegments(params);
+    if ("hot_standby".equals(params.get("wal_level"))) params.put("wal_level", "replica");
+    params.put("hot_standby", "on");
+    params.put("cluster_name", scope);
+    params.put("listen_addresses", local.listenAddresses());
+    params.put("port", Integer.toString(local.port()));
+    params.putIfAbsent("unix_socket_directories", unixSocketDirectory);
+    return params;
+  }
+
+  private static void putAll(Map<String, String> params, JsonNode tree) {
+    if (tree == null) return;
+    for (Iterator<Map.Entry<String, JsonNode>> it = tree.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String value = Values.gucText(e.getValue());
+      if (value == null) params.remove(e.getKey());
+      else params.put(e.getKey(), value);
+    }
+  }
+
+  /** wal_keep_segments is gone since PostgreSQL 13: translate it (16 MB segments) rather than fail to start. */
+  private static void translateWalKeepSegments(Map<String, String> params) {
+    String segments = params.remove("wal_keep_segments");
+    if (segments == null) return;
+    try {
+      long mb = Long.parseLong(segments.trim()) * 16;
+      params.put("wal_keep_size", mb + "MB");
+      LOG.warn("wal_keep_segments={} translated to wal_keep_size={}MB (PostgreSQL 13+)", segments, mb);
+    } catch (NumberFormatException e) {
+      LOG.warn("wal_keep_segments={} is not a number: ignored", segments);
+    }
+  }
+}
