@@ -105,7 +105,7 @@ public final class ConfigLoader {
 
     RestApiConfig restapi = restApi(root.section("restapi"));
     ConfigNode postgresql = root.section("postgresql");
-    PostgresqlConfig postgresWithoutBinaries = postgresql(postgresql, null);
+    PostgresqlConfig postgresWithoutBinaries = postgresql(postgresql);
     ZooKeeperConfig zookeeper = zookeeper(root);
     BootstrapConfig bootstrap = bootstrap(root);
     Tags tags = tags(root.section("tags"));
@@ -293,7 +293,8 @@ public final class ConfigLoader {
   // ---------------------------------------------------------------------------------------------------------------
   // postgresql
 
-  private static PostgresqlConfig postgresql(ConfigNode pg, Path binDir) throws ConfigException {
+  /** The {@code postgresql} section, except {@code binDir} (null): fromTree looks it up once all else is valid. */
+  private static PostgresqlConfig postgresql(ConfigNode pg) throws ConfigException {
     ConfigNode listenNode = pg.get("listen");
     Listen listen = Listen.split(listenNode.requiredText());
     int port = listen.port() == null ? DEFAULT_POSTGRES_PORT : port(listenNode, listen.port());
@@ -335,7 +336,7 @@ public final class ConfigLoader {
     long pgCtlTimeout = timeoutNode.longOr(DEFAULT_PG_CTL_TIMEOUT);
     if (pgCtlTimeout < 1) throw timeoutNode.error("must be at least 1, got " + pgCtlTimeout);
 
-    return new PostgresqlConfig(listen.hosts(), port, connectAddress, proxyAddress, dataDir, configDir, binDir,
+    return new PostgresqlConfig(listen.hosts(), port, connectAddress, proxyAddress, dataDir, configDir, null,
         database, pgpass, superuser, replication, rewind,
         localParameters(pg.section("parameters")),
         pgHba,

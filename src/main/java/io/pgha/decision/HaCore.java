@@ -49,7 +49,16 @@ public final class HaCore {
     boolean dcsLost = view == null || !local.dcsConnected();
     if (!dcsLost || cfg.pause()) return null;
     boolean writable = local.isRunningPrimary() || local.task() == Task.PROMOTE;
-    if (!writable) return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
+    if (!writable) {
+      // §3.9 offline demotion: a stopped member comes back read-only, so that once ZooKeeper is back its WAL
+      // position is visible to the race (a stopped member counts as unreachable, and a less advanced one would win)
+      boolean idle = local.task() == null && local.pg() == PgRunState.STOPPED;
+      boolean hasData = local.dataDir() == DataDirState.PRIMARY || local.dataDir() == DataDirState.REPLICA;
+      if (idle && hasData && !local.shuttingDown() && !local.startAttemptFailed()) {
+        return Decision.of(new Action.StartReplica(null), Reason.DCS_UNREACHABLE_READONLY);
+      }
+      return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
+    }
     if (local.wonInitializeRace() && local.lockConfirmedAtMs() == 0) {
       return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE); // bootstrapping: no client has it yet
     }
@@ -176,6 +185,7 @@ public final class HaCore {
   }
 
   private static Decision postgresRunning(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    if (local.inRecovery() == null) return Decision.of(new Action.None(), Reason.PG_STATUS_UNKNOWN);
     if (!view.hasLeader() && view.initialize() == null && !local.wonInitializeRace()) {
       if (local.isRunningReplica()) {
         return Decision.of(new Action.Fatal(Reason.RUNNING_REPLICA_UNINITIALIZED.format()),
@@ -227,6 +237,9 @@ public final class HaCore {
       return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     }
     if (!me.canFailover() && !namedCandidate(view, me)) return Decision.of(new Action.None(), Reason.NOFAILOVER);
+    if (!namedCandidate(view, me) && behindClusterTimeline(view, local, me)) {
+      return Decision.of(new Action.None(), Reason.TIMELINE_BEHIND, local.timeline(), view.clusterTimeline());
+    }
     if (local.peers() == null) return Decision.of(new Action.ProbePeers(), Reason.PROBE_PEERS);
     if (isHealthiest(view, local, cfg, me)) return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     return Decision.of(new Action.None(), Reason.NOT_HEALTHIEST);
@@ -256,6 +269,19 @@ public final class HaCore {
       if (peer.lsn() == local.lsn() && peer.failoverPriority() > me.failoverPriority()) return false;
     }
     return true;
+  }
+
+  /**
+   * pgha's addition to §3.5: a member whose timeline is behind the cluster's must not promote while another member
+   * that may be on the newer timeline still has a member key (it may be starting, or restarting after a stop of the
+   * whole cluster). Promoting would fork a second timeline with the same number, and the two histories could never
+   * be joined again. With no such member left, the older timeline may win (unless check_timeline forbids it).
+   */
+  static boolean behindClusterTimeline(ClusterView view, LocalState local, NodeSettings me) {
+    int clusterTl = view.clusterTimeline();
+    if (clusterTl == 0 || local.timeline() == 0 || local.timeline() >= clusterTl) return false;
+    return view.members().values().stream()
+        .anyMatch(m -> !m.name().equals(me.name()) && (m.timeline() == null || m.timeline() >= clusterTl));
   }
 
   /** §3.7: nostream streams from nobody; replicatefrom names an existing member; else the leader. */

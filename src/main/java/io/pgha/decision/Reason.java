@@ -6,11 +6,13 @@ package io.pgha.decision;
  */
 public enum Reason {
   DCS_UNREACHABLE("DCS is not accessible"),
+  DCS_UNREACHABLE_READONLY("DCS is not accessible: starting postgres read-only, without upstream"),
   DCS_UNREACHABLE_DEMOTE("demoted self because DCS is not accessible and I was a leader"),
   TASK_IN_PROGRESS("%s in progress"),
   LOST_LOCK_DURING_TASK("lost leader lock during %s"),
   PG_STARTING("PostgreSQL is still starting up"),
   PG_STOPPING("PostgreSQL is stopping"),
+  PG_STATUS_UNKNOWN("postgres is running but did not answer the status query yet"),
   DATA_DIR_EMPTY_RELEASE("released leader key voluntarily as data dir empty and currently leader"),
   DATA_DIR_UNREADABLE("data directory is not accessible"),
   BOOTSTRAP_RACE("trying to acquire the initialize lock"),

@@ -43,9 +43,9 @@ public final class Demo {
       System.err.println("usage: pgha demo   (no options; Ctrl-C stops it)");
       System.exit(2);
     }
-    // the in-JVM ZooKeeper server logs every connection at INFO
+    // the in-JVM ZooKeeper server logs every connection, and stack traces for connections closed at shutdown
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
     }
     System.exit(new Demo().run());
   }
@@ -65,10 +65,14 @@ public final class Demo {
     EmbeddedZooKeeper zookeeper;
     try {
       wipe(demoDir);
-      int zookeeperPort = FreePorts.next();
-      cluster = LocalCluster.create(demoDir, jar.get(), SCOPE, NAME_PREFIX, MEMBERS, "127.0.0.1:" + zookeeperPort,
-          MemberConfig.Timing.FAST);
-      zookeeper = EmbeddedZooKeeper.start(zookeeperPort, demoDir.resolve("zookeeper"));
+      zookeeper = EmbeddedZooKeeper.start(FreePorts.next(), demoDir.resolve("zookeeper"));
+      try {
+        cluster = LocalCluster.create(demoDir, jar.get(), SCOPE, NAME_PREFIX, MEMBERS, zookeeper.connectString(),
+            MemberConfig.Timing.FAST);
+      } catch (RuntimeException e) {
+        zookeeper.close();
+        throw e;
+      }
     } catch (RuntimeException e) {
       System.err.println("pgha demo: " + e.getMessage());
       return 1;

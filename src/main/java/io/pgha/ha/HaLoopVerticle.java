@@ -53,6 +53,7 @@ import org.slf4j.LoggerFactory;
 public final class HaLoopVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long STATUS_RETRY_MS = 100;
 
   private final PghaConfig config;
   private final NodeSettings settings;
@@ -282,6 +283,8 @@ public final class HaLoopVerticle extends VerticleBase {
               .dataDir(pgStatus.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
         } else {
           pgStatus = null;
+          // postgres is up but not answering yet (crash recovery, start-up): look again soon, not in loop_wait
+          vertx.setTimer(STATUS_RETRY_MS, t -> runCycle("status retry"));
         }
         return Future.succeededFuture();
       });

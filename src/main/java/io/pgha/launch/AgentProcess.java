@@ -54,6 +54,11 @@ public final class AgentProcess implements AutoCloseable {
     builder.environment().putAll(extraEnv);
     try {
       Files.createDirectories(logFile.toAbsolutePath().getParent());
+      if (!Files.exists(logFile)) {
+        Files.createFile(logFile);
+      }
+      // the agent may reopen its log itself; as root we opened it, so hand it over
+      RunAs.unprivilegedUser().ifPresent(user -> RunAs.chownRecursive(logFile, user));
       Process process = builder.start();
       ChildProcesses.register(process.toHandle());
       return new AgentProcess(config, logFile, process);

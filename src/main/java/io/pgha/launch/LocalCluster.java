@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -71,6 +72,8 @@ public final class LocalCluster implements AutoCloseable {
             baseDir.resolve(name), binDir, timing);
         Files.createDirectories(config.dir());
         Files.writeString(config.configFile(), config.toYaml(), StandardCharsets.UTF_8);
+        // it holds the passwords
+        Files.setPosixFilePermissions(config.configFile(), PosixFilePermissions.fromString("rw-------"));
         configs.add(config);
       }
       Path sharedJar = RunAs.shareReadable(jar, baseDir);

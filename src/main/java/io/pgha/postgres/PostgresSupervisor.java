@@ -160,7 +160,8 @@ public final class PostgresSupervisor {
       ready.tryFail("postgres exited during start-up (see " + logFile() + ")");
       return;
     }
-    String status = readinessStatus();
+    // a postmaster killed with SIGKILL leaves its postmaster.pid (saying "ready") behind: only ours counts
+    String status = postmasterPidFileOwner() == pid ? readinessStatus() : null;
     if ("ready".equals(status) || "standby".equals(status)) {
       ready.tryComplete(true);
       return;
@@ -170,6 +171,15 @@ public final class PostgresSupervisor {
       return;
     }
     context.owner().setTimer(READY_POLL_MS, t -> pollReady(pid, deadlineNanos, ready));
+  }
+
+  private long postmasterPidFileOwner() {
+    try {
+      List<String> lines = Files.readAllLines(pg.dataDir().resolve("postmaster.pid"), StandardCharsets.UTF_8);
+      return lines.isEmpty() ? 0 : Long.parseLong(lines.get(0).trim());
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
   }
 
   /** Line 8 of postmaster.pid: {@code starting}, {@code ready}, {@code standby}, {@code stopping}; null if none. */

@@ -1,0 +1,393 @@
+package io.pgha.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgha.cli.ClusterSnapshot;
+import io.pgha.cli.ClusterTable;
+import io.pgha.launch.AgentProcess;
+import io.pgha.launch.FreePorts;
+import io.pgha.launch.LocalCluster;
+import io.pgha.launch.MemberConfig;
+import io.pgha.launch.ZooKeeperProcess;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A real cluster for integration tests: a ZooKeeper server in its own process and N agents ({@code pgha.jar}, or
+ * {@code $PGHA_AGENT_CMD}) with Patroni-format configs, all on free 127.0.0.1 ports, under a fresh directory in /tmp
+ * owned by the unprivileged user. Observes only through the contract every Patroni-compatible agent keeps: the
+ * ZooKeeper layout, {@code GET /patroni}, PostgreSQL itself, and the agent's reaction to SIGTERM/SIGKILL.
+ *
+ * <p>Closing stops every process it started, including postmasters the agents left behind.
+ */
+public final class TestCluster implements AutoCloseable {
+
+  /** ttl 10 / loop_wait 2 / retry_timeout 3, as in the demo. */
+  public static final MemberConfig.Timing TIMING = MemberConfig.Timing.FAST;
+
+  private static final Duration ZOOKEEPER_START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration SQL_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration SQL_TIMEOUT = Duration.ofSeconds(3);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+  private static final String WRITES_TABLE = "pgha_it_writes";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path baseDir;
+  private final ZooKeeperProcess zookeeper;
+  private final LocalCluster cluster;
+  private final Vertx vertx = Vertx.vertx();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final AtomicLong writeSequence = new AtomicLong();
+
+  private TestCluster(Path baseDir, ZooKeeperProcess zookeeper, LocalCluster cluster) {
+    this.baseDir = baseDir;
+    this.zookeeper = zookeeper;
+    this.cluster = cluster;
+  }
+
+  /** Starts ZooKeeper and {@code size} agents named {@code m0..}; does not wait for the cluster to form. */
+  public static TestCluster start(String scope, int size) throws IOException {
+    Path jar = jar();
+    Path baseDir = Files.createTempDirectory(Path.of("/tmp"), "pgha-it-" + scope + "-");
+    ZooKeeperProcess zookeeper = null;
+    LocalCluster cluster = null;
+    try {
+      zookeeper = ZooKeeperProcess.start(jar, FreePorts.next(), baseDir.resolve("zookeeper").resolve("data"),
+          baseDir.resolve("zookeeper").resolve("zookeeper.log"));
+      zookeeper.waitServing(ZOOKEEPER_START_TIMEOUT);
+      cluster = LocalCluster.create(baseDir, jar, scope, "m", size, zookeeper.connectString(), TIMING);
+      cluster.startAll(Map.of());
+      return new TestCluster(baseDir, zookeeper, cluster);
+    } catch (RuntimeException | Error e) {
+      if (cluster != null) {
+        cluster.close();
+      }
+      if (zookeeper != null) {
+        zookeeper.close();
+      }
+      throw e;
+    }
+  }
+
+  /** The jar under test, from the {@code pgha.jar} system property that failsafe sets. */
+  static Path jar() {
+    String property = System.getProperty("pgha.jar");
+    if (property == null) {
+      throw new IllegalStateException("system property pgha.jar is not set (run the ITs with mvn verify)");
+    }
+    Path jar = Path.of(property);
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("pgha.jar " + jar + " does not exist (run mvn package first)");
+    }
+    return jar;
+  }
+
+  public Path baseDir() {
+    return baseDir;
+  }
+
+  public List<String> memberNames() {
+    return cluster.members().stream().map(MemberConfig::name).toList();
+  }
+
+  public MemberConfig member(String name) {
+    return cluster.member(name);
+  }
+
+  public Optional<ClusterSnapshot> snapshot() {
+    return cluster.snapshot();
+  }
+
+  /** The member table as pghactl prints it, or a note when ZooKeeper cannot be read. */
+  public String table() {
+    return snapshot().map(v -> ClusterTable.of(v, "cluster", false).render(ClusterTable.Format.PRETTY))
+        .orElse("(ZooKeeper cannot be read)\n");
+  }
+
+  // ---------------------------------------------------------------------------------------------- waiting
+
+  /**
+   * Waits until a member holds the leader key and its member key says it is a running primary; returns its name.
+   * Fails early when an agent exited by itself.
+   */
+  public String awaitLeader(Duration timeout) {
+    return cluster.await(v -> v.leaderMember().map(ClusterSnapshot.Member::isRunningPrimary).orElse(false), timeout,
+            true)
+        .map(ClusterSnapshot::leader)
+        .orElseThrow(() -> new AssertionError("no running primary holds the leader key after " + timeout + "\n"
+            + table()));
+  }
+
+  /** Waits for a leader other than {@code previous}; returns its name. */
+  public String awaitLeaderOtherThan(String previous, Duration timeout) {
+    return cluster.await(v -> v.leader() != null && !v.leader().equals(previous)
+                && v.leaderMember().map(ClusterSnapshot.Member::isRunningPrimary).orElse(false), timeout, false)
+        .map(ClusterSnapshot::leader)
+        .orElseThrow(() -> new AssertionError("no new leader (other than " + previous + ") after " + timeout + "\n"
+            + table()));
+  }
+
+  /** The current leader key holder, if any. */
+  public Optional<String> leader() {
+    return snapshot().map(ClusterSnapshot::leader);
+  }
+
+  /**
+   * Waits until {@code count} members are running replicas in ZooKeeper and each one's WAL receiver streams from
+   * the current leader (checked in PostgreSQL itself: {@code pg_stat_wal_receiver}). Returns their names.
+   */
+  public List<String> awaitStreamingReplicas(int count, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<String> streaming = List.of();
+    while (System.nanoTime() < deadline) {
+      Optional<ClusterSnapshot> view = snapshot();
+      if (view.isPresent() && view.get().leaderMember().isPresent()) {
+        int leaderPort = member(view.get().leader()).postgresPort();
+        streaming = view.get().members().stream()
+            .filter(ClusterSnapshot.Member::isRunningReplica)
+            .map(ClusterSnapshot.Member::name)
+            .filter(name -> streamsFrom(name, leaderPort))
+            .toList();
+        if (streaming.size() >= count) {
+          return streaming;
+        }
+      }
+      sleep(POLL_INTERVAL);
+    }
+    throw new AssertionError("expected " + count + " streaming replicas after " + timeout + ", found " + streaming
+        + "\n" + table());
+  }
+
+  /** Waits until {@code name} is a running replica streaming from {@code leader}. */
+  public void awaitStreamingFrom(String name, String leader, Duration timeout) {
+    int leaderPort = member(leader).postgresPort();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      boolean replicaInZooKeeper = snapshot().flatMap(v -> v.member(name))
+          .map(ClusterSnapshot.Member::isRunningReplica).orElse(false);
+      if (replicaInZooKeeper && streamsFrom(name, leaderPort)) {
+        return;
+      }
+      sleep(POLL_INTERVAL);
+    }
+    throw new AssertionError(name + " does not stream from " + leader + " after " + timeout + "\n" + table());
+  }
+
+  private boolean streamsFrom(String name, int leaderPort) {
+    try {
+      List<Map<String, Object>> rows = sql(name, "SELECT status, sender_port FROM pg_stat_wal_receiver");
+      return rows.size() == 1 && "streaming".equals(rows.get(0).get("status"))
+          && Integer.valueOf(leaderPort).equals(rows.get(0).get("sender_port"));
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** Polls {@link #tryWrite} on {@code name} until it succeeds; returns how long that took. */
+  public Duration awaitWritable(String name, Duration timeout) {
+    long started = System.nanoTime();
+    long deadline = started + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (tryWrite(name)) {
+        return Duration.ofNanos(System.nanoTime() - started);
+      }
+      sleep(POLL_INTERVAL);
+    }
+    throw new AssertionError(name + " accepts no writes after " + timeout + "\n" + table());
+  }
+
+  // -------------------------------------------------------------------------------------------------- SQL
+
+  /** Runs one statement as the superuser over TCP; rows as column name to value. Throws on any failure. */
+  public List<Map<String, Object>> sql(String name, String sql) throws Exception {
+    MemberConfig config = member(name);
+    PgConnectOptions options = new PgConnectOptions()
+        .setHost("127.0.0.1")
+        .setPort(config.postgresPort())
+        .setUser(MemberConfig.SUPERUSER)
+        .setPassword(MemberConfig.SUPERUSER_PASSWORD)
+        .setDatabase("postgres")
+        .setReconnectAttempts(0)
+        .setProperties(Map.of(
+            "application_name", "pgha-it",
+            "statement_timeout", Long.toString(SQL_TIMEOUT.toMillis())));
+    Future<PgConnection> connecting = PgConnection.connect(vertx, options);
+    PgConnection connection;
+    try {
+      connection = connecting.toCompletionStage().toCompletableFuture()
+          .get(SQL_CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      connecting.onSuccess(PgConnection::close);
+      throw e;
+    }
+    try {
+      RowSet<Row> rows = connection.query(sql).execute().toCompletionStage().toCompletableFuture()
+          .get(SQL_TIMEOUT.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+      List<Map<String, Object>> result = new ArrayList<>();
+      for (Row row : rows) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (int i = 0; i < row.size(); i++) {
+          values.put(row.getColumnName(i), row.getValue(i));
+        }
+        result.add(values);
+      }
+      return result;
+    } finally {
+      connection.close();
+    }
+  }
+
+  /** Creates the table {@link #tryWrite} inserts into (on the leader; it replicates). */
+  public void createWritesTable(String leader) throws Exception {
+    sql(leader, "CREATE TABLE IF NOT EXISTS " + WRITES_TABLE
+        + " (id bigserial PRIMARY KEY, member text NOT NULL, marker bigint NOT NULL, at timestamptz DEFAULT now())");
+  }
+
+  /** INSERTs one row on {@code name}; true if it committed, false on any error or timeout (read-only, down...). */
+  public boolean tryWrite(String name) {
+    return writeMarker(name).isPresent();
+  }
+
+  /** INSERTs one row on {@code name} and returns its unique marker, or empty when the write failed. */
+  public OptionalLong writeMarker(String name) {
+    long marker = System.currentTimeMillis() * 1000 + writeSequence.incrementAndGet() % 1000;
+    try {
+      sql(name, "INSERT INTO " + WRITES_TABLE + " (member, marker) VALUES ('" + name + "', " + marker + ")");
+      return OptionalLong.of(marker);
+    } catch (Exception e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /** Whether the row with {@code marker} is visible on {@code name}. */
+  public boolean hasMarker(String name, long marker) {
+    try {
+      return !sql(name, "SELECT 1 FROM " + WRITES_TABLE + " WHERE marker = " + marker).isEmpty();
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------- REST
+
+  /** {@code GET /patroni} of {@code name} as JSON (any status code), or empty when the API does not answer. */
+  public Optional<JsonNode> patroniStatus(String name) {
+    try {
+      HttpRequest request = HttpRequest.newBuilder(URI.create(member(name).restBase() + "/patroni"))
+          .timeout(Duration.ofSeconds(3)).GET().build();
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      return Optional.of(JSON.readTree(response.body()));
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------- processes
+
+  public AgentProcess agent(String name) {
+    return cluster.agent(name).orElseThrow(() -> new IllegalStateException("agent " + name + " was never started"));
+  }
+
+  /** SIGKILL to the agent only: its postgres keeps running. */
+  public void killAgent(String name) {
+    AgentProcess agent = agent(name);
+    agent.sigkill();
+    agent.waitFor(Duration.ofSeconds(5));
+  }
+
+  /** SIGTERM to the agent; does not wait. */
+  public void sigtermAgent(String name) {
+    agent(name).sigterm();
+  }
+
+  /** Starts the agent of {@code name} again (after it was killed or stopped). */
+  public void restartAgent(String name) {
+    AgentProcess agent = agent(name);
+    if (agent.isAlive()) {
+      agent.stop(Duration.ofSeconds(30));
+    }
+    cluster.startAgent(name, Map.of());
+  }
+
+  /** The postmaster pid from {@code <data_dir>/postmaster.pid}, if the file exists. */
+  public OptionalLong postmasterPid(String name) {
+    return cluster.postmasterPid(name);
+  }
+
+  /** SIGKILL to the postmaster of {@code name}; returns its pid. */
+  public long killPostmaster(String name) {
+    ProcessHandle postmaster = cluster.postmaster(name)
+        .orElseThrow(() -> new AssertionError("no running postmaster for " + name));
+    LocalCluster.signal(postmaster.pid(), "KILL");
+    return postmaster.pid();
+  }
+
+  public ZooKeeperProcess zookeeper() {
+    return zookeeper;
+  }
+
+  /** SIGTERM to ZooKeeper; returns once it has exited. */
+  public void stopZooKeeper() {
+    zookeeper.stop();
+  }
+
+  /** Starts ZooKeeper again on the same port and data, and waits until it serves. */
+  public void startZooKeeper() {
+    zookeeper.restart();
+    zookeeper.waitServing(ZOOKEEPER_START_TIMEOUT);
+  }
+
+  /** Every member's and ZooKeeper's log tail, for failure reports. */
+  public String logTails(int lines) {
+    return cluster.logTails(lines) + "===== " + zookeeper.logFile() + " =====\n"
+        + io.pgha.launch.LogFiles.tail(zookeeper.logFile(), lines) + "\n";
+  }
+
+  /** Stops agents (SIGTERM, then SIGKILL), leftover postmasters, then ZooKeeper. Keeps the files. */
+  @Override
+  public void close() {
+    try {
+      cluster.close();
+    } finally {
+      zookeeper.close();
+      vertx.close();
+    }
+  }
+
+  /** Deletes the cluster's directory (after a passing test; a failing one keeps it for inspection). */
+  public void deleteFiles() {
+    LocalCluster.deleteRecursively(baseDir);
+  }
+
+  static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.pgha.it;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Owns the clusters a test starts: after the test it stops every process (even when the test failed or threw),
+ * prints the member table and every log tail if it failed and keeps the files, else deletes them.
+ *
+ * <pre>{@code @RegisterExtension final TestClusterExtension clusters = new TestClusterExtension();}</pre>
+ */
+public final class TestClusterExtension implements AfterEachCallback {
+
+  private static final int LOG_LINES_ON_FAILURE = 150;
+
+  private final List<TestCluster> clusters = new ArrayList<>();
+
+  /** Starts a cluster of {@code size} members that is cleaned up after the test. */
+  public TestCluster start(String scope, int size) throws IOException {
+    TestCluster cluster = TestCluster.start(scope, size);
+    clusters.add(cluster);
+    return cluster;
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    boolean failed = context.getExecutionException().isPresent();
+    for (TestCluster cluster : clusters) {
+      if (failed) {
+        System.out.println("===== " + context.getDisplayName() + " failed; cluster in " + cluster.baseDir());
+        System.out.print(cluster.table());
+        System.out.print(cluster.logTails(LOG_LINES_ON_FAILURE));
+      }
+      cluster.close();
+      if (!failed) {
+        cluster.deleteFiles();
+      }
+    }
+    clusters.clear();
+  }
+}
