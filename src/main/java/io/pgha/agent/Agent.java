@@ -6,7 +6,12 @@ import io.pgha.bus.LocalCodec;
 import io.pgha.config.ConfigException;
 import io.pgha.config.ConfigLoader;
 import io.pgha.config.PghaConfig;
+import io.pgha.dcs.DcsHealth;
+import io.pgha.dcs.DcsWatcherVerticle;
+import io.pgha.decision.ClusterView;
 import io.pgha.ha.HaLoopVerticle;
+import io.pgha.postgres.PostgresSupervisorVerticle;
+import io.pgha.postgres.PostmasterEvent;
 import io.pgha.ha.NodeStatus;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
@@ -46,12 +51,20 @@ public final class Agent {
 
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4)
         .setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS));
-    vertx.eventBus().registerDefaultCodec(NodeStatus.class, new LocalCodec<>(NodeStatus.class));
-    HaLoopVerticle haLoop = new HaLoopVerticle(config);
+    registerLocalCodecs(vertx);
+    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, HaLoopVerticle.sessionTimeoutMs(config),
+        HaLoopVerticle.connectionTimeoutMs(config));
+    PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
     ApiVerticle api = new ApiVerticle(config.restapi().listenHost(), config.restapi().listenPort(), initialStatus(config));
+    HaLoopVerticle[] haLoopHolder = new HaLoopVerticle[1];
     try {
       vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP))
-          .compose(id -> vertx.deployVerticle(haLoop))
+          .compose(id -> vertx.deployVerticle(postgres))
+          .compose(id -> vertx.deployVerticle(dcsWatcher))
+          .compose(id -> {
+            haLoopHolder[0] = new HaLoopVerticle(config, dcsWatcher.dcs(), postgres.supervisor());
+            return vertx.deployVerticle(haLoopHolder[0]);
+          })
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -59,6 +72,7 @@ public final class Agent {
       vertx.close();
       return 1;
     }
+    HaLoopVerticle haLoop = haLoopHolder[0];
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("received SIGTERM: shutting down");
@@ -79,6 +93,17 @@ public final class Agent {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /** Bodies on the local bus are immutable records passed by reference. */
+  private static void registerLocalCodecs(Vertx vertx) {
+    for (Class<?> type : List.of(NodeStatus.class, ClusterView.class, DcsHealth.class, PostmasterEvent.class)) {
+      register(vertx, type);
+    }
+  }
+
+  private static <T> void register(Vertx vertx, Class<T> type) {
+    vertx.eventBus().registerDefaultCodec(type, new LocalCodec<>(type));
   }
 
   private static boolean isRootUid() {

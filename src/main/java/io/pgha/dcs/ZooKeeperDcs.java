@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * Patroni's ZooKeeper layout through Curator. One persistent recursive watch (a {@link CuratorCache}) on the
  * cluster's base path keeps a local copy of every znode, so a change of any key (the leader key vanishing above all)
  * is known the moment ZooKeeper sends the event; each change hands a fresh {@link ClusterView} to the listener.
- * Every write is asynchronous and comes back as a Vert.x {@link Future} on the owner's context.
+ * Every write is asynchronous and comes back as a Vert.x {@link Future} on the caller's context.
  */
 public final class ZooKeeperDcs implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ZooKeeperDcs.class);
@@ -303,10 +303,10 @@ public final class ZooKeeperDcs implements AutoCloseable {
       try {
         result = mapper.map(event);
       } catch (Exception e) {
-        context.runOnContext(v -> promise.tryFail(e));
+        promise.tryFail(e);
         return;
       }
-      context.runOnContext(v -> promise.tryComplete(result));
+      promise.tryComplete(result);
     };
   }
 
@@ -316,16 +316,19 @@ public final class ZooKeeperDcs implements AutoCloseable {
 
   /** Runs one background request with a deadline: a ZooKeeper that does not answer is an error, not a hang. */
   private <T> Future<T> request(Starter<T> starter) {
+    Context caller = io.vertx.core.Vertx.currentContext() != null ? io.vertx.core.Vertx.currentContext() : context;
     Promise<T> promise = Promise.promise();
     try {
       starter.start(promise);
     } catch (Exception e) {
       return Future.failedFuture(e);
     }
-    long timer = context.owner().setTimer(REQUEST_TIMEOUT_MS,
+    long timer = caller.owner().setTimer(REQUEST_TIMEOUT_MS,
         t -> promise.tryFail(new java.util.concurrent.TimeoutException("zookeeper did not answer within "
             + REQUEST_TIMEOUT_MS + " ms")));
-    return promise.future().andThen(r -> context.owner().cancelTimer(timer));
+    // Curator answers on its own threads: hand the result back to the caller's event loop
+    return Future.fromCompletionStage(promise.future().toCompletionStage(), caller)
+        .andThen(r -> caller.owner().cancelTimer(timer));
   }
 
   private static KeeperException error(CuratorEvent e) {

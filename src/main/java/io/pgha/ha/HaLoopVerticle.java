@@ -58,8 +58,8 @@ public final class HaLoopVerticle extends VerticleBase {
   private final PghaConfig config;
   private final NodeSettings settings;
   private final DynamicConfig bootstrapDynamic;
-  private ZooKeeperDcs dcs;
-  private PostgresSupervisor supervisor;
+  private final ZooKeeperDcs dcs;
+  private final PostgresSupervisor supervisor;
   private PgLocal pgLocal;
   private PeerProber prober;
 
@@ -81,8 +81,10 @@ public final class HaLoopVerticle extends VerticleBase {
   private NodeStatus lastStatus;
   private final Promise<Void> stopped = Promise.promise();
 
-  public HaLoopVerticle(PghaConfig config) {
+  public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor) {
     this.config = config;
+    this.dcs = dcs;
+    this.supervisor = supervisor;
     var tags = config.tags();
     this.bootstrapDynamic = DynamicConfig.parse(config.bootstrap().dcs());
     PostgresqlConfig pg = config.postgresql();
@@ -92,23 +94,26 @@ public final class HaLoopVerticle extends VerticleBase {
     this.local = LocalState.builder(config.name()).build();
   }
 
-  /** Completes when the agent has stopped postgres (unless paused) and left ZooKeeper after a {@link #shutdown}. */
-  public Future<Void> stoppedFuture() {
-    return stopped.future();
+  /** The session timeout to ask ZooKeeper for: ttl from the bootstrap configuration (§1.5). */
+  public static int sessionTimeoutMs(PghaConfig config) {
+    return DynamicConfig.parse(config.bootstrap().dcs()).ttlSeconds() * 1000;
+  }
+
+  /** Connection timeout per server, {@code max(1, loop_wait/2)} s as Patroni tunes it. */
+  public static int connectionTimeoutMs(PghaConfig config) {
+    return Math.max(1000, DynamicConfig.parse(config.bootstrap().dcs()).loopWaitSeconds() * 500);
   }
 
   @Override
   public Future<?> start() {
-    supervisor = new PostgresSupervisor(context, config, e -> context.runOnContext(v -> onPostmaster(e)));
     pgLocal = new PgLocal(vertx, config.postgresql());
     prober = new PeerProber(vertx);
-    int ttlMs = bootstrapDynamic.ttlSeconds() * 1000;
-    int connectMs = Math.max(1000, bootstrapDynamic.loopWaitSeconds() * 500);
-    dcs = new ZooKeeperDcs(context, config.zookeeper().connectString(), config.basePath(), config.name(), ttlMs,
-        connectMs, this::onView, this::onHealth);
-    LOG.info("connecting to zookeeper {} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
-        config.basePath(), ttlMs);
-    return dcs.start()
+    int ttlMs = sessionTimeoutMs(config);
+    vertx.eventBus().<ClusterView>localConsumer(Addresses.DCS_CLUSTER_CHANGED, m -> onView(m.body()));
+    vertx.eventBus().<DcsHealth>localConsumer(Addresses.DCS_HEALTH_CHANGED, m -> onHealth(m.body()));
+    vertx.eventBus().<PostmasterEvent>localConsumer(Addresses.PG_POSTMASTER_CHANGED, m -> onPostmaster(m.body()));
+    view = dcs.view();
+    return Future.succeededFuture()
         .compose(v -> refuseDuplicateName())
         .compose(v -> supervisor.adoptRunning())
         .compose(adopted -> {
@@ -658,7 +663,6 @@ public final class HaLoopVerticle extends VerticleBase {
           dcs.close();
           pgLocal.close();
           prober.close();
-          supervisor.close();
           stopped.tryComplete();
         });
     return stopped.future();

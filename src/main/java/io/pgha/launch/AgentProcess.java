@@ -33,6 +33,8 @@ public final class AgentProcess implements AutoCloseable {
   private final Path configFile;
   private final Path logFile;
   private final Process process;
+  /** Set once we signal the agent: its exit is then expected, not a failure. */
+  private volatile boolean signalled;
 
   private AgentProcess(Path configFile, Path logFile, Process process) {
     this.configFile = configFile;
@@ -106,12 +108,19 @@ public final class AgentProcess implements AutoCloseable {
 
   /** SIGTERM to the agent: it should stop PostgreSQL and release the leader key. */
   public void sigterm() {
+    signalled = true;
     process.destroy();
   }
 
   /** SIGKILL to the agent only; the postmaster it started keeps running. */
   public void sigkill() {
+    signalled = true;
     process.destroyForcibly();
+  }
+
+  /** Whether the agent exited although nobody signalled it (a crash or a refusal to start). */
+  public boolean exitedByItself() {
+    return !signalled && !process.isAlive();
   }
 
   /** Waits up to {@code timeout} for the agent to exit; true if it has. */

@@ -125,9 +125,9 @@ public final class LocalCluster implements AutoCloseable {
     return agent;
   }
 
-  /** An agent that exited on its own (not stopped by us), if any: start-up failures show up this way. */
+  /** An agent that exited on its own (not signalled by us), if any: start-up failures show up this way. */
   public Optional<String> deadAgent() {
-    return agents.entrySet().stream().filter(e -> !e.getValue().isAlive()).map(Map.Entry::getKey).findFirst();
+    return agents.entrySet().stream().filter(e -> e.getValue().exitedByItself()).map(Map.Entry::getKey).findFirst();
   }
 
   /** One read of the cluster's keys, or empty when ZooKeeper cannot be read right now. */

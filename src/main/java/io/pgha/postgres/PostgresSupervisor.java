@@ -244,7 +244,8 @@ public final class PostgresSupervisor {
         handle.destroyForcibly();
       }
     });
-    return Future.fromCompletionStage(done, context).andThen(r -> {
+    Context caller = io.vertx.core.Vertx.currentContext() != null ? io.vertx.core.Vertx.currentContext() : context;
+    return Future.fromCompletionStage(done, caller).andThen(r -> {
       context.owner().cancelTimer(t1);
       context.owner().cancelTimer(t2);
     });

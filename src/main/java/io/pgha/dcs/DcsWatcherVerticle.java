@@ -1,0 +1,49 @@
+package io.pgha.dcs;
+
+import io.pgha.bus.Addresses;
+import io.pgha.config.PghaConfig;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches the cluster's znodes and publishes every change on the local event bus: a new
+ * {@link io.pgha.decision.ClusterView} on {@link Addresses#DCS_CLUSTER_CHANGED} and the session state on
+ * {@link Addresses#DCS_HEALTH_CHANGED}. The writes (leader key, member key, bootstrap keys) are asynchronous calls on
+ * {@link #dcs()} whose results come back on the caller's own event loop.
+ */
+public final class DcsWatcherVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger("pgha.dcs");
+  private final PghaConfig config;
+  private final int sessionTimeoutMs;
+  private final int connectionTimeoutMs;
+  private ZooKeeperDcs dcs;
+
+  public DcsWatcherVerticle(PghaConfig config, int sessionTimeoutMs, int connectionTimeoutMs) {
+    this.config = config;
+    this.sessionTimeoutMs = sessionTimeoutMs;
+    this.connectionTimeoutMs = connectionTimeoutMs;
+  }
+
+  public ZooKeeperDcs dcs() {
+    return dcs;
+  }
+
+  @Override
+  public Future<?> start() {
+    LOG.info("connecting to zookeeper {} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
+        config.basePath(), sessionTimeoutMs);
+    dcs = new ZooKeeperDcs(context, config.zookeeper().connectString(), config.basePath(), config.name(),
+        sessionTimeoutMs, connectionTimeoutMs,
+        view -> vertx.eventBus().publish(Addresses.DCS_CLUSTER_CHANGED, view),
+        health -> vertx.eventBus().publish(Addresses.DCS_HEALTH_CHANGED, health));
+    return dcs.start();
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (dcs != null) dcs.close();
+    return Future.succeededFuture();
+  }
+}
