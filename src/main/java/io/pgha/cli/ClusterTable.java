@@ -10,6 +10,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -118,7 +119,7 @@ public final class ClusterTable {
 
   /** The row data patronictl's {@code cluster_as_json} builds for one member. */
   private static Map<String, Object> asJson(ClusterSnapshot cluster, Member m) {
-    Map<String, Object> member = new java.util.LinkedHashMap<>();
+    Map<String, Object> member = new LinkedHashMap<>();
     String role;
     if (m.name().equals(cluster.leader())) {
       role = cluster.standbyCluster() ? "standby_leader" : "leader";

@@ -3,6 +3,9 @@ package io.pgha.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pgha.config.ConfigException;
+import io.pgha.config.ConfigLoader;
+import io.pgha.config.PghaConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -13,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -45,9 +49,12 @@ public final class Ctl {
   }
 
   public static void main(String[] args) {
-    // the ZooKeeper client logs every connection attempt; a CLI prints only its own messages
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "off");
+    // the ZooKeeper client logs every connection attempt, on stdout when started through Main: a CLI prints only
+    // its own messages, unless PGHA_LOG_LEVEL asks for logs
+    if (System.getenv("PGHA_LOG_LEVEL") == null) {
+      for (String logger : new String[] {"defaultLogLevel", "log.org.apache.zookeeper", "log.org.apache.curator"}) {
+        System.setProperty("org.slf4j.simpleLogger." + logger, "off");
+      }
     }
     int exitCode;
     try {
@@ -174,6 +181,10 @@ public final class Ctl {
       file = Path.of(env.get("HOME"), ".config", "patroni", "patronictl.yaml");
     }
     if (file != null && Files.exists(file)) {
+      Optional<Settings> agentView = agentSettings(file);
+      if (agentView.isPresent()) {
+        return withOverrides(agentView.get(), dcsUrl);
+      }
       try (InputStream in = Files.newInputStream(file)) {
         yaml = new ObjectMapper(new YAMLFactory()).readTree(in);
       } catch (IOException e) {
@@ -190,6 +201,28 @@ public final class Ctl {
     if (env.get("PATRONI_ZOOKEEPER_HOSTS") != null) {
       hosts = hosts(new ObjectMapper(new YAMLFactory()).valueToTree(parseYamlValue(env.get("PATRONI_ZOOKEEPER_HOSTS"))));
     }
+    return withOverrides(new Settings(hosts, namespace == null ? DEFAULT_NAMESPACE : namespace, scope), dcsUrl);
+  }
+
+  /**
+   * A complete agent configuration read exactly as the agent reads it ({@code PATRONI_*} overrides included), so
+   * pghactl looks where the agent writes. Empty for the minimal files patronictl also accepts (scope and
+   * {@code zookeeper} only), which the agent's loader rejects.
+   */
+  private Optional<Settings> agentSettings(Path file) {
+    try {
+      // the binaries do not matter here: do not make a machine without PostgreSQL fail the lookup
+      PghaConfig config = ConfigLoader.load(file, env, configured -> Path.of("/"));
+      return Optional.of(new Settings(config.zookeeper().connectString(), config.namespace(), config.scope()));
+    } catch (ConfigException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** {@code --dcs-url zookeeper://host:port/namespace} replaces the DCS settings of the file. */
+  private static Settings withOverrides(Settings settings, String dcsUrl) throws CtlException {
+    String hosts = settings.hosts();
+    String namespace = settings.namespace();
     if (dcsUrl != null) {
       URI uri = URI.create(dcsUrl.contains("://") ? dcsUrl : "zookeeper://" + dcsUrl);
       if (!"zookeeper".equals(uri.getScheme())) {
@@ -200,7 +233,7 @@ public final class Ctl {
         namespace = uri.getPath();
       }
     }
-    return new Settings(hosts, namespace == null ? DEFAULT_NAMESPACE : namespace, scope);
+    return new Settings(hosts, namespace, settings.scope());
   }
 
   private static Object parseYamlValue(String text) throws CtlException {

@@ -38,7 +38,7 @@ public final class ViewParser {
   static MemberRecord member(String name, byte[] data) {
     JsonNode node = json(data);
     if (node == null || !node.isObject()) {
-      return new MemberRecord(name, null, null, null, null, null, null, false, null, false, false, null);
+      return new MemberRecord(name, null, null, null, null, null, null, false, null, false, false, null, false);
     }
     JsonNode tags = node.path("tags");
     Long failoverPriority = Values.integer(tags.get("failover_priority"));
@@ -53,7 +53,8 @@ public final class ViewParser {
         failoverPriority == null ? null : failoverPriority.intValue(),
         Values.bool(tags.get("clonefrom"), false),
         Values.bool(tags.get("nostream"), false),
-        textOrNull(tags.get("replicatefrom")));
+        textOrNull(tags.get("replicatefrom")),
+        node.has("checkpoint_after_promote") && !Values.bool(node.get("checkpoint_after_promote"), true));
   }
 
   static DynamicConfig config(byte[] data) {

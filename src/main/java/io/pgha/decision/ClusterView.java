@@ -27,6 +27,11 @@ public record ClusterView(
 
   public static final ClusterView EMPTY = new ClusterView(null, false, Map.of(), null, null, null, 0, 0);
 
+  /** The same view with another leader key holder (used right after our own create succeeded). */
+  public ClusterView withLeader(String name, boolean mine) {
+    return new ClusterView(name, mine, members, initialize, config, failover, clusterTimeline, optime);
+  }
+
   public boolean hasLeader() {
     return leader != null && !leader.isEmpty();
   }

@@ -180,6 +180,9 @@ public final class HaCore {
         && ("primary".equals(leaderMember.role()) || "master".equals(leaderMember.role()));
     if (!leaderReady) return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
     if (!local.cleanShutdown()) return Decision.of(new Action.CrashRecovery(), Reason.CRASH_RECOVERY);
+    if (leaderMember.checkpointAfterPromotePending()) {
+      return Decision.of(new Action.None(), Reason.REWIND_WAIT_CHECKPOINT, leader);
+    }
     if (me.usePgRewind()) return Decision.of(new Action.Rewind(leader, false), Reason.REWIND, leader);
     return Decision.of(new Action.Rewind(leader, true), Reason.REWIND_CHECK, leader);
   }

@@ -5,6 +5,8 @@ package io.pgha.decision;
  *
  * @param xlogLocation published WAL position, or null
  * @param timeline published timeline, or null
+ * @param checkpointAfterPromotePending {@code checkpoint_after_promote: false}: the member was just promoted and its
+ *     pg_control does not show the new timeline yet, so pg_rewind must not use it as a source
  */
 public record MemberRecord(
     String name,
@@ -18,7 +20,8 @@ public record MemberRecord(
     Integer failoverPriority,
     boolean clonefrom,
     boolean nostream,
-    String replicatefrom) {
+    String replicatefrom,
+    boolean checkpointAfterPromotePending) {
 
   public boolean isRunning() {
     return "running".equals(state) || "streaming".equals(state);

@@ -34,6 +34,7 @@ public enum Reason {
   PG_NOT_RUNNING_RELEASE("removed leader lock because postgres is not running as primary"),
   CRASH_RECOVERY("doing crash recovery in a single user mode"),
   REWIND("running pg_rewind from %s"),
+  REWIND_WAIT_CHECKPOINT("waiting for %s to finish its checkpoint after promote before pg_rewind"),
   REWIND_CHECK("checking with pg_rewind --dry-run whether %s can be followed"),
   REINIT_AFTER_REWIND("reinitializing: this data directory cannot follow %s"),
   START_AS_SECONDARY("starting as a secondary"),

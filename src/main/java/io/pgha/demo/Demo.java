@@ -43,9 +43,12 @@ public final class Demo {
       System.err.println("usage: pgha demo   (no options; Ctrl-C stops it)");
       System.exit(2);
     }
-    // the in-JVM ZooKeeper server logs every connection, and stack traces for connections closed at shutdown
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
+    // the in-JVM ZooKeeper server logs stack traces for the agents' connections it closes at shutdown; the demo
+    // prints its own messages, unless PGHA_LOG_LEVEL asks for logs
+    if (System.getenv("PGHA_LOG_LEVEL") == null) {
+      for (String logger : new String[] {"defaultLogLevel", "log.org.apache.zookeeper", "log.org.apache.curator"}) {
+        System.setProperty("org.slf4j.simpleLogger." + logger, "error");
+      }
     }
     System.exit(new Demo().run());
   }

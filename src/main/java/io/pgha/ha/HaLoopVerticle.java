@@ -78,6 +78,7 @@ public final class HaLoopVerticle extends VerticleBase {
   private long lastPublishedOptime = -1;
   private Set<String> lastSlots = Set.of();
   private String lastDecisionLine;
+  private boolean checkpointPending;
   private NodeStatus lastStatus;
   private final Promise<Void> stopped = Promise.promise();
 
@@ -220,6 +221,7 @@ public final class HaLoopVerticle extends VerticleBase {
     } else if (!holding && heartbeatTimer >= 0 && !local.isRunningPrimary()) {
       vertx.cancelTimer(heartbeatTimer);
       heartbeatTimer = -1;
+      heartbeatFailing = false; // without a key to confirm, the session state alone says whether ZooKeeper answers
     }
   }
 
@@ -368,6 +370,8 @@ public final class HaLoopVerticle extends VerticleBase {
       return dcs.acquireLeader().compose(won -> {
         local = local.toBuilder().peers(null).build();
         LOG.info(won ? "acquired session lock as a leader" : "leader race lost");
+        // the watch confirms it a moment later; deciding on the stale view would only race again
+        if (won) view = view.withLeader(config.name(), true);
         again();
         if (won && view.failover() != null) return dcs.put(dcs.layout().failover(), "{}");
         return Future.succeededFuture();
@@ -379,6 +383,7 @@ public final class HaLoopVerticle extends VerticleBase {
         local = local.toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null).crashed(false)
             .build();
         LOG.info("promoted self to leader: postgres accepts writes");
+        checkpointAfterPromote();
         return null;
       }));
     }
@@ -429,6 +434,22 @@ public final class HaLoopVerticle extends VerticleBase {
     return Future.failedFuture("unknown action " + a);
   }
 
+  /**
+   * pg_control shows the new timeline only after the first checkpoint following a promotion; until then a member
+   * that rewinds from us would compute the wrong divergence point. Like Patroni, publish
+   * {@code checkpoint_after_promote: false} until that checkpoint is done.
+   */
+  private void checkpointAfterPromote() {
+    checkpointPending = true;
+    publishMember();
+    pgLocal.checkpoint().onComplete(ar -> {
+      if (ar.failed()) LOG.warn("checkpoint after promote failed: {}", ar.cause().getMessage());
+      else LOG.info("checkpoint after promote finished");
+      checkpointPending = false;
+      publishMember();
+    });
+  }
+
   /** Runs a long operation as the task in flight; its end triggers the next cycle at once. */
   private Future<Void> runTask(Task task, Future<Void> work) {
     local = local.toBuilder().task(task).build();
@@ -441,6 +462,7 @@ public final class HaLoopVerticle extends VerticleBase {
           cancelBootstrap(ar.cause().getMessage());
           return;
         }
+        if (task == Task.START) return; // try again at the next loop_wait, not in a tight loop
       } else {
         LOG.info("{} finished", task.text());
       }
@@ -588,6 +610,7 @@ public final class HaLoopVerticle extends VerticleBase {
       }
     }
     if (local.timeline() > 0) m.put("timeline", local.timeline());
+    if (checkpointPending) m.put("checkpoint_after_promote", false);
     if (config.tags().published() != null && !config.tags().published().isEmpty()) {
       m.set("tags", config.tags().published());
     }

@@ -46,10 +46,6 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   static EmbeddedZooKeeper start(Properties properties, ExitHandler exitHandler) {
     Path absoluteDataDir = Path.of(properties.getProperty("dataDir")).toAbsolutePath();
     int port = Integer.parseInt(properties.getProperty("clientPort").trim());
-    // unset, ZooKeeper warns at every start that it uses the default (0: no limit), which is what we want
-    if (System.getProperty("zookeeper.maxCnxns") == null) {
-      System.setProperty("zookeeper.maxCnxns", "0");
-    }
     try {
       Files.createDirectories(absoluteDataDir);
       ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()

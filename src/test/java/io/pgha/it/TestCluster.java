@@ -7,6 +7,7 @@ import io.pgha.cli.ClusterTable;
 import io.pgha.launch.AgentProcess;
 import io.pgha.launch.FreePorts;
 import io.pgha.launch.LocalCluster;
+import io.pgha.launch.LogFiles;
 import io.pgha.launch.MemberConfig;
 import io.pgha.launch.ZooKeeperProcess;
 import io.vertx.core.Future;
@@ -30,6 +31,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -236,7 +238,7 @@ public final class TestCluster implements AutoCloseable {
     try {
       connection = connecting.toCompletionStage().toCompletableFuture()
           .get(SQL_CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       connecting.onSuccess(PgConnection::close);
       throw e;
     }
@@ -363,7 +365,7 @@ public final class TestCluster implements AutoCloseable {
   /** Every member's and ZooKeeper's log tail, for failure reports. */
   public String logTails(int lines) {
     return cluster.logTails(lines) + "===== " + zookeeper.logFile() + " =====\n"
-        + io.pgha.launch.LogFiles.tail(zookeeper.logFile(), lines) + "\n";
+        + LogFiles.tail(zookeeper.logFile(), lines) + "\n";
   }
 
   /** Stops agents (SIGTERM, then SIGKILL), leftover postmasters, then ZooKeeper. Keeps the files. */

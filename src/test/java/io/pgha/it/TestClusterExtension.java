@@ -28,17 +28,23 @@ public final class TestClusterExtension implements AfterEachCallback {
   @Override
   public void afterEach(ExtensionContext context) {
     boolean failed = context.getExecutionException().isPresent();
-    for (TestCluster cluster : clusters) {
-      if (failed) {
-        System.out.println("===== " + context.getDisplayName() + " failed; cluster in " + cluster.baseDir());
-        System.out.print(cluster.table());
-        System.out.print(cluster.logTails(LOG_LINES_ON_FAILURE));
+    try {
+      for (TestCluster cluster : clusters) {
+        try {
+          if (failed) {
+            System.out.println("===== " + context.getDisplayName() + " failed; cluster in " + cluster.baseDir());
+            System.out.print(cluster.table());
+            System.out.print(cluster.logTails(LOG_LINES_ON_FAILURE));
+          }
+        } finally {
+          cluster.close();
+        }
+        if (!failed) {
+          cluster.deleteFiles();
+        }
       }
-      cluster.close();
-      if (!failed) {
-        cluster.deleteFiles();
-      }
+    } finally {
+      clusters.clear();
     }
-    clusters.clear();
   }
 }

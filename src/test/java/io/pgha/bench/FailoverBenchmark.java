@@ -1,0 +1,203 @@
+package io.pgha.bench;
+
+import io.pgha.cli.ClusterSnapshot;
+import io.pgha.launch.FreePorts;
+import io.pgha.launch.LocalCluster;
+import io.pgha.launch.MemberConfig;
+import io.pgha.launch.ZooKeeperProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Measures the agent core's targets on this machine with real ZooKeeper and PostgreSQL, three members on loopback:
+ * bootstrap to healthy, leader-node SIGKILL to the first write on a new primary (at two ttls), leader SIGTERM to the
+ * first write elsewhere, and postmaster SIGKILL to writes again. For every failover it also checks that the old
+ * primary accepted no write after the new one did. Prints a table and writes CSV beside it.
+ *
+ * <p>Usage: {@code benchmarks/failover.sh [--runs N] [--ttl-long SECONDS] [--out DIR]}
+ */
+public final class FailoverBenchmark {
+  private static final Duration POLL = Duration.ofMillis(20);
+
+  record Sample(String scenario, int ttl, int run, double seconds, boolean oldPrimaryWroteAfter) {}
+
+  public static void main(String[] args) throws Exception {
+    int runs = intArg(args, "--runs", 5);
+    int ttlLong = intArg(args, "--ttl-long", 30);
+    Path out = Path.of(stringArg(args, "--out", "benchmarks/results"));
+    Path jar = Path.of(stringArg(args, "--jar", "target/pgha.jar")).toAbsolutePath();
+    // the agents run as the unprivileged user: it must be able to walk into the work directory
+    Path work = Files.createTempDirectory("pgha-bench",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    List<Sample> samples = new ArrayList<>();
+    boolean skipBootstrap = List.of(args).contains("--skip-bootstrap");
+    try (Writer writer = new Writer()) {
+      for (int run = 1; run <= runs && !skipBootstrap; run++) {
+        samples.add(bootstrap(jar, work.resolve("boot" + run), run));
+      }
+      samples.addAll(failovers(jar, work.resolve("ttl10"), writer, new MemberConfig.Timing(10, 2, 3), runs, true));
+      samples.addAll(failovers(jar, work.resolve("ttl" + ttlLong), writer,
+          new MemberConfig.Timing(ttlLong, 2, 3), Math.max(2, runs / 2), false));
+    } catch (RuntimeException e) {
+      System.err.println("benchmark failed; logs kept in " + work);
+      throw e;
+    }
+    LocalCluster.deleteRecursively(work);
+    report(samples, out);
+  }
+
+  private static Sample bootstrap(Path jar, Path dir, int run) throws IOException {
+    try (ZooKeeperProcess zk = ZooKeeperProcess.start(jar, FreePorts.next(), dir.resolve("zk"), dir.resolve("zk.log"))) {
+      zk.waitServing(Duration.ofSeconds(30));
+      try (LocalCluster cluster = LocalCluster.create(dir, jar, "bench", "pg", 3, zk.connectString(),
+          new MemberConfig.Timing(10, 2, 3))) {
+        long start = System.nanoTime();
+        cluster.startAll(Map.of());
+        cluster.await(LocalCluster.healthy(2), Duration.ofSeconds(60), true)
+            .orElseThrow(() -> new IllegalStateException("bootstrap did not finish:\n" + cluster.logTails(30)));
+        return new Sample("bootstrap to 1 leader + 2 streaming", 10, run, seconds(start), false);
+      }
+    }
+  }
+
+  /** One cluster, many failovers: SIGKILL node (and SIGTERM, postmaster SIGKILL when {@code all}). */
+  private static List<Sample> failovers(Path jar, Path dir, Writer writer, MemberConfig.Timing timing, int runs,
+      boolean all) throws Exception {
+    List<Sample> samples = new ArrayList<>();
+    try (ZooKeeperProcess zk = ZooKeeperProcess.start(jar, FreePorts.next(), dir.resolve("zk"), dir.resolve("zk.log"))) {
+      zk.waitServing(Duration.ofSeconds(30));
+      try (LocalCluster cluster = LocalCluster.create(dir, jar, "bench", "pg", 3, zk.connectString(), timing)) {
+        cluster.startAll(Map.of());
+        awaitHealthy(cluster);
+        for (int run = 1; run <= runs; run++) {
+          samples.add(nodeKill(cluster, writer, timing.ttlSeconds(), run));
+        }
+        if (all) {
+          for (int run = 1; run <= runs * 2; run++) samples.add(sigterm(cluster, writer, timing.ttlSeconds(), run));
+          for (int run = 1; run <= runs; run++) samples.add(postmasterKill(cluster, writer, timing.ttlSeconds(), run));
+        }
+      }
+    }
+    return samples;
+  }
+
+  private static Sample nodeKill(LocalCluster cluster, Writer writer, int ttl, int run) {
+    String old = leader(cluster);
+    long pm = cluster.postmasterPid(old).orElseThrow();
+    long start = System.nanoTime();
+    cluster.agent(old).orElseThrow().sigkill();
+    LocalCluster.signal(pm, "KILL");
+    FirstWrite first = firstWriteElsewhere(cluster, writer, old, Duration.ofSeconds(ttl * 3L));
+    double elapsed = (first.atNanos - start) / 1e9;
+    cluster.startAgent(old, Map.of());
+    awaitHealthy(cluster);
+    return new Sample("leader node SIGKILL to first write on new primary", ttl, run, elapsed, false);
+  }
+
+  private static Sample sigterm(LocalCluster cluster, Writer writer, int ttl, int run) {
+    String old = leader(cluster);
+    MemberConfig oldMember = cluster.member(old);
+    long start = System.nanoTime();
+    cluster.agent(old).orElseThrow().sigterm();
+    FirstWrite first = firstWriteElsewhere(cluster, writer, old, Duration.ofSeconds(ttl * 3L));
+    double elapsed = (first.atNanos - start) / 1e9;
+    boolean oldWrote = writer.tryWrite(oldMember);
+    cluster.agent(old).orElseThrow().waitFor(Duration.ofSeconds(60));
+    cluster.startAgent(old, Map.of());
+    awaitHealthy(cluster);
+    return new Sample("leader SIGTERM to first write elsewhere", ttl, run, elapsed, oldWrote);
+  }
+
+  private static Sample postmasterKill(LocalCluster cluster, Writer writer, int ttl, int run) {
+    String leader = leader(cluster);
+    long pm = cluster.postmasterPid(leader).orElseThrow();
+    long start = System.nanoTime();
+    LocalCluster.signal(pm, "KILL");
+    MemberConfig member = cluster.member(leader);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    sleep(Duration.ofMillis(30)); // the killed postmaster's backends may still answer for a moment
+    while (!writer.tryWrite(member)) {
+      if (System.nanoTime() > deadline) throw new IllegalStateException("no write after postmaster kill");
+      sleep(POLL);
+    }
+    double elapsed = seconds(start);
+    awaitHealthy(cluster);
+    return new Sample("postmaster SIGKILL (agent alive) to writes again", ttl, run, elapsed, false);
+  }
+
+  record FirstWrite(String member, long atNanos) {}
+
+  private static FirstWrite firstWriteElsewhere(LocalCluster cluster, Writer writer, String old, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (MemberConfig m : cluster.members()) {
+        if (m.name().equals(old)) continue;
+        if (writer.tryWrite(m)) return new FirstWrite(m.name(), System.nanoTime());
+      }
+      sleep(POLL);
+    }
+    throw new IllegalStateException("no member accepted a write within " + timeout + ":\n" + cluster.logTails(30));
+  }
+
+  private static String leader(LocalCluster cluster) {
+    return cluster.await(LocalCluster.healthy(2), Duration.ofSeconds(90), false)
+        .flatMap(ClusterSnapshot::leaderMember).map(ClusterSnapshot.Member::name)
+        .orElseThrow(() -> new IllegalStateException("no healthy cluster:\n" + cluster.logTails(30)));
+  }
+
+  private static void awaitHealthy(LocalCluster cluster) {
+    leader(cluster);
+  }
+
+  private static void report(List<Sample> samples, Path out) throws IOException {
+    Files.createDirectories(out);
+    String stamp = Instant.now().toString().replace(':', '-');
+    StringBuilder csv = new StringBuilder("scenario,ttl,run,seconds,old_primary_wrote_after\n");
+    samples.forEach(s -> csv.append(String.format("%s,%d,%d,%.3f,%s%n", s.scenario(), s.ttl(), s.run(), s.seconds(),
+        s.oldPrimaryWroteAfter())));
+    Path file = out.resolve("failover-" + stamp + ".csv");
+    Files.writeString(file, csv);
+    System.out.printf("%n%-52s %4s %5s %8s %8s %8s  %s%n", "scenario", "ttl", "runs", "min s", "median s", "max s",
+        "old primary wrote after new");
+    samples.stream().map(s -> s.scenario() + "|" + s.ttl()).distinct().forEach(key -> {
+      List<Sample> group = samples.stream().filter(s -> (s.scenario() + "|" + s.ttl()).equals(key)).toList();
+      List<Double> secs = new ArrayList<>(group.stream().map(Sample::seconds).toList());
+      Collections.sort(secs);
+      long split = group.stream().filter(Sample::oldPrimaryWroteAfter).count();
+      System.out.printf("%-52s %4d %5d %8.3f %8.3f %8.3f  %d%n", group.get(0).scenario(), group.get(0).ttl(),
+          group.size(), secs.get(0), secs.get(secs.size() / 2), secs.get(secs.size() - 1), split);
+    });
+    System.out.println("\nraw samples: " + file.toAbsolutePath());
+  }
+
+  private static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static int intArg(String[] args, String name, int fallback) {
+    return Optional.ofNullable(stringArg(args, name, null)).map(Integer::parseInt).orElse(fallback);
+  }
+
+  private static String stringArg(String[] args, String name, String fallback) {
+    for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return args[i + 1];
+    return fallback;
+  }
+}
