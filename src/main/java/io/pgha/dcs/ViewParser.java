@@ -16,6 +16,9 @@ import java.util.TreeMap;
 /** Turns raw znode contents into a {@link ClusterView}; tolerant of garbage, as Patroni is (§1.3). */
 public final class ViewParser {
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Like Python's json.loads: trailing text after a value is an error, not ignored. */
+  private static final ObjectMapper STRICT_JSON = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private ViewParser() {}
 
@@ -48,7 +51,7 @@ public final class ViewParser {
         textOrNull(node.get("state")),
         textOrNull(node.get("role")),
         Values.integer(node.get("xlog_location")),
-        node.hasNonNull("timeline") ? Values.integer(node.get("timeline")).intValue() : null,
+        intOrNull(node.get("timeline")),
         Values.bool(tags.get("nofailover"), false),
         failoverPriority == null ? null : failoverPriority.intValue(),
         Values.bool(tags.get("clonefrom"), false),
@@ -57,21 +60,27 @@ public final class ViewParser {
         node.has("checkpoint_after_promote") && !Values.bool(node.get("checkpoint_after_promote"), true));
   }
 
+  private static Integer intOrNull(JsonNode node) {
+    Long value = Values.integer(node);
+    return value == null ? null : value.intValue();
+  }
+
   static DynamicConfig config(byte[] data) {
     JsonNode node = json(data);
     return node != null && node.isObject() ? DynamicConfig.parse(node) : null;
   }
 
   static FailoverRequest failover(byte[] data) {
-    if (data == null) return null;
-    JsonNode node = json(data);
-    if (node == null) {
-      String legacy = text(data).trim(); // "leader:candidate"
-      int colon = legacy.indexOf(':');
-      if (colon < 0) return null;
-      return emptyToNull(legacy.substring(0, colon), legacy.substring(colon + 1), null);
+    if (data == null || data.length == 0) return null;
+    JsonNode node;
+    try {
+      node = STRICT_JSON.readTree(data);
+    } catch (Exception notJson) {
+      // legacy plain text "leader:candidate" or just "leader", as Patroni reads it (value.split(':'))
+      String[] parts = text(data).split(":", -1);
+      return emptyToNull(parts[0], parts.length > 1 ? parts[1] : null, null);
     }
-    if (!node.isObject() || node.isEmpty()) return null;
+    if (node == null || !node.isObject() || node.isEmpty()) return null;
     Long at = null;
     String scheduled = textOrNull(node.get("scheduled_at"));
     if (scheduled != null) {

@@ -28,7 +28,7 @@ public final class HaCore {
       return Decision.of(new Action.None(), Reason.STALE_OWN_KEY);
     }
 
-    if (local.task() != null) return duringTask(view, local);
+    if (local.task() != null) return duringTask(view, local, cfg);
     if (local.pg() == PgRunState.STOPPING) return Decision.of(new Action.None(), Reason.PG_STOPPING);
     if (local.pg() == PgRunState.STARTING) return Decision.of(new Action.None(), Reason.PG_STARTING);
 
@@ -66,7 +66,7 @@ public final class HaCore {
     long graceMs = Math.min(cfg.retryTimeoutSeconds() * 1000L, sessionMs / 2);
     long unconfirmedMs = nowMs - local.lockConfirmedAtMs();
     if (unconfirmedMs < graceMs) return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
-    if (local.task() == Task.STOP || local.pg() == PgRunState.STOPPING) {
+    if (local.task() == Task.STOP || local.task() == Task.DEMOTE || local.pg() == PgRunState.STOPPING) {
       return Decision.of(new Action.None(), Reason.PG_STOPPING);
     }
     long escalateAfterMs = Math.max(0, local.lockConfirmedAtMs() + sessionMs - 1000 - nowMs);
@@ -75,8 +75,9 @@ public final class HaCore {
   }
 
   /** §3.12: one task at a time; a primary that lost the key mid-task is stopped at once. */
-  private static Decision duringTask(ClusterView view, LocalState local) {
+  private static Decision duringTask(ClusterView view, LocalState local, DynamicConfig cfg) {
     Task task = local.task();
+    if (cfg.pause()) return Decision.of(new Action.None(), Reason.TASK_IN_PROGRESS, task.text());
     boolean someoneElseLeads = view.hasLeader() && !view.leaderIsMe();
     boolean stopping = task == Task.STOP || task == Task.DEMOTE;
     if (someoneElseLeads && !stopping && (local.isRunningPrimary() || task == Task.PROMOTE)) {
@@ -105,7 +106,11 @@ public final class HaCore {
       default:
         break;
     }
-    if (cfg.pause()) return Decision.of(new Action.None(), Reason.PAUSED, me.name());
+    if (cfg.pause()) {
+      // §3.16: in pause the owner keeps the key only while postgres runs as primary
+      if (view.leaderIsMe()) return Decision.of(new Action.ReleaseLeader(), Reason.PG_NOT_RUNNING_RELEASE);
+      return Decision.of(new Action.None(), Reason.PAUSED, me.name());
+    }
     if (view.leaderIsMe()) return ownerWithPostgresDown(view, local, cfg, me, nowMs);
     if (!view.hasLeader()) {
       if (view.initialize() == null && local.dataDir() == DataDirState.PRIMARY && local.sysid() != null) {
@@ -150,15 +155,15 @@ public final class HaCore {
   /** §3.10: the key holder's postgres is down: restart it in place, or give the key up. */
   private static Decision ownerWithPostgresDown(
       ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+    boolean peerCanTakeOver = eligiblePeerExists(view, me);
+    if (local.startAttemptFailed() && peerCanTakeOver) {
+      return Decision.of(new Action.ReleaseLeader(), Reason.START_FAILED_RELEASE);
+    }
     if (local.dataDir() != DataDirState.PRIMARY) {
       return Decision.of(new Action.StartReplica(null), Reason.START_READONLY_OWNER);
     }
-    boolean peerCanTakeOver = eligiblePeerExists(view, me);
     if (cfg.primaryStartTimeoutSeconds() == 0 && peerCanTakeOver) {
       return Decision.of(new Action.ReleaseLeader(), Reason.CRASH_FAILOVER);
-    }
-    if (local.startAttemptFailed() && peerCanTakeOver) {
-      return Decision.of(new Action.ReleaseLeader(), Reason.START_FAILED_RELEASE);
     }
     boolean downTooLong = local.pgDownSinceMs() > 0
         && nowMs - local.pgDownSinceMs() > cfg.primaryStartTimeoutSeconds() * 1000L;
@@ -191,6 +196,7 @@ public final class HaCore {
     if (local.inRecovery() == null) return Decision.of(new Action.None(), Reason.PG_STATUS_UNKNOWN);
     if (!view.hasLeader() && view.initialize() == null && !local.wonInitializeRace()) {
       if (local.isRunningReplica()) {
+        if (cfg.pause()) return Decision.of(new Action.None(), Reason.PAUSED, me.name());
         return Decision.of(new Action.Fatal(Reason.RUNNING_REPLICA_UNINITIALIZED.format()),
             Reason.RUNNING_REPLICA_UNINITIALIZED);
       }
@@ -239,7 +245,7 @@ public final class HaCore {
       }
       return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     }
-    if (!me.canFailover() && !namedCandidate(view, me)) return Decision.of(new Action.None(), Reason.NOFAILOVER);
+    if (!me.canFailover()) return Decision.of(new Action.None(), Reason.NOFAILOVER);
     if (!namedCandidate(view, me) && behindClusterTimeline(view, local, me)) {
       return Decision.of(new Action.None(), Reason.TIMELINE_BEHIND, local.timeline(), view.clusterTimeline());
     }
@@ -284,7 +290,8 @@ public final class HaCore {
     int clusterTl = view.clusterTimeline();
     if (clusterTl == 0 || local.timeline() == 0 || local.timeline() >= clusterTl) return false;
     return view.members().values().stream()
-        .anyMatch(m -> !m.name().equals(me.name()) && (m.timeline() == null || m.timeline() >= clusterTl));
+        .anyMatch(m -> !m.name().equals(me.name()) && !"uninitialized".equals(m.role())
+            && (m.timeline() == null || m.timeline() >= clusterTl));
   }
 
   /** §3.7: nostream streams from nobody; replicatefrom names an existing member; else the leader. */

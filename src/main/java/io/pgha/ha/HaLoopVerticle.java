@@ -672,6 +672,12 @@ public final class HaLoopVerticle extends VerticleBase {
     if (loopTimer >= 0) vertx.cancelTimer(loopTimer);
     if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
     boolean leader = view != null && view.leaderIsMe();
+    if (!dynamic().pause()) {
+      // peers racing for the key we are about to release must not see a live primary in our /patroni
+      local = local.toBuilder().pg(PgRunState.STOPPING).build();
+      pgStatus = null;
+      publishStatus();
+    }
     Future<Void> stopPg = dynamic().pause() ? Future.succeededFuture()
         : supervisor.stop(Action.StopMode.FAST, 0);
     stopPg.compose(v -> {

@@ -1,6 +1,8 @@
 package io.pgha.launch;
 
 import io.pgha.cli.ClusterSnapshot;
+import io.pgha.config.ConfigException;
+import io.pgha.config.PostgresBinaries;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +30,9 @@ import org.apache.curator.retry.RetryOneTime;
  * integration tests are built on it. Closing it stops every agent and any postmaster they left running.
  */
 public final class LocalCluster implements AutoCloseable {
+
+  /** Environment variable naming the directory with {@code postgres}, {@code initdb}, {@code pg_ctl}. */
+  public static final String BIN_DIR_ENV = "PGHA_PG_BIN_DIR";
 
   private static final Duration AGENT_STOP_GRACE = Duration.ofSeconds(30);
   private static final Duration POSTMASTER_STOP_GRACE = Duration.ofSeconds(10);
@@ -64,7 +69,7 @@ public final class LocalCluster implements AutoCloseable {
       String zookeeperHosts, MemberConfig.Timing timing) {
     try {
       Files.createDirectories(baseDir);
-      Path binDir = PostgresBinaries.find().orElse(null);
+      Path binDir = postgresBinDir();
       List<MemberConfig> configs = new ArrayList<>();
       for (int i = 0; i < size; i++) {
         String name = namePrefix + i;
@@ -81,6 +86,18 @@ public final class LocalCluster implements AutoCloseable {
       return new LocalCluster(baseDir, sharedJar, configs, zookeeperHosts);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare cluster in " + baseDir, e);
+    }
+  }
+
+  /**
+   * The PostgreSQL binaries the agents get as {@code bin_dir}: {@value #BIN_DIR_ENV}, else found as the agent would.
+   * Null leaves {@code bin_dir} out, and the agent reports what it cannot find.
+   */
+  private static Path postgresBinDir() {
+    try {
+      return PostgresBinaries.find(System.getenv(BIN_DIR_ENV), System.getenv());
+    } catch (ConfigException e) {
+      return null;
     }
   }
 

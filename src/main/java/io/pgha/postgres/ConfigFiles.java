@@ -43,7 +43,7 @@ public final class ConfigFiles {
     Path dir = pg.configDir();
     adoptBaseConf(dir);
     StringBuilder out = new StringBuilder(HEADER).append("include '").append(BASE_CONF).append("'\n\n");
-    params.forEach((k, v) -> out.append(k).append(" = ").append(quote(v)).append('\n'));
+    new java.util.TreeMap<>(params).forEach((k, v) -> out.append(k).append(" = ").append(quote(v)).append('\n'));
     if (!params.containsKey("hba_file")) out.append("hba_file = ").append(quote(dir.resolve("pg_hba.conf").toString())).append('\n');
     if (!params.containsKey("ident_file")) out.append("ident_file = ").append(quote(dir.resolve("pg_ident.conf").toString())).append('\n');
     if (recovery != null) {

@@ -39,7 +39,9 @@ public final class PgParameters {
     Map<String, String> params = new TreeMap<>(PROTECTED_DEFAULTS);
     putAll(params, dynamic.postgresqlParameters());
     putAll(params, local.parameters());
-    translateWalKeepSegments(params);
+    boolean explicitWalKeepSize = dynamic.postgresqlParameters().has("wal_keep_size")
+        || (local.parameters() != null && local.parameters().has("wal_keep_size"));
+    translateWalKeepSegments(params, explicitWalKeepSize);
     if ("hot_standby".equals(params.get("wal_level"))) params.put("wal_level", "replica");
     params.put("hot_standby", "on");
     params.put("cluster_name", scope);
@@ -60,13 +62,17 @@ public final class PgParameters {
   }
 
   /** wal_keep_segments is gone since PostgreSQL 13: translate it (16 MB segments) rather than fail to start. */
-  private static void translateWalKeepSegments(Map<String, String> params) {
+  private static void translateWalKeepSegments(Map<String, String> params, boolean explicitWalKeepSize) {
     String segments = params.remove("wal_keep_segments");
     if (segments == null) return;
     try {
       long mb = Long.parseLong(segments.trim()) * 16;
-      params.put("wal_keep_size", mb + "MB");
-      LOG.warn("wal_keep_segments={} translated to wal_keep_size={}MB (PostgreSQL 13+)", segments, mb);
+      if (explicitWalKeepSize) {
+        LOG.warn("wal_keep_segments={} ignored: wal_keep_size is set (PostgreSQL 13+)", segments);
+      } else {
+        params.put("wal_keep_size", mb + "MB");
+        LOG.warn("wal_keep_segments={} translated to wal_keep_size={}MB (PostgreSQL 13+)", segments, mb);
+      }
     } catch (NumberFormatException e) {
       LOG.warn("wal_keep_segments={} is not a number: ignored", segments);
     }

@@ -8,11 +8,11 @@ public final class SlotNames {
 
   public static String forMember(String member) {
     StringBuilder out = new StringBuilder();
-    for (char c : member.toLowerCase(Locale.ROOT).toCharArray()) {
+    member.toLowerCase(Locale.ROOT).codePoints().forEach(c -> {
       if (c == '-' || c == '.') out.append('_');
-      else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') out.append(c);
-      else out.append('u').append(String.format("%04d", (int) c));
-    }
+      else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') out.appendCodePoint(c);
+      else out.append('u').append(String.format("%04d", c));
+    });
     return out.length() > 63 ? out.substring(0, 63) : out.toString();
   }
 }

@@ -108,6 +108,10 @@ class HaCoreSafetyTest {
       if (view == null || !view.hasLeader()) broken.add("clone/rewind without a leader");
       else if (!view.members().containsKey(from)) broken.add("clone/rewind from a member that does not exist");
     }
+    if (a instanceof Action.Rewind && view != null && view.members().get(from) != null
+        && view.members().get(from).checkpointAfterPromotePending()) {
+      broken.add("pg_rewind from a leader whose checkpoint after promote is pending");
+    }
     if (a instanceof Action.Clone && local.dataDir() != DataDirState.EMPTY) {
       broken.add("Clone over a data directory that is not empty");
     }
@@ -132,7 +136,7 @@ class HaCoreSafetyTest {
     }
 
     // fencing: a running primary that has not confirmed its key for longer than the grace is stopped
-    if (c.dcsLost() && !paused && local.isRunningPrimary() && local.task() != Task.STOP
+    if (c.dcsLost() && !paused && local.isRunningPrimary() && local.task() != Task.STOP && local.task() != Task.DEMOTE
         && !(local.wonInitializeRace() && local.lockConfirmedAtMs() == 0)) {
       long sessionMs = Math.min(local.sessionTtlMs(), c.cfg().ttlSeconds() * 1000L);
       long graceMs = Math.min(c.cfg().retryTimeoutSeconds() * 1000L, sessionMs / 2);

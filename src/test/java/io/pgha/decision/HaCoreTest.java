@@ -298,6 +298,19 @@ class HaCoreTest {
         .ledBy("pg2").member(replica("pg3", 100)).replicatefrom("pg3").stopped(DataDirState.PRIMARY)
         .local(b -> b.cleanShutdown(true))
         .expect(new Action.Rewind("pg2", false), Reason.REWIND));
+    rows.add(scenario("former primary, leader's checkpoint after promote pending: wait before pg_rewind")
+        .leader("pg2").member(primary("pg2").checkpointPending()).stopped(DataDirState.PRIMARY)
+        .local(b -> b.cleanShutdown(true))
+        .expect(none(), Reason.REWIND_WAIT_CHECKPOINT)
+        .message("waiting for pg2 to finish its checkpoint after promote before pg_rewind"));
+    rows.add(scenario("former primary, leader's checkpoint pending: the dry run waits too")
+        .leader("pg2").member(primary("pg2").checkpointPending()).stopped(DataDirState.PRIMARY)
+        .local(b -> b.cleanShutdown(true)).noPgRewind()
+        .expect(none(), Reason.REWIND_WAIT_CHECKPOINT));
+    rows.add(scenario("former primary, leader's checkpoint pending: crash recovery need not wait")
+        .leader("pg2").member(primary("pg2").checkpointPending()).stopped(DataDirState.PRIMARY)
+        .local(b -> b.cleanShutdown(false))
+        .expect(new Action.CrashRecovery(), Reason.CRASH_RECOVERY));
     rows.add(scenario("former primary, rewind failed: wipe the data dir")
         .ledBy("pg2").stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true).rewindFailed(true))
         .expect(new Action.WipeDataDir("cannot follow pg2"), Reason.REINIT_AFTER_REWIND));
@@ -617,8 +630,6 @@ class HaCoreTest {
   class KnownBugs {
 
     @Test
-    @Disabled("bug: HaCore.postgresDown checks cfg.pause() before view.leaderIsMe(): a paused owner whose postgres"
-        + " is down keeps the key (patroni-compat §3.3 step 11, §3.16: the owner keeps it only while PG is primary)")
     void pausedOwnerWithPostgresDownReleasesTheKey() {
       Scenario s = scenario("paused owner, postgres down")
           .iLead().member(replica("pg2", 100)).stopped(DataDirState.PRIMARY).paused()
@@ -627,9 +638,6 @@ class HaCoreTest {
     }
 
     @Test
-    @Disabled("bug: HaCore.ownerWithPostgresDown returns StartReplica(null) for a REPLICA data dir before looking at"
-        + " startAttemptFailed/primary_start_timeout: an owner that cannot start never releases the key"
-        + " (patroni-compat §3.10 steps 1 and 5)")
     void ownerWithReplicaDataWhoseStartFailedReleasesTheKey() {
       Scenario s = scenario("owner, replica data dir, start failed, eligible peer")
           .iLead().member(replica("pg2", 100)).stopped(DataDirState.REPLICA).local(b -> b.startAttemptFailed(true))
@@ -638,8 +646,6 @@ class HaCoreTest {
     }
 
     @Test
-    @Disabled("bug: HaCore.duringTask ignores pause: a paused primary running a task while another member holds the"
-        + " key is stopped immediately (patroni-compat §3.12 'non-owner, not paused', §3.16 nothing demoted)")
     void pausedPrimaryWithTaskIsNotDemoted() {
       Scenario s = scenario("paused primary restarting while pg2 leads")
           .ledBy("pg2").runningPrimary().task(Task.RESTART).paused()
@@ -648,8 +654,6 @@ class HaCoreTest {
     }
 
     @Test
-    @Disabled("bug: HaCore.race lets a nofailover member race when it is the named failover candidate; Patroni's"
-        + " is_healthiest_node returns False for nofailover before it looks at the failover key (§3.5 rule 6 < 7)")
     void nofailoverCandidateDoesNotRace() {
       Scenario s = scenario("manual failover to a nofailover me")
           .failover(null, ME).member(replica("pg2", 100)).runningReplica().nofailover().peers()
@@ -658,8 +662,6 @@ class HaCoreTest {
     }
 
     @Test
-    @Disabled("bug: HaCore.postgresRunning exits (Fatal RUNNING_REPLICA_UNINITIALIZED) even when paused; Patroni"
-        + " aborts only when not paused (§3.3 step 10 'no leader, not paused')")
     void pausedRunningReplicaWithoutInitializeIsNotFatal() {
       Scenario s = scenario("paused running replica, no initialize, no leader")
           .initialize(null).runningReplica().paused()
@@ -712,6 +714,7 @@ class HaCoreTest {
     private boolean nofailover;
     private Integer priority;
     private boolean clonefrom;
+    private boolean checkpointAfterPromotePending;
 
     MemberFixture(String name) {
       this.name = name;
@@ -726,10 +729,12 @@ class HaCoreTest {
     MemberFixture priority(int v) { priority = v; return this; }
     MemberFixture clonefrom() { clonefrom = true; return this; }
     MemberFixture connUrl(String v) { connUrl = v; return this; }
+    /** Published {@code checkpoint_after_promote: false}: promoted, CHECKPOINT not done yet. */
+    MemberFixture checkpointPending() { checkpointAfterPromotePending = true; return this; }
 
     MemberRecord build() {
       return new MemberRecord(name, connUrl, "http://" + name + ":8008/patroni", state, role, xlog, timeline,
-          nofailover, priority, clonefrom, false, null, false);
+          nofailover, priority, clonefrom, false, null, checkpointAfterPromotePending);
     }
   }
 

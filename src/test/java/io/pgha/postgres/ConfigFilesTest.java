@@ -89,8 +89,6 @@ class ConfigFilesTest {
   }
 
   @Test
-  @Disabled("latent bug: ConfigFiles.writePostgresqlConf writes GUCs in the iteration order of the map it is given"
-      + " (line 46: params.forEach); §8.5 wants them sorted. Today's only caller passes PgParameters' TreeMap.")
   void gucsAreWrittenSortedByName() throws IOException {
     Map<String, String> unsorted = new LinkedHashMap<>();
     unsorted.put("work_mem", "4MB");

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -103,6 +104,12 @@ class PgParametersTest {
         "{\"postgresql\":{\"parameters\":{\"wal_keep_segments\":" + segmentsJson + "}}}", "{}");
 
     assertThat(params).containsEntry("wal_keep_size", size).doesNotContainKey("wal_keep_segments");
+  }
+
+  @Test
+  void explicitWalKeepSizeWinsOverWalKeepSegments() {
+    assertThat(effective("{\"postgresql\":{\"parameters\":{\"wal_keep_size\":\"1GB\",\"wal_keep_segments\":8}}}",
+        "{}")).containsEntry("wal_keep_size", "1GB").doesNotContainKey("wal_keep_segments");
   }
 
   @Test
