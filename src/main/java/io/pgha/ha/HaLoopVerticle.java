@@ -136,9 +136,10 @@ public final class HaLoopVerticle extends VerticleBase {
       if (apiUrl == null) return Future.succeededFuture();
       URI uri = URI.create(apiUrl);
       String liveness = uri.getScheme() + "://" + uri.getAuthority() + "/liveness";
-      return vertx.createHttpClient().request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(liveness)
-              .setTimeout(3000))
+      io.vertx.core.http.HttpClient http = vertx.createHttpClient();
+      return http.request(new io.vertx.core.http.RequestOptions().setAbsoluteURI(liveness).setTimeout(3000))
           .compose(req -> req.send())
+          .eventually(() -> http.close())
           .transform(answer -> answer.succeeded()
               ? Future.failedFuture("there is already a member named " + config.name() + " running (" + apiUrl + ")")
               : Future.succeededFuture());

@@ -53,14 +53,19 @@ final class PeerProber {
     if (xlog == null) return PeerStatus.unreachable(name);
     String role = json.getString("role", "");
     boolean primary = "primary".equals(role) || "master".equals(role) || xlog.containsKey("location");
-    long lsn = primary ? xlog.getLong("location", 0L)
-        : Math.max(xlog.getLong("received_location", 0L) == null ? 0 : xlog.getLong("received_location", 0L),
-            xlog.getLong("replayed_location", 0L) == null ? 0 : xlog.getLong("replayed_location", 0L));
+    long lsn = primary ? longOrZero(xlog, "location")
+        : Math.max(longOrZero(xlog, "received_location"), longOrZero(xlog, "replayed_location"));
     JsonObject tags = json.getJsonObject("tags", new JsonObject());
     boolean nofailover = Boolean.TRUE.equals(Values.parseBool(String.valueOf(tags.getValue("nofailover", "false"))));
-    Object prio = tags.getValue("failover_priority");
-    int priority = nofailover ? 0 : prio == null ? 1 : Integer.parseInt(String.valueOf(prio));
+    Long prio = Values.integer(com.fasterxml.jackson.databind.node.TextNode.valueOf(
+        String.valueOf(tags.getValue("failover_priority", "1"))));
+    int priority = nofailover ? 0 : prio == null ? 1 : prio.intValue();
     return new PeerStatus(name, true, primary, lsn, json.getInteger("timeline", 0), nofailover, priority);
+  }
+
+  private static long longOrZero(JsonObject o, String key) {
+    Object v = o.getValue(key);
+    return v instanceof Number n ? n.longValue() : 0;
   }
 
   void close() {

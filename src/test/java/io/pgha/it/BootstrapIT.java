@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.cli.ClusterSnapshot;
+import io.pgha.launch.AgentProcess;
+import io.pgha.launch.FreePorts;
+import io.pgha.launch.MemberConfig;
+import io.pgha.launch.RunAs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -57,6 +62,23 @@ class BootstrapIT {
       }
       assertThat(cluster.hasMarker(replica, marker)).as("write replicated to " + replica).isTrue();
     }
+
+    // §3.1: a second agent with the name of a running member refuses to start, and changes nothing
+    MemberConfig m0 = cluster.member("m0");
+    Path twinBase = cluster.baseDir().resolve("twin");
+    MemberConfig twin = new MemberConfig(m0.scope(), "m0", m0.zookeeperHosts(), FreePorts.next(), FreePorts.next(),
+        twinBase.resolve("m0"), m0.binDir(), m0.timing());
+    Files.createDirectories(twin.dir());
+    Files.writeString(twin.configFile(), twin.toYaml(), StandardCharsets.UTF_8);
+    RunAs.ownedDirectory(twinBase);
+    try (AgentProcess agent = AgentProcess.start(RunAs.shareReadable(TestCluster.jar(), twinBase), twin.configFile(),
+        twin.logFile(), Map.of())) {
+      assertThat(agent.waitFor(Duration.ofSeconds(60))).as("the twin agent exits").isTrue();
+      assertThat(agent.exitCode()).isNotZero();
+      assertThat(agent.logTail(20)).contains("already a member named m0 running");
+    }
+    assertThat(Files.exists(twin.dataDir())).as("the twin touched no data directory").isFalse();
+    assertThat(cluster.snapshot().orElseThrow().member("m0").orElseThrow().state()).isEqualTo("running");
   }
 
   @Test
