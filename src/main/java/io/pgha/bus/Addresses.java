@@ -19,4 +19,14 @@ public final class Addresses {
   public static final String HA_DECIDED = "pgha.ha.decided";
   /** Command to the HA loop: wake up and run a cycle now (a local request such as a REST call). */
   public static final String HA_WAKE = "pgha.ha.wake";
+  /**
+   * Command to the HA loop: restart postgres now. Body: a JsonObject with the optional conditions of
+   * {@code POST /restart} ({@code role}, {@code postgres_version}, {@code restart_pending}, {@code timeout});
+   * reply: {@code {"status": <http code>, "message": <text>}}.
+   */
+  public static final String HA_RESTART = "pgha.ha.restart";
+  /** Command to the HA loop: reinitialize this member. Body {@code {force, from_leader}}; reply as for restart. */
+  public static final String HA_REINITIALIZE = "pgha.ha.reinitialize";
+  /** Command to the HA loop: reload the local configuration (SIGHUP). Reply as for restart. */
+  public static final String HA_RELOAD = "pgha.ha.reload";
 }

@@ -70,6 +70,11 @@ public final class ZooKeeperDcs implements AutoCloseable {
     return layout;
   }
 
+  /** The Curator client, for the REST API's own reads and compare-and-set writes (never for leadership). */
+  public CuratorFramework curator() {
+    return client;
+  }
+
   /** Connects and starts watching; completes once the first full view is loaded. */
   public Future<Void> start() {
     Promise<Void> started = Promise.promise();

@@ -344,6 +344,7 @@ public final class HaLoopVerticle extends VerticleBase {
           .compose(v -> dcs.acquireLeader())
           .map(won -> {
             local = local.toBuilder().wonInitializeRace(false).build();
+            if (won) view = view.withLeader(config.name(), true);
             LOG.info("initialized a new cluster (system ID {}){}", fb.sysid(), won ? "" : ": leader key taken");
             again();
             return null;
