@@ -51,6 +51,15 @@ public sealed interface Action {
    */
   record Stop(StopMode mode, boolean releaseKey, long escalateAfterMs) implements Action {}
 
+  /**
+   * §3.8 graceful demotion for a switchover: CHECKPOINT, fast stop, publish the final WAL position, release the key
+   * (the named candidate, or the healthiest member, then wins the race).
+   */
+  record DemoteGraceful(String candidate) implements Action {}
+
+  /** Write {@code failover} = {} (the request is done, stale, or cannot be carried out). */
+  record ClearFailover(String why) implements Action {}
+
   /** Single-user crash recovery so that pg_rewind finds a cleanly shut down cluster. */
   record CrashRecovery() implements Action {}
 

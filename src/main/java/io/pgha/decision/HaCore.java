@@ -211,6 +211,8 @@ public final class HaCore {
     if (!view.hasLeader()) return race(view, local, cfg, me);
     if (view.leaderIsMe()) {
       if (local.isRunningPrimary()) {
+        Decision switchover = pendingSwitchover(view, local, cfg, me);
+        if (switchover != null) return switchover;
         return Decision.of(new Action.None(), Reason.LEADER_WITH_LOCK, me.name()).withDuties(leaderDuties(view, local, cfg));
       }
       return Decision.of(new Action.Promote(), Reason.PROMOTE_HAD_LOCK);
@@ -223,6 +225,39 @@ public final class HaCore {
       return Decision.of(new Action.Follow(target), Reason.CHANGE_UPSTREAM, target);
     }
     return Decision.of(new Action.None(), Reason.FOLLOWING, me.name(), view.leader());
+  }
+
+  /**
+   * §3.8, leader side: a {@code failover} request names this leader (or no leader, for a manual failover). A request
+   * scheduled more than loop_wait ahead waits, one more than 1.5 loop_wait late is stale; otherwise the candidate (or,
+   * with none named, any member) must be healthy in a probe of its {@code /patroni}, and the leader steps down.
+   */
+  static Decision pendingSwitchover(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    FailoverRequest request = view.failover();
+    if (request == null) return null;
+    String kind = request.isSwitchover() ? "switchover" : "manual failover";
+    if (request.isSwitchover() && !request.leader().equals(me.name())
+        || me.name().equals(request.candidate())) {
+      return Decision.of(new Action.ClearFailover("not for me"), Reason.SWITCHOVER_NOT_FOR_ME, kind);
+    }
+    if (request.scheduledAtEpochMs() != null && local.wallClockMs() > 0) {
+      long loopWaitMs = cfg.loopWaitSeconds() * 1000L;
+      long untilMs = request.scheduledAtEpochMs() - local.wallClockMs();
+      String at = java.time.Instant.ofEpochMilli(request.scheduledAtEpochMs()).toString();
+      if (untilMs > 0) return Decision.of(new Action.None(), Reason.SWITCHOVER_AWAIT, kind, at);
+      if (-untilMs > loopWaitMs * 3 / 2) {
+        return Decision.of(new Action.ClearFailover("stale"), Reason.SWITCHOVER_STALE, kind, at);
+      }
+    }
+    if (local.peers() == null) return Decision.of(new Action.ProbePeers(), Reason.SWITCHOVER_PROBE, kind);
+    String target = request.candidate();
+    boolean eligible = local.peers().values().stream()
+        .filter(p -> !p.name().equals(me.name()))
+        .filter(p -> target == null || p.name().equals(target))
+        .anyMatch(p -> p.reachable() && !p.primary() && !p.nofailover() && p.failoverPriority() > 0
+            && (view.optime() == 0 || local.lsn() - p.lsn() <= cfg.maximumLagOnFailoverBytes()));
+    if (!eligible) return Decision.of(new Action.ClearFailover("no candidate"), Reason.SWITCHOVER_NO_CANDIDATE, kind);
+    return Decision.of(new Action.DemoteGraceful(target), Reason.SWITCHOVER_DEMOTE, kind);
   }
 
   /** §3.16: nothing automatic; a running primary still takes a free key, a primary that lost its role gives it up. */
@@ -249,6 +284,8 @@ public final class HaCore {
     if (!namedCandidate(view, me) && behindClusterTimeline(view, local, me)) {
       return Decision.of(new Action.None(), Reason.TIMELINE_BEHIND, local.timeline(), view.clusterTimeline());
     }
+    // §3.8: the named candidate of a switchover or manual failover needs no comparison with its peers
+    if (namedCandidate(view, me)) return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     if (local.peers() == null) return Decision.of(new Action.ProbePeers(), Reason.PROBE_PEERS);
     if (isHealthiest(view, local, cfg, me)) return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     return Decision.of(new Action.None(), Reason.NOT_HEALTHIEST);

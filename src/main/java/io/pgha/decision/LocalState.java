@@ -26,6 +26,7 @@ import java.util.Map;
  * @param sessionTtlMs the ZooKeeper session timeout actually negotiated (never above ttl)
  * @param shuttingDown the agent was asked to stop
  * @param rewindFailed pg_rewind (or its dry run) said this data directory cannot follow the leader
+ * @param wallClockMs wall-clock epoch ms at decision time, for requests scheduled at a date (0: unknown)
  */
 public record LocalState(
     String name,
@@ -47,7 +48,8 @@ public record LocalState(
     long lockConfirmedAtMs,
     long sessionTtlMs,
     boolean shuttingDown,
-    boolean rewindFailed) {
+    boolean rewindFailed,
+    long wallClockMs) {
 
   public boolean isRunningPrimary() {
     return (pg == PgRunState.RUNNING || pg == PgRunState.STARTING) && Boolean.FALSE.equals(inRecovery);
@@ -64,7 +66,7 @@ public record LocalState(
 
   public static Builder builder(String name) {
     return new Builder(new LocalState(name, DataDirState.EMPTY, false, null, PgRunState.STOPPED, null, null, 0, 0,
-        null, false, 0, false, false, null, true, 0, 30_000, false, false));
+        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0));
   }
 
   public static final class Builder {
@@ -88,6 +90,7 @@ public record LocalState(
     private long sessionTtlMs;
     private boolean shuttingDown;
     private boolean rewindFailed;
+    private long wallClockMs;
 
     private Builder(LocalState s) {
       name = s.name; dataDir = s.dataDir; cleanShutdown = s.cleanShutdown; sysid = s.sysid; pg = s.pg;
@@ -96,6 +99,7 @@ public record LocalState(
       wonInitializeRace = s.wonInitializeRace; peers = s.peers; dcsConnected = s.dcsConnected;
       lockConfirmedAtMs = s.lockConfirmedAtMs; sessionTtlMs = s.sessionTtlMs; shuttingDown = s.shuttingDown;
       rewindFailed = s.rewindFailed;
+      wallClockMs = s.wallClockMs;
     }
 
     public Builder dataDir(DataDirState v) { dataDir = v; return this; }
@@ -117,11 +121,12 @@ public record LocalState(
     public Builder sessionTtlMs(long v) { sessionTtlMs = v; return this; }
     public Builder shuttingDown(boolean v) { shuttingDown = v; return this; }
     public Builder rewindFailed(boolean v) { rewindFailed = v; return this; }
+    public Builder wallClockMs(long v) { wallClockMs = v; return this; }
 
     public LocalState build() {
       return new LocalState(name, dataDir, cleanShutdown, sysid, pg, inRecovery, upstream, lsn, timeline, task,
           crashed, pgDownSinceMs, startAttemptFailed, wonInitializeRace, peers, dcsConnected, lockConfirmedAtMs,
-          sessionTtlMs, shuttingDown, rewindFailed);
+          sessionTtlMs, shuttingDown, rewindFailed, wallClockMs);
     }
   }
 }

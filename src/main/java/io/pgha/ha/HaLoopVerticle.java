@@ -31,6 +31,8 @@ import io.pgha.postgres.SlotNames;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -113,6 +115,11 @@ public final class HaLoopVerticle extends VerticleBase {
     vertx.eventBus().<ClusterView>localConsumer(Addresses.DCS_CLUSTER_CHANGED, m -> onView(m.body()));
     vertx.eventBus().<DcsHealth>localConsumer(Addresses.DCS_HEALTH_CHANGED, m -> onHealth(m.body()));
     vertx.eventBus().<PostmasterEvent>localConsumer(Addresses.PG_POSTMASTER_CHANGED, m -> onPostmaster(m.body()));
+    vertx.eventBus().localConsumer(Addresses.HA_WAKE, m -> runCycle("request"));
+    OperationHandlers operations = new OperationHandlers();
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.HA_RESTART, operations::restart);
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.HA_REINITIALIZE, operations::reinitialize);
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.HA_RELOAD, operations::reload);
     view = dcs.view();
     return Future.succeededFuture()
         .compose(v -> refuseDuplicateName())
@@ -126,6 +133,7 @@ public final class HaLoopVerticle extends VerticleBase {
           }
           scheduleLoop();
           runCycle("start");
+          warmUpProber();
           return Future.succeededFuture();
         });
   }
@@ -144,6 +152,15 @@ public final class HaLoopVerticle extends VerticleBase {
               ? Future.failedFuture("there is already a member named " + config.name() + " running (" + apiUrl + ")")
               : Future.succeededFuture());
     });
+  }
+
+  /**
+   * The first HTTP request of a JVM costs a few hundred milliseconds (class loading, JIT); pay it now rather than in
+   * the first leader race.
+   */
+  private void warmUpProber() {
+    if (view == null) return;
+    prober.probe(view.members().values().stream().filter(m -> !m.name().equals(config.name())).toList());
   }
 
   private DynamicConfig dynamic() {
@@ -166,9 +183,9 @@ public final class HaLoopVerticle extends VerticleBase {
   private void onView(ClusterView newView) {
     ClusterView old = view;
     view = newView;
-    if (!newView.hasLeader()) {
-      if (old != null && old.hasLeader()) LOG.info("leader key {} is gone", old.leader());
-    } else if (local.peers() != null) {
+    if (!newView.hasLeader() && old != null && old.hasLeader()) LOG.info("leader key {} is gone", old.leader());
+    // probe results belong to one situation: a new leader (or none) makes them stale
+    if (old != null && leaderChanged(old, newView) && local.peers() != null) {
       local = local.toBuilder().peers(null).build();
     }
     if (old == null || leaderChanged(old, newView) || !Objects.equals(old.initialize(), newView.initialize())
@@ -252,6 +269,7 @@ public final class HaLoopVerticle extends VerticleBase {
       long now = monotonicMs();
       Decision d = HaCore.decide(view, local, dynamic(), settings, now);
       logDecision(d, trigger);
+      if (d.reason() == Reason.SWITCHOVER_AWAIT) wakeAtScheduledTime();
       return execute(d).compose(x -> performDuties(d));
     }).onComplete(ar -> {
       if (ar.failed()) LOG.error("ha.cycle cycle={} failed: {}", cycle, ar.cause().getMessage());
@@ -266,6 +284,14 @@ public final class HaLoopVerticle extends VerticleBase {
     });
   }
 
+  /** A scheduled switchover may fall due between two loop_wait cycles: wake up for it. */
+  private void wakeAtScheduledTime() {
+    Long at = view == null || view.failover() == null ? null : view.failover().scheduledAtEpochMs();
+    if (at == null) return;
+    long inMs = at - System.currentTimeMillis();
+    if (inMs > 0 && inMs < dynamic().loopWaitSeconds() * 1000L) vertx.setTimer(inMs, t -> runCycle("scheduled"));
+  }
+
   private void again() {
     rerunRequested = true;
   }
@@ -275,7 +301,7 @@ public final class HaLoopVerticle extends VerticleBase {
     DcsHealth h = dcs.health();
     health = h;
     long sessionMs = h.negotiatedTimeoutMs() > 0 ? h.negotiatedTimeoutMs() : dynamic().ttlSeconds() * 1000L;
-    local = local.toBuilder().dcsConnected(h.connected() && !heartbeatFailing)
+    local = local.toBuilder().dcsConnected(h.connected() && !heartbeatFailing).wallClockMs(System.currentTimeMillis())
         .lockConfirmedAtMs(h.lockConfirmedAtMs()).sessionTtlMs(sessionMs).build();
     if (local.task() != null) return Future.succeededFuture();
     if (supervisor.postmasterAlive() && (local.pg() == PgRunState.RUNNING || local.pg() == PgRunState.STARTING)) {
@@ -406,6 +432,10 @@ public final class HaLoopVerticle extends VerticleBase {
         return null;
       }));
     }
+    if (a instanceof Action.DemoteGraceful g) return demoteGraceful(g.candidate());
+    if (a instanceof Action.ClearFailover) {
+      return dcs.put(dcs.layout().failover(), "{}").map(v -> { again(); return null; });
+    }
     if (a instanceof Action.CrashRecovery) return runTask(Task.CRASH_RECOVERY, supervisor.crashRecovery(parameters()));
     if (a instanceof Action.Rewind r) {
       HostPort source = memberAddress(r.source());
@@ -434,6 +464,122 @@ public final class HaLoopVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     return Future.failedFuture("unknown action " + a);
+  }
+
+  /**
+   * §3.8 graceful demotion: a checkpoint first (so the fast stop is quick), then the fast stop, the final WAL position
+   * in {@code status}, and the key released; the candidate takes it at once (its race sees the request name it).
+   */
+  private Future<Void> demoteGraceful(String candidate) {
+    local = local.toBuilder().pg(PgRunState.STOPPING).build();
+    long lsn = local.lsn();
+    Future<Void> demote = pgLocal.checkpoint().recover(e -> Future.succeededFuture())
+        .compose(v -> {
+          pgStatus = null;
+          publishStatus();
+          return supervisor.stop(Action.StopMode.FAST, 0);
+        })
+        .compose(v -> dcs.put(dcs.layout().status(), "{\"optime\":" + Math.max(lsn, local.lsn()) + "}")
+            .recover(e -> Future.succeededFuture()))
+        .compose(v -> dcs.releaseLeader())
+        .map(v -> {
+          local = local.toBuilder().pg(PgRunState.STOPPED).inRecovery(null).build();
+          LOG.info("switchover: released the leader key{}", candidate == null ? "" : " for " + candidate);
+          return null;
+        });
+    return runTask(Task.DEMOTE, demote);
+  }
+
+  /** The operations the REST API asks for over the bus (§5.9, §5.10); each replies {status, message}. */
+  private final class OperationHandlers {
+    void restart(Message<JsonObject> msg) {
+      JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
+      if (body.getBoolean("cancel", false)) {
+        reply(msg, 404, "no restarts are scheduled");
+        return;
+      }
+      String unmet = unmetRestartCondition(body);
+      if (unmet != null) {
+        reply(msg, 503, "restart conditions are not satisfied (" + unmet + ")");
+        return;
+      }
+      if (local.task() != null) {
+        reply(msg, 503, local.task().text() + " already in progress");
+        return;
+      }
+      boolean asPrimary = local.isRunningPrimary() && view != null && view.leaderIsMe();
+      String upstream = local.upstream();
+      LOG.info("ha.decision cycle={} action=Restart reason=REQUESTED msg=\"restarting postgres on request\"", cycle);
+      local = local.toBuilder().pg(PgRunState.STOPPING).build();
+      Future<Void> work = supervisor.stop(Action.StopMode.FAST, 0)
+          .compose(v -> supervisor.start(parameters(), asPrimary ? null : recoveryFor(upstream)))
+          .map(ready -> {
+            local = local.toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false).build();
+            return null;
+          });
+      runTask(Task.RESTART, work);
+      work.onComplete(ar -> reply(msg, ar.succeeded() ? 200 : 503,
+          ar.succeeded() ? "restarted successfully" : "restart failed: " + ar.cause().getMessage()));
+    }
+
+    private String unmetRestartCondition(JsonObject body) {
+      String role = body.getString("role");
+      String myRole = local.isRunningPrimary() ? "primary" : "replica";
+      if (role != null && !role.equals(myRole) && !("master".equals(role) && "primary".equals(myRole))) {
+        return "role is " + myRole;
+      }
+      String version = body.getString("postgres_version");
+      if (version != null && pgStatus != null && !(versionNumber(version) > pgStatus.serverVersion())) {
+        return "postgres_version is not greater than " + pgStatus.serverVersion();
+      }
+      if (body.containsKey("restart_pending")) return "no restart is pending";
+      return null;
+    }
+
+    void reinitialize(Message<JsonObject> msg) {
+      JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
+      if (view == null || !view.hasLeader()) {
+        reply(msg, 503, "Cluster has no leader, can not reinitialize");
+      } else if (view.leaderIsMe()) {
+        reply(msg, 503, "I am the leader, can not reinitialize");
+      } else if (local.task() != null && !body.getBoolean("force", false)) {
+        reply(msg, 503, local.task().text() + " already in progress");
+      } else {
+        LOG.info("ha.decision cycle={} action=Reinitialize reason=REQUESTED msg=\"reinitializing on request\"", cycle);
+        runTask(Task.CLONE, supervisor.stop(Action.StopMode.IMMEDIATE, 0)
+            .compose(v -> supervisor.wipeDataDir())
+            .map(v -> {
+              local = local.toBuilder().pg(PgRunState.STOPPED).dataDir(DataDirState.EMPTY).inRecovery(null).build();
+              return null;
+            }));
+        reply(msg, 200, "reinitialize started");
+      }
+    }
+
+    void reload(Message<JsonObject> msg) {
+      reply(msg, 202, "reload scheduled");
+      if (local.pg() != PgRunState.RUNNING || local.task() != null) return;
+      supervisor.writeConfig(parameters(), local.isRunningPrimary() ? null : recoveryFor(local.upstream()))
+          .compose(v -> pgLocal.reload())
+          .onComplete(ar -> LOG.info("reload {}", ar.succeeded() ? "done" : "failed: " + ar.cause().getMessage()));
+    }
+
+    private void reply(Message<JsonObject> msg, int status, String message) {
+      msg.reply(new JsonObject().put("status", status).put("message", message));
+    }
+  }
+
+  /** {@code 15.4} → 150004, {@code 9.6.1} → 90601, as server_version_num. */
+  static int versionNumber(String version) {
+    String[] parts = version.trim().split("\\.");
+    try {
+      int major = Integer.parseInt(parts[0]);
+      if (major >= 10) return major * 10000 + (parts.length > 1 ? Integer.parseInt(parts[1]) : 0);
+      return major * 10000 + (parts.length > 1 ? Integer.parseInt(parts[1]) * 100 : 0)
+          + (parts.length > 2 ? Integer.parseInt(parts[2]) : 0);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   /**

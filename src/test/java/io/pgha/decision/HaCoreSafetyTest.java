@@ -253,7 +253,9 @@ class HaCoreSafetyTest {
         .lockConfirmedAtMs(r.nextBoolean() ? 1 : 0)
         .sessionTtlMs(pick(r, 30_000L, 30_000L, 20_000L, 10_000L, 6_000L))
         .shuttingDown(r.nextInt(10) == 0)
-        .rewindFailed(r.nextInt(6) == 0);
+        .rewindFailed(r.nextInt(6) == 0)
+        // around the scheduled_at of generated requests (1_000_000): unknown, well before, just after, long after
+        .wallClockMs(pick(r, 0L, 500_000L, 1_000_500L, 5_000_000L));
     if (r.nextBoolean()) {
       Map<String, PeerStatus> peers = new LinkedHashMap<>();
       for (String name : NAMES) {

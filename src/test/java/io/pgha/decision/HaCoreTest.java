@@ -39,6 +39,7 @@ class HaCoreTest {
   static final String SYSID = "7711537902423831623";
   static final String OTHER_SYSID = "6911537902423831999";
   static final long NOW = 1_000_000;
+  static final long NOW_EPOCH_MS = 1_795_000_000_000L;
   static final long LOCK_CONFIRMED = 900_000;
 
   /** Reasons in the enum that HaCore never returns (they are for the HA loop or not implemented yet). */
@@ -540,6 +541,51 @@ class HaCoreTest {
         .failover("pg3", null).member(replica("pg2", 2000)).runningReplica().lsn(1000).peers(peer("pg2", 2000))
         .expect(none(), Reason.NOT_HEALTHIEST));
 
+    rows.add(scenario("race: manual failover to me needs no probe of the peers")
+        .failover(null, ME).member(replica("pg2", 100)).runningReplica()
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
+
+    // §3.8: the leader's side of a switchover or manual failover
+    rows.add(scenario("switchover: the leader probes the candidates first")
+        .iLead().runningPrimary().failover(ME, "pg2").member(replica("pg2", 1000))
+        .expect(new Action.ProbePeers(), Reason.SWITCHOVER_PROBE));
+    rows.add(scenario("switchover: a healthy named candidate makes the leader step down")
+        .iLead().runningPrimary().failover(ME, "pg2").member(replica("pg2", 1000)).peers(peer("pg2", 1000))
+        .expect(new Action.DemoteGraceful("pg2"), Reason.SWITCHOVER_DEMOTE));
+    rows.add(scenario("switchover: without a candidate, any healthy replica will do")
+        .iLead().runningPrimary().failover(ME, null).member(replica("pg2", 1000)).peers(peer("pg2", 990))
+        .expect(new Action.DemoteGraceful(null), Reason.SWITCHOVER_DEMOTE));
+    rows.add(scenario("switchover: manual failover (no leader named) to a healthy pg2")
+        .iLead().runningPrimary().failover(null, "pg2").member(replica("pg2", 1000)).peers(peer("pg2", 1000))
+        .expect(new Action.DemoteGraceful("pg2"), Reason.SWITCHOVER_DEMOTE));
+    rows.add(scenario("switchover: an unreachable candidate clears the request")
+        .iLead().runningPrimary().failover(ME, "pg2").member(replica("pg2", 1000))
+        .peers(PeerStatus.unreachable("pg2"))
+        .expect(new Action.ClearFailover("no candidate"), Reason.SWITCHOVER_NO_CANDIDATE));
+    rows.add(scenario("switchover: a candidate lagging beyond maximum_lag_on_failover clears the request")
+        .iLead().runningPrimary().lsn(5_000_000).optime(5_000_000).failover(ME, "pg2")
+        .member(replica("pg2", 100)).peers(peer("pg2", 100))
+        .expect(new Action.ClearFailover("no candidate"), Reason.SWITCHOVER_NO_CANDIDATE));
+    rows.add(scenario("switchover: a nofailover candidate clears the request")
+        .iLead().runningPrimary().failover(ME, "pg2").member(replica("pg2", 1000))
+        .peers(peer("pg2", 1000).nofailover())
+        .expect(new Action.ClearFailover("no candidate"), Reason.SWITCHOVER_NO_CANDIDATE));
+    rows.add(scenario("switchover: a request from another leader is not for me")
+        .iLead().runningPrimary().failover("pg3", "pg2").member(replica("pg2", 1000))
+        .expect(new Action.ClearFailover("not for me"), Reason.SWITCHOVER_NOT_FOR_ME));
+    rows.add(scenario("switchover: scheduled in an hour, the leader waits")
+        .iLead().runningPrimary().scheduledFailover(ME, "pg2", NOW_EPOCH_MS + 3_600_000).member(replica("pg2", 1000))
+        .local(b -> b.wallClockMs(NOW_EPOCH_MS))
+        .expect(none(), Reason.SWITCHOVER_AWAIT));
+    rows.add(scenario("switchover: scheduled an hour ago, the request is stale")
+        .iLead().runningPrimary().scheduledFailover(ME, "pg2", NOW_EPOCH_MS - 3_600_000).member(replica("pg2", 1000))
+        .local(b -> b.wallClockMs(NOW_EPOCH_MS))
+        .expect(new Action.ClearFailover("stale"), Reason.SWITCHOVER_STALE));
+    rows.add(scenario("switchover: scheduled a second ago, it is carried out")
+        .iLead().runningPrimary().scheduledFailover(ME, "pg2", NOW_EPOCH_MS - 1000).member(replica("pg2", 1000))
+        .local(b -> b.wallClockMs(NOW_EPOCH_MS)).peers(peer("pg2", 1000))
+        .expect(new Action.DemoteGraceful("pg2"), Reason.SWITCHOVER_DEMOTE));
+
     // §3.16: paused
     rows.add(scenario("paused: the owner whose postgres runs as a replica releases the key")
         .iLead().runningReplica().paused()
@@ -808,6 +854,10 @@ class HaCoreTest {
     Scenario noConfig() { configPresent = false; return this; }
     Scenario failover(String leaderName, String candidate) {
       failover = new FailoverRequest(leaderName, candidate, null);
+      return this;
+    }
+    Scenario scheduledFailover(String leaderName, String candidate, long atEpochMs) {
+      failover = new FailoverRequest(leaderName, candidate, atEpochMs);
       return this;
     }
     Scenario clusterTimeline(int v) { clusterTimeline = v; return this; }
