@@ -13,7 +13,10 @@ import io.pgha.ha.HaLoopVerticle;
 import io.pgha.postgres.PostgresSupervisorVerticle;
 import io.pgha.postgres.PostmasterEvent;
 import io.pgha.ha.NodeStatus;
+import io.pgha.metrics.MetricsRoute;
+import io.pgha.metrics.PghaMetrics;
 import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -49,20 +52,23 @@ public final class Agent {
     LOG.info("pgha {} starting: member {} of cluster {} ({} in {})", Version.PGHA, config.name(), config.scope(),
         config.postgresql().binDir(), config.postgresql().dataDir());
 
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4)
-        .setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS));
+    PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
+    Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4)
+        .setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
     registerLocalCodecs(vertx);
     DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, HaLoopVerticle.sessionTimeoutMs(config),
         HaLoopVerticle.connectionTimeoutMs(config));
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
-    ApiVerticle api = new ApiVerticle(config.restapi().listenHost(), config.restapi().listenPort(), initialStatus(config));
+    ApiVerticle api = MetricsRoute.install(
+        new ApiVerticle(config.restapi().listenHost(), config.restapi().listenPort(), initialStatus(config)), metrics);
     HaLoopVerticle[] haLoopHolder = new HaLoopVerticle[1];
     try {
-      vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP))
-          .compose(id -> vertx.deployVerticle(postgres))
-          .compose(id -> vertx.deployVerticle(dcsWatcher))
+      // connecting to ZooKeeper takes the longest: let it overlap with the API and supervisor start-up
+      Future.all(vertx.deployVerticle(dcsWatcher),
+              vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)),
+              vertx.deployVerticle(postgres))
           .compose(id -> {
-            haLoopHolder[0] = new HaLoopVerticle(config, dcsWatcher.dcs(), postgres.supervisor());
+            haLoopHolder[0] = new HaLoopVerticle(config, dcsWatcher.dcs(), postgres.supervisor(), metrics);
             return vertx.deployVerticle(haLoopHolder[0]);
           })
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
@@ -84,6 +90,7 @@ public final class Agent {
       }
       vertx.close().toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null)
           .join();
+      metrics.close();
       LOG.info("pgha stopped");
       done.countDown();
     }, "pgha-shutdown"));

@@ -49,6 +49,7 @@ public final class ZooKeeperDcs implements AutoCloseable {
   private volatile boolean cacheReady;
   private volatile boolean closed;
   private PersistentNode memberNode;
+  private volatile Consumer<java.time.Duration> requestObserver = d -> { };
 
   public ZooKeeperDcs(Context context, String connectString, String basePath, String myName, int sessionTimeoutMs,
       int connectionTimeoutMs, Consumer<ClusterView> onView, Consumer<DcsHealth> onHealth) {
@@ -68,6 +69,11 @@ public final class ZooKeeperDcs implements AutoCloseable {
 
   public ZkLayout layout() {
     return layout;
+  }
+
+  /** Receives the duration of every request (for the request latency metric). */
+  public void observeRequests(Consumer<java.time.Duration> observer) {
+    this.requestObserver = observer;
   }
 
   /** The Curator client, for the REST API's own reads and compare-and-set writes (never for leadership). */
@@ -331,9 +337,13 @@ public final class ZooKeeperDcs implements AutoCloseable {
     long timer = caller.owner().setTimer(REQUEST_TIMEOUT_MS,
         t -> promise.tryFail(new java.util.concurrent.TimeoutException("zookeeper did not answer within "
             + REQUEST_TIMEOUT_MS + " ms")));
+    long startNanos = System.nanoTime();
     // Curator answers on its own threads: hand the result back to the caller's event loop
     return Future.fromCompletionStage(promise.future().toCompletionStage(), caller)
-        .andThen(r -> caller.owner().cancelTimer(timer));
+        .andThen(r -> {
+          caller.owner().cancelTimer(timer);
+          requestObserver.accept(java.time.Duration.ofNanos(System.nanoTime() - startNanos));
+        });
   }
 
   private static KeeperException error(CuratorEvent e) {

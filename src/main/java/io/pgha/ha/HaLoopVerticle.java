@@ -10,6 +10,7 @@ import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
 import io.pgha.dcs.DcsHealth;
+import io.pgha.metrics.PghaMetrics;
 import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.decision.Action;
 import io.pgha.decision.ClusterView;
@@ -60,6 +61,7 @@ public final class HaLoopVerticle extends VerticleBase {
   private final PghaConfig config;
   private final NodeSettings settings;
   private final DynamicConfig bootstrapDynamic;
+  private final PghaMetrics metrics;
   private final ZooKeeperDcs dcs;
   private final PostgresSupervisor supervisor;
   private PgLocal pgLocal;
@@ -81,11 +83,15 @@ public final class HaLoopVerticle extends VerticleBase {
   private Set<String> lastSlots = Set.of();
   private String lastDecisionLine;
   private boolean checkpointPending;
+  private boolean everConnected;
+  private long leaderLostAtMs;
+  private long switchoverRequestedAtMs;
   private NodeStatus lastStatus;
   private final Promise<Void> stopped = Promise.promise();
 
-  public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor) {
+  public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor, PghaMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.dcs = dcs;
     this.supervisor = supervisor;
     var tags = config.tags();
@@ -109,6 +115,7 @@ public final class HaLoopVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    dcs.observeRequests(metrics::zookeeperRequest);
     pgLocal = new PgLocal(vertx, config.postgresql());
     prober = new PeerProber(vertx);
     int ttlMs = sessionTimeoutMs(config);
@@ -183,7 +190,19 @@ public final class HaLoopVerticle extends VerticleBase {
   private void onView(ClusterView newView) {
     ClusterView old = view;
     view = newView;
-    if (!newView.hasLeader() && old != null && old.hasLeader()) LOG.info("leader key {} is gone", old.leader());
+    long nowMs = System.currentTimeMillis();
+    metrics.membersClaimingPrimary(PghaMetrics.countClaimingPrimary(newView));
+    if (old != null && newView.hasLeader() && !Objects.equals(old.leader(), newView.leader())) {
+      metrics.leaderChanged(nowMs);
+    }
+    if (!newView.hasLeader() && old != null && old.hasLeader()) {
+      LOG.info("leader key {} is gone", old.leader());
+      leaderLostAtMs = nowMs;
+    }
+    if (newView.failover() != null && (old == null || old.failover() == null)) {
+      Long at = newView.failover().scheduledAtEpochMs();
+      switchoverRequestedAtMs = at == null ? nowMs : Math.max(nowMs, at);
+    }
     // probe results belong to one situation: a new leader (or none) makes them stale
     if (old != null && leaderChanged(old, newView) && local.peers() != null) {
       local = local.toBuilder().peers(null).build();
@@ -215,6 +234,9 @@ public final class HaLoopVerticle extends VerticleBase {
 
   private void onHealth(DcsHealth h) {
     boolean wasConnected = health != null && health.connected();
+    metrics.zookeeperConnected(h.connected());
+    if (h.connected() && !wasConnected && everConnected) metrics.zookeeperReconnect();
+    everConnected |= h.connected();
     health = h;
     if (wasConnected != h.connected()) runCycle("zookeeper connection");
   }
@@ -264,15 +286,18 @@ public final class HaLoopVerticle extends VerticleBase {
       return;
     }
     cycleRunning = true;
+    long cycleStartNanos = System.nanoTime();
     refreshLocal().compose(v -> {
       cycle++;
       long now = monotonicMs();
       Decision d = HaCore.decide(view, local, dynamic(), settings, now);
       logDecision(d, trigger);
+      metrics.decision(d.reason().name());
       if (d.reason() == Reason.SWITCHOVER_AWAIT) wakeAtScheduledTime();
       return execute(d).compose(x -> performDuties(d));
     }).onComplete(ar -> {
       if (ar.failed()) LOG.error("ha.cycle cycle={} failed: {}", cycle, ar.cause().getMessage());
+      metrics.haCycle(java.time.Duration.ofNanos(System.nanoTime() - cycleStartNanos));
       publishMember();
       publishStatus();
       ensureHeartbeat();
@@ -411,6 +436,7 @@ public final class HaLoopVerticle extends VerticleBase {
         local = local.toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null).crashed(false)
             .build();
         LOG.info("promoted self to leader: postgres accepts writes");
+        countLeaderChange();
         checkpointAfterPromote();
         return null;
       }));
@@ -464,6 +490,18 @@ public final class HaLoopVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     return Future.failedFuture("unknown action " + a);
+  }
+
+  /** Only the member that promotes counts the failover or switchover, so a sum over the cluster counts each once. */
+  private void countLeaderChange() {
+    long nowMs = System.currentTimeMillis();
+    if (switchoverRequestedAtMs > 0) {
+      metrics.switchover(java.time.Duration.ofMillis(nowMs - switchoverRequestedAtMs));
+    } else if (leaderLostAtMs > 0) {
+      metrics.failover(java.time.Duration.ofMillis(nowMs - leaderLostAtMs));
+    }
+    switchoverRequestedAtMs = 0;
+    leaderLostAtMs = 0;
   }
 
   /**
