@@ -2,6 +2,9 @@ package io.pgha.agent;
 
 import io.pgha.Version;
 import io.pgha.api.ApiVerticle;
+import io.pgha.api.ClusterRoutes;
+import io.pgha.api.OperationRoutes;
+import io.pgha.api.SwitchoverRoutes;
 import io.pgha.bus.LocalCodec;
 import io.pgha.config.ConfigException;
 import io.pgha.config.ConfigLoader;
@@ -59,17 +62,21 @@ public final class Agent {
     DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, HaLoopVerticle.sessionTimeoutMs(config),
         HaLoopVerticle.connectionTimeoutMs(config));
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
-    ApiVerticle api = MetricsRoute.install(
-        new ApiVerticle(config.restapi().listenHost(), config.restapi().listenPort(), initialStatus(config)), metrics);
+    ApiVerticle api = MetricsRoute.install(ApiVerticle.secured(config.restapi(), initialStatus(config),
+        () -> ApiVerticle.apiUrlHosts(memberApiUrls(dcsWatcher))), metrics);
     HaLoopVerticle[] haLoopHolder = new HaLoopVerticle[1];
     try {
-      // connecting to ZooKeeper takes the longest: let it overlap with the API and supervisor start-up
-      Future.all(vertx.deployVerticle(dcsWatcher),
-              vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)),
-              vertx.deployVerticle(postgres))
+      // connecting to ZooKeeper takes the longest: the supervisor starts meanwhile; the API's routes need the client
+      Future.all(vertx.deployVerticle(dcsWatcher), vertx.deployVerticle(postgres))
           .compose(id -> {
+            var curator = dcsWatcher.dcs().curator();
+            ClusterRoutes.install(api, curator, config.basePath(), vertx);
+            SwitchoverRoutes.install(api, vertx, curator, config.basePath());
+            OperationRoutes.install(api, vertx);
             haLoopHolder[0] = new HaLoopVerticle(config, dcsWatcher.dcs(), postgres.supervisor(), metrics);
-            return vertx.deployVerticle(haLoopHolder[0]);
+            return Future.all(
+                vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)),
+                vertx.deployVerticle(haLoopHolder[0]));
           })
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -100,6 +107,13 @@ public final class Agent {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /** The members' api_url values, for {@code restapi.allowlist_include_members}. */
+  private static List<String> memberApiUrls(DcsWatcherVerticle dcsWatcher) {
+    if (dcsWatcher.dcs() == null) return List.of();
+    return dcsWatcher.dcs().view().members().values().stream()
+        .map(io.pgha.decision.MemberRecord::apiUrl).filter(java.util.Objects::nonNull).toList();
   }
 
   /** Bodies on the local bus are immutable records passed by reference. */

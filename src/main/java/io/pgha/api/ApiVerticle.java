@@ -1,7 +1,9 @@
 package io.pgha.api;
 
 import io.pgha.bus.Addresses;
+import io.pgha.config.RestApiConfig;
 import io.pgha.ha.NodeStatus;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
@@ -16,13 +18,16 @@ import io.vertx.core.http.HttpServerResponse;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Patroni's REST API, health and status part (§5.1, §5.3-5.5). Answers from the latest {@link NodeStatus} the HA
@@ -31,6 +36,10 @@ import java.util.function.LongSupplier;
  * <p>Routing as Patroni's: the method and the first path segment pick a handler ({@code GET /patroni},
  * {@code /liveness}, {@code /readiness}, or one added with {@link #route}); any other GET, and every HEAD and OPTIONS,
  * is a health check; any other method is 501.
+ *
+ * <p>Security (§5.2), when built with {@link #secured}: HTTPS from {@code restapi.certfile} ({@link ServerTls}), and
+ * unsafe requests ({@code PATCH|PUT /config}, {@code POST /restart} ...) pass {@link AccessControl} (allowlist,
+ * client certificate, basic auth) before their handler runs.
  *
  * <p>Connections: HTTP/1.1 requests keep theirs (good for load generators). Vert.x itself closes the connection
  * after the response to an HTTP/1.0 request without {@code keep-alive} (as HAProxy's default {@code OPTIONS / HTTP/1.0}
@@ -49,6 +58,8 @@ public final class ApiVerticle extends VerticleBase {
   private final String listenHost;
   private final int listenPort;
   private final LongSupplier clockMs;
+  private final RestApiConfig restApi;
+  private final AccessControl access;
   private final Map<String, Handler<HttpServerRequest>> routes = new ConcurrentHashMap<>();
   private volatile Snapshot current;
   private volatile HttpDate date = new HttpDate(-1, "");
@@ -65,10 +76,41 @@ public final class ApiVerticle extends VerticleBase {
 
   /** @param clockMs epoch milliseconds, for {@code /liveness} and the {@code Date} header */
   public ApiVerticle(String listenHost, int listenPort, NodeStatus initial, LongSupplier clockMs) {
+    this(listenHost, listenPort, initial, clockMs, null, null);
+  }
+
+  private ApiVerticle(String listenHost, int listenPort, NodeStatus initial, LongSupplier clockMs,
+      RestApiConfig restApi, AccessControl access) {
     this.listenHost = listenHost == null || listenHost.isEmpty() || "*".equals(listenHost) ? "0.0.0.0" : listenHost;
     this.listenPort = listenPort;
     this.clockMs = Objects.requireNonNull(clockMs, "clockMs");
+    this.restApi = restApi;
+    this.access = access;
     update(Objects.requireNonNull(initial, "initial"));
+  }
+
+  /**
+   * The API as {@code restapi} configures it: listen address, TLS ({@code certfile}, {@code keyfile},
+   * {@code keyfile_password}, {@code cafile}, {@code verify_client}), {@code allowlist},
+   * {@code allowlist_include_members} and {@code authentication}.
+   *
+   * @param memberHosts the hosts of the cluster members' {@code api_url}s (see {@link #apiUrlHosts}), asked on each
+   *     unsafe request when {@code allowlist_include_members} is on; host names are resolved off the event loop
+   */
+  public static ApiVerticle secured(RestApiConfig cfg, NodeStatus initial, Supplier<Set<String>> memberHosts) {
+    return secured(cfg, initial, memberHosts, System::currentTimeMillis);
+  }
+
+  static ApiVerticle secured(RestApiConfig cfg, NodeStatus initial, Supplier<Set<String>> memberHosts,
+      LongSupplier clockMs) {
+    Objects.requireNonNull(cfg, "cfg");
+    return new ApiVerticle(cfg.listenHost(), cfg.listenPort(), initial, clockMs, cfg,
+        new AccessControl(cfg, memberHosts));
+  }
+
+  /** The host part of each {@code api_url} (IP literal or name), for the {@code memberHosts} of {@link #secured}. */
+  public static Set<String> apiUrlHosts(Collection<String> apiUrls) {
+    return AccessControl.apiUrlHosts(apiUrls);
   }
 
   /**
@@ -94,9 +136,15 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var consumer = vertx.eventBus().<NodeStatus>localConsumer(Addresses.HA_STATUS_CHANGED, m -> update(m.body()));
-    server = vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true));
+    HttpServerOptions options = new HttpServerOptions().setTcpNoDelay(true);
+    Future<HttpServerOptions> ready = restApi == null || restApi.certfile() == null ? Future.succeededFuture(options)
+        : vertx.executeBlocking(() -> ServerTls.apply(options, restApi)); // reads the key files
     return consumer.completion()
-        .compose(v -> server.requestHandler(this::handle).listen(listenPort, listenHost));
+        .compose(v -> ready)
+        .compose(o -> {
+          server = vertx.createHttpServer(o);
+          return server.requestHandler(this::handle).listen(listenPort, listenHost);
+        });
   }
 
   private void update(NodeStatus status) {
@@ -104,10 +152,41 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   private void handle(HttpServerRequest req) {
-    Snapshot snap = current;
     HttpMethod method = req.method();
     String path = req.path() == null ? "/" : req.path();
     String segment = firstSegment(path);
+    if (access != null && AccessControl.isUnsafe(method, segment)) {
+      Future<AccessControl.Denial> checked = access.check(vertx, req, segment);
+      if (checked.isComplete()) {
+        admit(req, method, path, segment, checked);
+      } else {
+        req.pause(); // host names are being resolved: keep the body for the handler
+        checked.onComplete(ar -> {
+          admit(req, method, path, segment, ar);
+          req.resume();
+        });
+      }
+      return;
+    }
+    dispatch(req, method, path, segment);
+  }
+
+  private void admit(HttpServerRequest req, HttpMethod method, String path, String segment,
+      AsyncResult<AccessControl.Denial> checked) {
+    AccessControl.Denial denial = checked.succeeded() ? checked.result()
+        : new AccessControl.Denial(403, AccessControl.ACCESS_DENIED, false);
+    if (denial == null) {
+      dispatch(req, method, path, segment);
+    } else {
+      if (denial.challenge()) {
+        req.response().putHeader("WWW-Authenticate", AccessControl.CHALLENGE);
+      }
+      text(req, denial.status(), denial.message());
+    }
+  }
+
+  private void dispatch(HttpServerRequest req, HttpMethod method, String path, String segment) {
+    Snapshot snap = current;
     Handler<HttpServerRequest> custom = routes.isEmpty() ? null : routes.get(method.name() + ' ' + segment);
     if (custom != null) {
       custom.handle(req);
@@ -151,13 +230,44 @@ public final class ApiVerticle extends VerticleBase {
     return query;
   }
 
-  private void json(HttpServerRequest req, int code, Buffer body) {
-    HttpServerResponse resp = req.response().setStatusCode(code);
+  /** A JSON reply with Patroni's headers (for routes added with {@link #route}). */
+  void json(HttpServerRequest req, int code, Buffer body) {
+    HttpServerResponse resp = req.response();
+    if (resp.ended() || resp.closed()) {
+      return; // the client went away while the answer was being prepared
+    }
+    resp.setStatusCode(code);
     resp.headers()
         .set(HttpHeaders.SERVER, SERVER_VALUE)
         .set(HttpHeaders.DATE, httpDate())
         .set(HttpHeaders.CONTENT_TYPE, JSON);
     resp.end(body);
+  }
+
+  /** A one-line message, sent as {@code text/html} like Patroni's {@code write_response}. */
+  void text(HttpServerRequest req, int code, String message) {
+    text(req, code, message, false);
+  }
+
+  /** @param close close the connection once the reply is sent */
+  void text(HttpServerRequest req, int code, String message, boolean close) {
+    HttpServerResponse resp = req.response();
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    resp.setStatusCode(code);
+    resp.headers()
+        .set(HttpHeaders.SERVER, SERVER_VALUE)
+        .set(HttpHeaders.DATE, httpDate())
+        .set(HttpHeaders.CONTENT_TYPE, HTML);
+    if (close) {
+      resp.headers().set(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+    }
+    Future<Void> sent =
+        resp.end(RequestRejected.oneLine(message).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"));
+    if (close) {
+      sent.onComplete(v -> req.connection().close());
+    }
   }
 
   /** Probes and HEAD/OPTIONS: a status line and no body (Patroni sends no headers at all). */

@@ -432,6 +432,9 @@ public final class HaLoopVerticle extends VerticleBase {
     }
     if (a instanceof Action.ReleaseLeader) return dcs.releaseLeader().map(v -> { again(); return null; });
     if (a instanceof Action.Promote) {
+      // the followers re-point at us right away: their slots must exist before they connect, or each waits
+      // wal_retrieve_retry_interval (5 s) before trying again
+      lastSlots = Set.of();
       return runTask(Task.PROMOTE, pgLocal.promote().map(v -> {
         local = local.toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null).crashed(false)
             .build();
@@ -439,7 +442,7 @@ public final class HaLoopVerticle extends VerticleBase {
         countLeaderChange();
         checkpointAfterPromote();
         return null;
-      }));
+      }).compose(v -> dynamic().useSlots() ? syncSlots().recover(e -> Future.succeededFuture()) : Future.succeededFuture()));
     }
     if (a instanceof Action.StartPrimary) return startPostgres(null, false);
     if (a instanceof Action.StartReplica sr) return startPostgres(sr.upstream(), true);
@@ -781,64 +784,15 @@ public final class HaLoopVerticle extends VerticleBase {
 
   private void publishMember() {
     if (local.shuttingDown()) return;
-    ObjectNode m = JSON.createObjectNode();
-    m.put("conn_url", config.postgresql().connUrl());
-    m.put("api_url", config.restapi().apiUrl());
-    m.put("state", MemberState.state(local));
-    m.put("role", MemberState.role(local));
-    m.put("version", Version.PATRONI_COMPATIBLE);
-    if (pgStatus != null && local.pg() == PgRunState.RUNNING) {
-      m.put("xlog_location", pgStatus.xlogLocation());
-      if (pgStatus.inRecovery()) {
-        m.put("receive_lsn", pgStatus.receiveLsn());
-        m.put("replay_lsn", pgStatus.replayLsn());
-        if ("streaming".equals(pgStatus.walReceiverStatus())) m.put("replication_state", "streaming");
-      }
-    }
-    if (local.timeline() > 0) m.put("timeline", local.timeline());
-    if (checkpointPending) m.put("checkpoint_after_promote", false);
-    if (config.tags().published() != null && !config.tags().published().isEmpty()) {
-      m.set("tags", config.tags().published());
-    }
-    if (dynamic().pause()) m.put("pause", true);
-    String json = m.toString();
+    String json = SelfReport.memberJson(config, local, pgStatus, checkpointPending, dynamic().pause());
     if (json.equals(lastMemberJson)) return;
     lastMemberJson = json;
     dcs.publishMember(json);
   }
 
   private void publishStatus() {
-    boolean queryable = pgStatus != null && local.pg() == PgRunState.RUNNING && supervisor.postmasterAlive();
-    boolean replica = queryable && pgStatus.inRecovery();
-    long ttlMs = dynamic().ttlSeconds() * 1000L;
-    boolean lockHeld = view != null && view.leaderIsMe()
-        && monotonicMs() - local.lockConfirmedAtMs() < Math.min(ttlMs, local.sessionTtlMs());
-    NodeStatus s = new NodeStatus(config.name(), config.scope(), Version.PATRONI_COMPATIBLE,
-        MemberState.state(local), MemberState.role(local),
-        pgStatus == null ? null : pgStatus.postmasterStartTime(),
-        pgStatus == null ? null : pgStatus.serverVersion(),
-        queryable,
-        queryable && !replica ? pgStatus.flushLsn() : null,
-        replica ? pgStatus.receiveLsn() : null,
-        replica ? pgStatus.replayLsn() : null,
-        replica ? pgStatus.replayTimestamp() : null,
-        replica ? pgStatus.replayPaused() : null,
-        local.timeline() > 0 ? local.timeline() : null,
-        replica && "streaming".equals(pgStatus.walReceiverStatus()) ? "streaming" : null,
-        queryable ? pgStatus.replication() : List.of(),
-        lockHeld,
-        view != null && health != null && health.connected(),
-        view == null || !view.hasLeader(),
-        dynamic().pause(),
-        health == null || health.lastGoodReadEpochMs() == 0 ? null : health.lastGoodReadEpochMs() / 1000,
-        local.sysid(),
-        view == null ? 0 : view.optime(),
-        false,
-        nextLoopDueEpochMs,
-        dynamic().ttlSeconds(),
-        config.tags().published(),
-        config.tags().noloadbalance(),
-        dynamic().maximumLagOnFailoverBytes());
+    NodeStatus s = SelfReport.nodeStatus(config, local, pgStatus, supervisor.postmasterAlive(), view, health,
+        dynamic(), nextLoopDueEpochMs, monotonicMs());
     if (s.equals(lastStatus)) return;
     lastStatus = s;
     vertx.eventBus().publish(Addresses.HA_STATUS_CHANGED, s);
