@@ -15,6 +15,9 @@ import io.pgha.decision.ClusterView;
 import io.pgha.ha.HaLoopVerticle;
 import io.pgha.postgres.PostgresSupervisorVerticle;
 import io.pgha.postgres.PostmasterEvent;
+import io.pgha.events.EventBridge;
+import io.pgha.events.EventStream;
+import io.pgha.events.EventsRoute;
 import io.pgha.ha.NodeStatus;
 import io.pgha.metrics.MetricsRoute;
 import io.pgha.metrics.PghaMetrics;
@@ -26,6 +29,7 @@ import io.vertx.core.VertxOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +68,8 @@ public final class Agent {
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
     ApiVerticle api = MetricsRoute.install(ApiVerticle.secured(config.restapi(), initialStatus(config),
         () -> ApiVerticle.apiUrlHosts(memberApiUrls(dcsWatcher))), metrics);
+    AtomicReference<EventStream> events = new AtomicReference<>();
+    EventsRoute.install(api, events::get);
     HaLoopVerticle[] haLoopHolder = new HaLoopVerticle[1];
     try {
       // connecting to ZooKeeper takes the longest: the supervisor starts meanwhile; the API's routes need the client
@@ -86,6 +92,7 @@ public final class Agent {
       return 1;
     }
     HaLoopVerticle haLoop = haLoopHolder[0];
+    startEventStream(config, vertx, events);
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("received SIGTERM: shutting down");
@@ -94,6 +101,11 @@ public final class Agent {
             .get(config.postgresql().pgCtlTimeoutSeconds() + 15L, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("shutdown did not finish cleanly: {}", e.toString());
+      }
+      EventStream stream = events.get();
+      if (stream != null) {
+        stream.shutdown().toCompletionStage().toCompletableFuture().orTimeout(6, TimeUnit.SECONDS)
+            .exceptionally(t -> null).join();
       }
       vertx.close().toCompletionStage().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null)
           .join();
@@ -107,6 +119,22 @@ public final class Agent {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * The cluster-wide event stream runs in a Vert.x instance of its own and carries observations only: it may fail
+   * to start, or break later, without touching the HA loop.
+   */
+  private static void startEventStream(PghaConfig config, Vertx vertx, AtomicReference<EventStream> events) {
+    try {
+      String advertiseHost = io.pgha.config.HostPort.parse(config.restapi().connectAddress(), 8008).host();
+      EventStream stream = EventStream.open(config.zookeeper().connectString(), config.scope(), config.name(),
+          advertiseHost);
+      events.set(stream);
+      EventBridge.install(vertx, stream).onFailure(e -> LOG.warn("event stream bridge: {}", e.toString()));
+    } catch (RuntimeException e) {
+      LOG.warn("event stream disabled: {}", e.toString());
+    }
   }
 
   /** The members' api_url values, for {@code restapi.allowlist_include_members}. */
