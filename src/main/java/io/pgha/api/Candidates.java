@@ -100,6 +100,11 @@ final class Candidates {
     if (primary) {
       return cluster.leader() != null ? "not healthy (running as a primary)" : null;
     }
+    // pgha: a planned switchover hands over only to a member that streams right now, because the old primary
+    // releases the key only once the candidate has received its shutdown checkpoint
+    if (cluster.leader() != null && !"streaming".equals(status.getValue("replication_state"))) {
+      return "not streaming from the leader";
+    }
     long lsn = Math.max(number(xlog.getValue("received_location")), number(xlog.getValue("replayed_location")));
     long lag = cluster.optime() - lsn;
     long maxLag = maximumLagOnFailover(cluster.config());

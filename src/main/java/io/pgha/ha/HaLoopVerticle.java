@@ -57,6 +57,8 @@ public final class HaLoopVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long STATUS_RETRY_MS = 100;
+  /** How long a switchover waits for its candidate to receive the old primary's final WAL. */
+  private static final long SWITCHOVER_CATCH_UP_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final PghaConfig config;
   private final NodeSettings settings;
@@ -433,9 +435,13 @@ public final class HaLoopVerticle extends VerticleBase {
     if (a instanceof Action.ReleaseLeader) return dcs.releaseLeader().map(v -> { again(); return null; });
     if (a instanceof Action.Promote) {
       // the followers re-point at us right away: their slots must exist before they connect, or each waits
-      // wal_retrieve_retry_interval (5 s) before trying again
+      // wal_retrieve_retry_interval (5 s) before trying again; a standby may create physical slots already
       lastSlots = Set.of();
-      return runTask(Task.PROMOTE, pgLocal.promote().map(v -> {
+      Future<Void> slotsFirst = dynamic().useSlots() ? syncSlots().recover(e -> {
+        LOG.warn("creating replication slots before promote: {}", e.getMessage());
+        return Future.succeededFuture();
+      }) : Future.succeededFuture();
+      return runTask(Task.PROMOTE, slotsFirst.compose(x -> pgLocal.promote()).map(v -> {
         local = local.toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null).crashed(false)
             .build();
         LOG.info("promoted self to leader: postgres accepts writes");
@@ -513,22 +519,64 @@ public final class HaLoopVerticle extends VerticleBase {
    */
   private Future<Void> demoteGraceful(String candidate) {
     local = local.toBuilder().pg(PgRunState.STOPPING).build();
-    long lsn = local.lsn();
+    long lsnBeforeStop = local.lsn();
     Future<Void> demote = pgLocal.checkpoint().recover(e -> Future.succeededFuture())
         .compose(v -> {
           pgStatus = null;
           publishStatus();
           return supervisor.stop(Action.StopMode.FAST, 0);
         })
-        .compose(v -> dcs.put(dcs.layout().status(), "{\"optime\":" + Math.max(lsn, local.lsn()) + "}")
-            .recover(e -> Future.succeededFuture()))
+        .compose(v -> supervisor.inspectDataDir())
+        .compose(info -> {
+          long finalLsn = Math.max(info.latestCheckpointLsn(), lsnBeforeStop);
+          return awaitPeerReceived(candidate, finalLsn, System.nanoTime() + SWITCHOVER_CATCH_UP_NANOS)
+              .compose(caughtUp -> caughtUp ? handOver(candidate, finalLsn) : stayLeader(candidate, finalLsn));
+        });
+    return runTask(Task.DEMOTE, demote);
+  }
+
+  /**
+   * A planned switchover loses nothing: the key goes only to a member that has received our shutdown checkpoint,
+   * i.e. every transaction we acknowledged. (Right after a promotion, say, a candidate may not stream yet.)
+   */
+  private Future<Boolean> awaitPeerReceived(String candidate, long finalLsn, long deadlineNanos) {
+    List<MemberRecord> peers = view.members().values().stream()
+        .filter(m -> !m.name().equals(config.name()) && (candidate == null || m.name().equals(candidate)))
+        .toList();
+    return prober.probe(peers).compose(status -> {
+      boolean caughtUp = status.values().stream()
+          .anyMatch(p -> p.reachable() && !p.primary() && !p.nofailover() && p.lsn() > finalLsn);
+      if (caughtUp) return Future.succeededFuture(true);
+      if (System.nanoTime() > deadlineNanos) return Future.succeededFuture(false);
+      Promise<Boolean> later = Promise.promise();
+      vertx.setTimer(50, t -> awaitPeerReceived(candidate, finalLsn, deadlineNanos).onComplete(later));
+      return later.future();
+    });
+  }
+
+  private Future<Void> handOver(String candidate, long finalLsn) {
+    return dcs.put(dcs.layout().status(), "{\"optime\":" + finalLsn + "}")
+        .recover(e -> Future.succeededFuture())
         .compose(v -> dcs.releaseLeader())
         .map(v -> {
           local = local.toBuilder().pg(PgRunState.STOPPED).inRecovery(null).build();
-          LOG.info("switchover: released the leader key{}", candidate == null ? "" : " for " + candidate);
+          LOG.info("switchover: released the leader key{} at WAL position {}",
+              candidate == null ? "" : " for " + candidate, finalLsn);
           return null;
         });
-    return runTask(Task.DEMOTE, demote);
+  }
+
+  /** The candidate did not catch up: keep the key, start again as primary, and give the request up. */
+  private Future<Void> stayLeader(String candidate, long finalLsn) {
+    LOG.warn("ha.decision cycle={} action=StartPrimary reason=SWITCHOVER_CANDIDATE_BEHIND msg=\"switchover: {} did"
+        + " not receive WAL position {} within {} ms: staying the leader\"", cycle,
+        candidate == null ? "no member" : candidate, finalLsn, SWITCHOVER_CATCH_UP_NANOS / 1_000_000);
+    return supervisor.start(parameters(), null)
+        .map(ready -> {
+          local = local.toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).build();
+          return null;
+        })
+        .compose(v -> dcs.put(dcs.layout().failover(), "{}"));
   }
 
   /** The operations the REST API asks for over the bus (§5.9, §5.10); each replies {status, message}. */

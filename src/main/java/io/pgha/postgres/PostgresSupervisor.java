@@ -65,20 +65,21 @@ public final class PostgresSupervisor {
   }
 
   /** Data directory contents, read from pg_controldata. */
-  public record DataDirInfo(DataDirState state, String sysid, boolean cleanShutdown) {}
+  /** @param latestCheckpointLsn pg_control's latest checkpoint location (the shutdown checkpoint after a clean stop) */
+  public record DataDirInfo(DataDirState state, String sysid, boolean cleanShutdown, long latestCheckpointLsn) {}
 
   public Future<DataDirInfo> inspectDataDir() {
     return blocking(() -> {
       Path data = pg.dataDir();
-      if (!Files.exists(data)) return new DataDirInfo(DataDirState.EMPTY, null, false);
-      if (!Files.isReadable(data) || !Files.isDirectory(data)) return new DataDirInfo(DataDirState.UNREADABLE, null, false);
+      if (!Files.exists(data)) return new DataDirInfo(DataDirState.EMPTY, null, false, 0);
+      if (!Files.isReadable(data) || !Files.isDirectory(data)) return new DataDirInfo(DataDirState.UNREADABLE, null, false, 0);
       if (!Files.exists(data.resolve("global/pg_control"))) {
-        return new DataDirInfo(DataDirState.EMPTY, null, false);
+        return new DataDirInfo(DataDirState.EMPTY, null, false, 0);
       }
       ControlData cd = controlData();
       boolean standbySignal = Files.exists(data.resolve("standby.signal"));
       DataDirState state = cd.wasPrimary() && !standbySignal ? DataDirState.PRIMARY : DataDirState.REPLICA;
-      return new DataDirInfo(state, cd.systemIdentifier(), cd.cleanShutdown());
+      return new DataDirInfo(state, cd.systemIdentifier(), cd.cleanShutdown(), cd.latestCheckpointLsn());
     });
   }
 
