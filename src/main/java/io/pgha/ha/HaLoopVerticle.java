@@ -85,6 +85,7 @@ public final class HaLoopVerticle extends VerticleBase {
   private Set<String> lastSlots = Set.of();
   private String lastDecisionLine;
   private boolean checkpointPending;
+  private OperationHandlers operations;
   private boolean everConnected;
   private long leaderLostAtMs;
   private long switchoverRequestedAtMs;
@@ -125,7 +126,7 @@ public final class HaLoopVerticle extends VerticleBase {
     vertx.eventBus().<DcsHealth>localConsumer(Addresses.DCS_HEALTH_CHANGED, m -> onHealth(m.body()));
     vertx.eventBus().<PostmasterEvent>localConsumer(Addresses.PG_POSTMASTER_CHANGED, m -> onPostmaster(m.body()));
     vertx.eventBus().localConsumer(Addresses.HA_WAKE, m -> runCycle("request"));
-    OperationHandlers operations = new OperationHandlers();
+    operations = new OperationHandlers();
     vertx.eventBus().<JsonObject>localConsumer(Addresses.HA_RESTART, operations::restart);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.HA_REINITIALIZE, operations::reinitialize);
     vertx.eventBus().<JsonObject>localConsumer(Addresses.HA_RELOAD, operations::reload);
@@ -581,19 +582,74 @@ public final class HaLoopVerticle extends VerticleBase {
 
   /** The operations the REST API asks for over the bus (§5.9, §5.10); each replies {status, message}. */
   private final class OperationHandlers {
+    private JsonObject scheduledRestart;
+    private long scheduledRestartTimer = -1;
+
     void restart(Message<JsonObject> msg) {
       JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
       if (body.getBoolean("cancel", false)) {
-        reply(msg, 404, "no restarts are scheduled");
+        if (scheduledRestart == null) {
+          reply(msg, 404, "no restarts are scheduled");
+        } else {
+          cancelScheduledRestart();
+          reply(msg, 200, "scheduled restart deleted");
+        }
         return;
       }
+      String schedule = body.getString("schedule");
+      if (schedule != null) {
+        scheduleRestart(msg, body, schedule);
+        return;
+      }
+      restartNow(body, (status, message) -> reply(msg, status, message));
+    }
+
+    /** §3.18: kept in memory and in the member key; carried out when due, with the request's conditions. */
+    private void scheduleRestart(Message<JsonObject> msg, JsonObject body, String schedule) {
+      if (scheduledRestart != null) {
+        reply(msg, 409, "Another restart is already scheduled");
+        return;
+      }
+      long atMs;
+      try {
+        atMs = java.time.OffsetDateTime.parse(schedule).toInstant().toEpochMilli();
+      } catch (java.time.format.DateTimeParseException e) {
+        reply(msg, 400, "Unable to parse scheduled timestamp: " + schedule);
+        return;
+      }
+      JsonObject conditions = body.copy();
+      conditions.remove("schedule");
+      scheduledRestart = new JsonObject().put("schedule", schedule).mergeIn(conditions);
+      scheduledRestartTimer = vertx.setTimer(Math.max(1, atMs - System.currentTimeMillis()), t -> {
+        scheduledRestartTimer = -1;
+        scheduledRestart = null;
+        publishMember();
+        restartNow(conditions, (status, message) -> LOG.info("scheduled restart: {}", message));
+      });
+      LOG.info("restart scheduled at {}", schedule);
+      publishMember();
+      reply(msg, 202, "Restart scheduled");
+    }
+
+    private void cancelScheduledRestart() {
+      if (scheduledRestartTimer >= 0) vertx.cancelTimer(scheduledRestartTimer);
+      scheduledRestartTimer = -1;
+      scheduledRestart = null;
+      publishMember();
+    }
+
+    JsonObject scheduled() {
+      return scheduledRestart;
+    }
+
+    private void restartNow(JsonObject body, java.util.function.BiConsumer<Integer, String> reply) {
       String unmet = unmetRestartCondition(body);
       if (unmet != null) {
-        reply(msg, 503, "restart conditions are not satisfied (" + unmet + ")");
+        reply.accept(503, "restart conditions are not satisfied (" + unmet + ")");
         return;
       }
       if (local.task() != null) {
-        reply(msg, 503, local.task().text() + " already in progress");
+        reply.accept(503, local.task().text() + " already in progress");
         return;
       }
       boolean asPrimary = local.isRunningPrimary() && view != null && view.leaderIsMe();
@@ -607,7 +663,7 @@ public final class HaLoopVerticle extends VerticleBase {
             return null;
           });
       runTask(Task.RESTART, work);
-      work.onComplete(ar -> reply(msg, ar.succeeded() ? 200 : 503,
+      work.onComplete(ar -> reply.accept(ar.succeeded() ? 200 : 503,
           ar.succeeded() ? "restarted successfully" : "restart failed: " + ar.cause().getMessage()));
     }
 
@@ -832,7 +888,8 @@ public final class HaLoopVerticle extends VerticleBase {
 
   private void publishMember() {
     if (local.shuttingDown()) return;
-    String json = SelfReport.memberJson(config, local, pgStatus, checkpointPending, dynamic().pause());
+    String json = SelfReport.memberJson(config, local, pgStatus, checkpointPending, dynamic().pause(),
+        operations == null ? null : operations.scheduled());
     if (json.equals(lastMemberJson)) return;
     lastMemberJson = json;
     dcs.publishMember(json);

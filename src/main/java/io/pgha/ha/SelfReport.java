@@ -22,7 +22,8 @@ final class SelfReport {
   private SelfReport() {}
 
   static String memberJson(
-      PghaConfig config, LocalState local, PgStatus pgStatus, boolean checkpointPending, boolean paused) {
+      PghaConfig config, LocalState local, PgStatus pgStatus, boolean checkpointPending, boolean paused,
+      io.vertx.core.json.JsonObject scheduledRestart) {
     ObjectNode m = JSON.createObjectNode();
     m.put("conn_url", config.postgresql().connUrl());
     m.put("api_url", config.restapi().apiUrl());
@@ -43,6 +44,13 @@ final class SelfReport {
       m.set("tags", config.tags().published());
     }
     if (paused) m.put("pause", true);
+    if (scheduledRestart != null) {
+      try {
+        m.set("scheduled_restart", JSON.readTree(scheduledRestart.encode()));
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(e);
+      }
+    }
     return m.toString();
   }
 
