@@ -340,8 +340,12 @@ public final class HaLoopVerticle extends VerticleBase {
       return pgLocal.status().timeout(2, TimeUnit.SECONDS).transform(ar -> {
         if (ar.succeeded()) {
           pgStatus = ar.result();
+          // without a walreceiver a standby only knows its last restartpoint's timeline, which lags behind what
+          // it already replays (right when its leader stops, for one): keep the last timeline seen, as Patroni does
+          int timeline = pgStatus.inRecovery() && pgStatus.walReceiverStatus() == null
+              ? Math.max(pgStatus.timeline(), local.timeline()) : pgStatus.timeline();
           local = local.toBuilder().pg(PgRunState.RUNNING).inRecovery(pgStatus.inRecovery())
-              .lsn(pgStatus.xlogLocation()).timeline(pgStatus.timeline()).sysid(pgStatus.systemIdentifier())
+              .lsn(pgStatus.xlogLocation()).timeline(timeline).sysid(pgStatus.systemIdentifier())
               .dataDir(pgStatus.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
         } else {
           pgStatus = null;
