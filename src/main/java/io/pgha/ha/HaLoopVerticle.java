@@ -548,13 +548,19 @@ public final class HaLoopVerticle extends VerticleBase {
     List<MemberRecord> peers = view.members().values().stream()
         .filter(m -> !m.name().equals(config.name()) && (candidate == null || m.name().equals(candidate)))
         .toList();
-    return prober.probe(peers).compose(status -> {
-      boolean caughtUp = status.values().stream()
-          .anyMatch(p -> p.reachable() && !p.primary() && !p.nofailover() && p.lsn() > finalLsn);
+    List<Future<Long>> positions = new ArrayList<>();
+    for (MemberRecord peer : peers) {
+      HostPort address = memberAddress(peer.name());
+      if (address == null || !peer.canFailover()) continue;
+      positions.add(PgLocal.receivedLsn(vertx, config.postgresql(), address.host(), address.port())
+          .otherwise(0L));
+    }
+    return Future.join(positions).transform(ignored -> {
+      boolean caughtUp = positions.stream().anyMatch(f -> f.succeeded() && f.result() > finalLsn);
       if (caughtUp) return Future.succeededFuture(true);
       if (System.nanoTime() > deadlineNanos) return Future.succeededFuture(false);
       Promise<Boolean> later = Promise.promise();
-      vertx.setTimer(50, t -> awaitPeerReceived(candidate, finalLsn, deadlineNanos).onComplete(later));
+      vertx.setTimer(20, t -> awaitPeerReceived(candidate, finalLsn, deadlineNanos).onComplete(later));
       return later.future();
     });
   }

@@ -58,6 +58,21 @@ public final class PgLocal implements AutoCloseable {
         .connectingTo(connect).using(vertx).build();
   }
 
+  /**
+   * The WAL position another member's postgres has received, asked over SQL (not its /patroni, which changes only
+   * once per HA cycle): a switchover waits on it.
+   */
+  public static Future<Long> receivedLsn(Vertx vertx, PostgresqlConfig pg, String host, int port) {
+    PgConnectOptions connect = new PgConnectOptions().setHost(host).setPort(port).setDatabase(pg.database())
+        .setUser(pg.superuser().username())
+        .setPassword(pg.superuser().password() == null ? "" : pg.superuser().password());
+    io.vertx.sqlclient.SqlClient client = PgBuilder.client().with(new NetClientOptions().setConnectTimeout(1000))
+        .connectingTo(connect).using(vertx).build();
+    return client.query("SELECT (COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), '0/0') - '0/0')::bigint")
+        .execute().map(rows -> rows.iterator().next().getLong(0))
+        .eventually(() -> client.close());
+  }
+
   public Future<PgStatus> status() {
     return pool.query(STATUS_SQL).execute().compose(rows -> {
       Row r = rows.iterator().next();
