@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -242,6 +243,24 @@ public final class ApiVerticle extends VerticleBase {
         .set(HttpHeaders.DATE, httpDate())
         .set(HttpHeaders.CONTENT_TYPE, JSON);
     resp.end(body);
+  }
+
+  /**
+   * Answers a request whose handling failed: a {@link RequestRejected} with its own status (411/413 also close the
+   * connection, since the refused body was not read whole), anything else as a logged 500.
+   */
+  void fail(HttpServerRequest req, Throwable e) {
+    if (e instanceof RequestRejected r) {
+      text(req, r.status(), r.getMessage(), r.status() == 411 || r.status() == 413);
+    } else {
+      LoggerFactory.getLogger(ApiVerticle.class).warn("{} {} failed: {}", req.method(), req.path(), e.toString());
+      text(req, 500, "Internal Server Error: " + e.getMessage());
+    }
+  }
+
+  /** The client's IP address, for log lines. */
+  static String client(HttpServerRequest req) {
+    return req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
   }
 
   /** A one-line message, sent as {@code text/html} like Patroni's {@code write_response}. */

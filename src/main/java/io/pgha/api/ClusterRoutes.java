@@ -139,7 +139,7 @@ public final class ClusterRoutes {
                       ? rejected(409, "Conflict: the config was changed by someone else meanwhile; read it and retry")
                       : rejected(503, "Service Unavailable: cannot write the config: " + ZkCalls.reason(e)))
                   .map(stat -> {
-                    LOG.info("config updated by PATCH /config from {}: version {} -> {}", client(req), version,
+                    LOG.info("config updated by PATCH /config from {}: version {} -> {}", ApiVerticle.client(req), version,
                         stat.getVersion());
                     return merged;
                   });
@@ -148,7 +148,7 @@ public final class ClusterRoutes {
           vertx.eventBus().send(Addresses.HA_WAKE, null);
           api.json(req, 200, render(merged));
         })
-        .onFailure(e -> fail(req, e));
+        .onFailure(e -> api.fail(req, e));
   }
 
   private void putConfig(HttpServerRequest req) {
@@ -164,23 +164,14 @@ public final class ClusterRoutes {
               return zk.overwrite(path, bytes(body))
                   .recover(e -> rejected(502, "Bad Gateway: cannot write the config: " + ZkCalls.reason(e)))
                   .map(v -> {
-                    LOG.info("config replaced by PUT /config from {}", client(req));
+                    LOG.info("config replaced by PUT /config from {}", ApiVerticle.client(req));
                     return body;
                   });
             }))
         .onSuccess(body -> api.json(req, 200, render(body)))
-        .onFailure(e -> fail(req, e));
+        .onFailure(e -> api.fail(req, e));
   }
 
-  private void fail(HttpServerRequest req, Throwable e) {
-    if (e instanceof RequestRejected r) {
-      // 411/413: the body is refused (read and dropped, or not read at all when huge): close the connection
-      api.text(req, r.status(), r.getMessage(), r.status() == 411 || r.status() == 413);
-    } else {
-      LOG.warn("{} {} failed: {}", req.method(), req.path(), e.toString());
-      api.text(req, 500, "Internal Server Error: " + e.getMessage());
-    }
-  }
 
   private String scope() {
     String scope = api.current().scope();
@@ -191,9 +182,6 @@ public final class ClusterRoutes {
     return Future.failedFuture(new RequestRejected(status, message));
   }
 
-  private static String client(HttpServerRequest req) {
-    return req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
-  }
 
   private static JsonNode parse(byte[] data) {
     if (data == null || data.length == 0) {

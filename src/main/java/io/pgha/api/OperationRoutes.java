@@ -74,9 +74,9 @@ public final class OperationRoutes {
   private void postRestart(HttpServerRequest req) {
     JsonBody.read(req, true)
         .map(body -> validateRestart(body, api.current().paused(), Instant.ofEpochMilli(settings.clockMs().getAsLong())))
-        .onFailure(failure -> fail(req, failure))
+        .onFailure(failure -> api.fail(req, failure))
         .onSuccess(body -> {
-          LOG.info("received restart request from {}: {}", client(req), body.encode());
+          LOG.info("received restart request from {}: {}", ApiVerticle.client(req), body.encode());
           long timeoutMs = body.containsKey("schedule") ? settings.replyTimeoutMs()
               : body.getValue("timeout") instanceof Number t
                   ? t.longValue() * 1000 + settings.restartMarginMs()
@@ -198,9 +198,9 @@ public final class OperationRoutes {
 
   private void postReinitialize(HttpServerRequest req) {
     JsonBody.read(req, true)
-        .onFailure(failure -> fail(req, failure))
+        .onFailure(failure -> api.fail(req, failure))
         .onSuccess(request -> {
-          LOG.info("received reinitialize request from {}: {}", client(req), request);
+          LOG.info("received reinitialize request from {}: {}", ApiVerticle.client(req), request);
           JsonObject body = new JsonObject()
               .put("force", Values.bool(request.get("force"), false))
               .put("from_leader", Values.bool(request.get("from_leader"), false));
@@ -212,10 +212,10 @@ public final class OperationRoutes {
   private void postReload(HttpServerRequest req) {
     JsonBody.read(req, true).onComplete(read -> {
       if (read.failed() && read.cause() instanceof RequestRejected r && (r.status() == 413 || r.status() == 500)) {
-        fail(req, r);
+        api.fail(req, r);
         return;
       }
-      LOG.info("received reload request from {}", client(req));
+      LOG.info("received reload request from {}", ApiVerticle.client(req));
       send(Addresses.HA_RELOAD, new JsonObject(), settings.replyTimeoutMs(),
           ar -> relay(req, "reload", ar, 202, "reload scheduled"));
     });
@@ -273,17 +273,5 @@ public final class OperationRoutes {
     api.text(req, code.intValue(), text);
   }
 
-  private void fail(HttpServerRequest req, Throwable e) {
-    if (e instanceof RequestRejected r) {
-      // 411/413: the body was not read, so the connection cannot carry another request
-      api.text(req, r.status(), r.getMessage(), r.status() == 411 || r.status() == 413);
-    } else {
-      LOG.warn("{} {} failed: {}", req.method(), req.path(), e.toString());
-      api.text(req, 500, "Internal Server Error: " + e.getMessage());
-    }
-  }
 
-  private static String client(HttpServerRequest req) {
-    return req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
-  }
 }

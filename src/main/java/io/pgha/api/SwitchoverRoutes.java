@@ -120,14 +120,14 @@ public final class SwitchoverRoutes {
     JsonBody.read(req, false)
         .map(body -> parseRequest(body, action))
         .compose(request -> {
-          LOG.info("received {} request from {} with leader={} candidate={} scheduled_at={}", action, client(req),
+          LOG.info("received {} request from {} with leader={} candidate={} scheduled_at={}", action, ApiVerticle.client(req),
               request.leader(), request.candidate(), request.scheduledAt());
           return readCluster().map(cluster -> {
             check(req, request, cluster);
             return null;
           });
         })
-        .onFailure(e -> fail(req, e));
+        .onFailure(e -> api.fail(req, e));
   }
 
   /** Step 1 of §5.8, and the types of the body's values. */
@@ -405,10 +405,10 @@ public final class SwitchoverRoutes {
                       + ZkCalls.reason(e))));
         })
         .onSuccess(stat -> {
-          LOG.info("scheduled switchover deleted by {}", client(req));
+          LOG.info("scheduled switchover deleted by {}", ApiVerticle.client(req));
           api.text(req, 200, "scheduled switchover deleted");
         })
-        .onFailure(e -> fail(req, e));
+        .onFailure(e -> api.fail(req, e));
   }
 
   /** Whether a {@code failover} value has a {@code scheduled_at}. */
@@ -424,17 +424,5 @@ public final class SwitchoverRoutes {
     }
   }
 
-  private void fail(HttpServerRequest req, Throwable e) {
-    if (e instanceof RequestRejected r) {
-      // 411/413: the body was not read, so the connection cannot carry another request
-      api.text(req, r.status(), r.getMessage(), r.status() == 411 || r.status() == 413);
-    } else {
-      LOG.warn("{} {} failed: {}", req.method(), req.path(), e.toString());
-      api.text(req, 500, "Internal Server Error: " + e.getMessage());
-    }
-  }
 
-  private static String client(HttpServerRequest req) {
-    return req.remoteAddress() == null ? "?" : req.remoteAddress().hostAddress();
-  }
 }
