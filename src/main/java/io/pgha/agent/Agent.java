@@ -12,6 +12,7 @@ import io.pgha.config.PghaConfig;
 import io.pgha.dcs.DcsHealth;
 import io.pgha.dcs.DcsWatcherVerticle;
 import io.pgha.decision.ClusterView;
+import io.pgha.guard.GuardSettings;
 import io.pgha.ha.HaLoopVerticle;
 import io.pgha.postgres.PostgresSupervisorVerticle;
 import io.pgha.postgres.PostmasterEvent;
@@ -45,8 +46,10 @@ public final class Agent {
 
   public static int run(Path configFile) {
     PghaConfig config;
+    GuardSettings guardSettings;
     try {
       config = ConfigLoader.load(configFile, System.getenv());
+      guardSettings = GuardSettings.from(config, System.getenv());
     } catch (ConfigException e) {
       System.err.println("pgha: " + e.getMessage());
       return 2;
@@ -80,7 +83,7 @@ public final class Agent {
             SwitchoverRoutes.install(api, vertx, curator, config.basePath());
             OperationRoutes.install(api, vertx);
             haLoopHolder[0] = new HaLoopVerticle(config, () -> ConfigLoader.load(configFile, System.getenv()),
-                dcsWatcher.dcs(), postgres.supervisor(), metrics);
+                dcsWatcher.dcs(), postgres.supervisor(), metrics, guardSettings);
             return Future.all(
                 vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)),
                 vertx.deployVerticle(haLoopHolder[0]));

@@ -80,6 +80,9 @@ public final class StatusJson {
     if (s.clusterUnlocked()) {
       json.put("cluster_unlocked", true);
     }
+    if (s.watchdogFailed()) {
+      json.put("watchdog_failed", true);
+    }
     json.put("dcs_last_seen", s.dcsLastSeenEpochSeconds() == null ? 0L : s.dcsLastSeenEpochSeconds());
     if (s.tags() != null && !s.tags().isEmpty()) {
       json.set("tags", s.tags().deepCopy());

@@ -14,6 +14,8 @@ import io.pgha.metrics.PghaMetrics;
 import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.events.EventBridge;
 import io.pgha.events.Events;
+import io.pgha.guard.FencingGuard;
+import io.pgha.guard.GuardSettings;
 import io.pgha.decision.Action;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.DataDirState;
@@ -116,14 +118,18 @@ public final class HaLoopVerticle extends VerticleBase {
   /** §4.6: this synchronous standby asked to leave the sync set (published nosync) because it is about to stop. */
   private boolean leavingSync;
   private final Promise<Void> stopped = Promise.promise();
+  private final GuardSettings guardSettings;
+  private GuardLink guardLink;
 
-  public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor, PghaMetrics metrics) {
-    this(config, () -> config, dcs, supervisor, metrics);
+  public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor, PghaMetrics metrics,
+      GuardSettings guardSettings) {
+    this(config, () -> config, dcs, supervisor, metrics, guardSettings);
   }
 
   /** @param configFile reads this member's configuration file again, for {@code POST /reload} and SIGHUP */
   public HaLoopVerticle(PghaConfig config, java.util.concurrent.Callable<PghaConfig> configFile, ZooKeeperDcs dcs,
-      PostgresSupervisor supervisor, PghaMetrics metrics) {
+      PostgresSupervisor supervisor, PghaMetrics metrics, GuardSettings guardSettings) {
+    this.guardSettings = guardSettings;
     this.config = config;
     this.configFile = configFile;
     this.metrics = metrics;
@@ -138,7 +144,9 @@ public final class HaLoopVerticle extends VerticleBase {
     var tags = c.tags();
     PostgresqlConfig pg = c.postgresql();
     boolean rewind = pg.usePgRewind() != null ? pg.usePgRewind() : bootstrapDynamic.usePgRewind();
-    return new NodeSettings(c.name(), tags.nofailover(), tags.effectiveFailoverPriority(), tags.clonefrom(),
+    // Patroni: watchdog required but unusable => never lead (peers see watchdog_failed and skip the member)
+    boolean nofailover = tags.nofailover() || guardLink != null && guardLink.watchdogFailed();
+    return new NodeSettings(c.name(), nofailover, tags.effectiveFailoverPriority(), tags.clonefrom(),
         tags.nostream(), tags.replicatefrom(), c.bootstrap().present(), rewind);
   }
 
@@ -184,6 +192,8 @@ public final class HaLoopVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     dcs.observeRequests(metrics::zookeeperRequest);
+    guardLink = new GuardLink(vertx, guardSettings, metrics, dynamic().ttlSeconds(), dynamic().loopWaitSeconds());
+    if (guardLink.watchdogFailed()) settings = settingsOf(config);
     pgLocal = new PgLocal(vertx, config.postgresql());
     pendingRestart = new PendingRestart(vertx, pgLocal,
         () -> local.pg() == PgRunState.RUNNING && local.task() == null, () -> {
@@ -229,6 +239,7 @@ public final class HaLoopVerticle extends VerticleBase {
             LOG.warn("zookeeper granted a session timeout of {} ms instead of ttl {} ms: using the shorter for safety",
                 negotiated, ttlMs);
           }
+          guardLink.start();
           scheduleLoop();
           runCycle("start");
           warmUpProber();
@@ -396,6 +407,7 @@ public final class HaLoopVerticle extends VerticleBase {
 
   private void onPostmaster(PostmasterEvent e) {
     if (e.alive()) return;
+    if (!supervisor.postmasterAlive()) guardLink.disarm("postgres stopped");
     boolean crash = !e.expected();
     LocalState.Builder b = local.toBuilder().pg(PgRunState.STOPPED);
     if (crash) b.crashed(true).pgDownSinceMs(monotonicMs());
@@ -407,11 +419,12 @@ public final class HaLoopVerticle extends VerticleBase {
 
   /** While we hold the key, prove it to ourselves often: the fence deadline is measured from the last proof. */
   private void ensureHeartbeat() {
-    boolean holding = view != null && view.leaderIsMe();
+    boolean holding = view != null && view.leaderIsMe()
+        && !(local.shuttingDown() && (dynamic().pause() || !supervisor.postmasterAlive()));
     if (holding && heartbeatTimer < 0) {
       long periodMs = Math.max(100, Math.min(500, dynamic().ttlSeconds() * 100L));
       heartbeatTimer = vertx.setPeriodic(periodMs, t -> heartbeat());
-    } else if (!holding && heartbeatTimer >= 0 && !local.isRunningPrimary()) {
+    } else if (!holding && heartbeatTimer >= 0 && (!local.isRunningPrimary() || local.shuttingDown())) {
       vertx.cancelTimer(heartbeatTimer);
       heartbeatTimer = -1;
       heartbeatFailing = false; // without a key to confirm, the session state alone says whether ZooKeeper answers
@@ -426,6 +439,7 @@ public final class HaLoopVerticle extends VerticleBase {
             failing ? ar.cause().getMessage() : "");
       }
       heartbeatFailing = failing;
+      if (!failing && ar.result()) updateGuard("leader key confirmed");
       if (failing || !ar.result()) runCycle("leader key not confirmed");
     });
   }
@@ -454,6 +468,8 @@ public final class HaLoopVerticle extends VerticleBase {
       publishMember();
       publishStatus();
       ensureHeartbeat();
+      updateGuard("cycle " + cycle);
+      guardLink.countFires("by an earlier agent's guard");
       cycleRunning = false;
       if (rerunRequested) {
         rerunRequested = false;
@@ -678,6 +694,23 @@ public final class HaLoopVerticle extends VerticleBase {
   private void tookKey() {
     view = view.withLeader(config.name(), true);
     keyReleased = false;
+    updateGuard("leader key taken");
+  }
+
+  /**
+   * Tells the fencing guard where we stand. Every push is measured from the last proof that we hold the key
+   * (lockConfirmedAtMs), never from now, so pushing on a stale view cannot move the deadline past the session's
+   * earliest expiry.
+   */
+  private void updateGuard(String why) {
+    if (guardLink == null) return;
+    DcsHealth h = dcs.health();
+    long ttlMs = dynamic().ttlSeconds() * 1000L;
+    long sessionMs = h.negotiatedTimeoutMs() > 0 ? Math.min(h.negotiatedTimeoutMs(), ttlMs) : ttlMs;
+    boolean holdsKey = view != null && view.leaderIsMe() && !keyReleased;
+    long pid = supervisor.postmasterAlive() ? supervisor.postmasterPid() : 0;
+    guardLink.update(new FencingGuard.Situation(dynamic().pause(), holdsKey, pid, local.inRecovery(),
+        local.task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs), why);
   }
 
   /**
@@ -686,6 +719,8 @@ public final class HaLoopVerticle extends VerticleBase {
    * new one: after a switchover the old primary once restarted writable for ~0.2 s and lost the writes it took.
    */
   private Future<Void> releaseLeaderKey() {
+    // postgres is down (or a replica) by now: disarm before the key goes, never after someone else may hold it
+    updateGuard("releasing the leader key");
     return dcs.releaseLeader().map(v -> {
       keyReleased = true;
       lastSlots = null;
@@ -1015,6 +1050,7 @@ public final class HaLoopVerticle extends VerticleBase {
   /** Runs a long operation as the task in flight; its end triggers the next cycle at once. */
   private Future<Void> runTask(Task task, Future<Void> work) {
     local = local.toBuilder().task(task).build();
+    if (task == Task.PROMOTE) updateGuard("promoting");
     publishStatus();
     work.onComplete(ar -> {
       local = local.toBuilder().task(null).build();
@@ -1310,6 +1346,7 @@ public final class HaLoopVerticle extends VerticleBase {
     NodeStatus s = SelfReport.nodeStatus(config, local, pgStatus, supervisor.postmasterAlive(), view, health,
         dynamic(), nextLoopDueEpochMs, monotonicMs(), pendingRestart == null ? null : pendingRestart.reason(), configError,
         operations == null ? null : operations.scheduled());
+    if (guardLink != null && guardLink.watchdogFailed()) s = s.withWatchdogFailed(true);
     if (s.equals(lastStatus)) return;
     lastStatus = s;
     vertx.eventBus().publish(Addresses.HA_STATUS_CHANGED, s);
@@ -1327,8 +1364,14 @@ public final class HaLoopVerticle extends VerticleBase {
     LOG.info("ha.decision cycle={} action=Shutdown reason={} msg=\"{}\"", cycle, Reason.SHUTDOWN,
         dynamic().pause() ? "paused: leaving postgres running" : "stopping postgres");
     if (loopTimer >= 0) vertx.cancelTimer(loopTimer);
-    if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
     boolean leader = view != null && view.leaderIsMe();
+    // a leader keeps confirming its key (and pushing the guard's deadline) while postgres stops: a long shutdown
+    // checkpoint must not look like a frozen agent
+    if (heartbeatTimer >= 0 && (!leader || dynamic().pause())) {
+      vertx.cancelTimer(heartbeatTimer);
+      heartbeatTimer = -1;
+    }
+    if (dynamic().pause()) guardLink.disarm("shutting down in pause: postgres keeps running unfenced");
     if (!dynamic().pause()) {
       // peers racing for the key we are about to release must not see a live primary in our /patroni
       local = local.toBuilder().pg(PgRunState.STOPPING).build();
@@ -1340,6 +1383,9 @@ public final class HaLoopVerticle extends VerticleBase {
         : leaveSynchronousSet().compose(v -> supervisor.stop(Action.StopMode.FAST, 0))
             .onSuccess(v -> callbacks.stopped(signalled));
     stopPg.compose(v -> {
+          if (heartbeatTimer >= 0) vertx.cancelTimer(heartbeatTimer);
+          heartbeatTimer = -1;
+          if (!supervisor.postmasterAlive()) guardLink.disarm("postgres stopped for shutdown");
           if (!leader || dynamic().pause()) return Future.succeededFuture();
           return dcs.put(dcs.layout().status(), "{\"optime\":" + local.lsn() + "}")
               .recover(e -> Future.succeededFuture())
@@ -1348,6 +1394,7 @@ public final class HaLoopVerticle extends VerticleBase {
         .onComplete(ar -> {
           if (ar.failed()) LOG.warn("shutdown: {}", ar.cause().getMessage());
           else if (leader) LOG.info("leader key released after postgres stopped");
+          guardLink.close();
           dcs.close();
           pgLocal.close();
           prober.close();

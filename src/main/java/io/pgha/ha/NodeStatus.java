@@ -33,6 +33,7 @@ import java.util.List;
  *     null when no restart is pending
  * @param configError why the cluster's {@code config} znode is being ignored, or null when it is valid
  * @param scheduledRestart the scheduled restart as published in the member key, or null
+ * @param watchdogFailed Patroni's {@code watchdog_failed}: watchdog mode required and no usable device
  */
 public record NodeStatus(
     String name,
@@ -66,7 +67,31 @@ public record NodeStatus(
     long maximumLagOnFailoverBytes,
     ObjectNode pendingRestartReason,
     String configError,
-    ObjectNode scheduledRestart) {
+    ObjectNode scheduledRestart,
+    boolean watchdogFailed) {
+
+  public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
+      Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
+      String replayedTimestamp, Boolean replayPaused, Integer timeline, String replicationState,
+      List<ReplicationRow> replication, boolean leaderLockHeld, boolean dcsViewPresent, boolean clusterUnlocked,
+      boolean paused, Long dcsLastSeenEpochSeconds, String systemIdentifier, long optime, boolean syncStandby,
+      long nextLoopDueEpochMs, int ttlSeconds, ObjectNode tags, boolean noloadbalance,
+      long maximumLagOnFailoverBytes, ObjectNode pendingRestartReason, String configError,
+      ObjectNode scheduledRestart) {
+    this(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable, xlogLocation,
+        receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
+        leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
+        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
+        pendingRestartReason, configError, scheduledRestart, false);
+  }
+
+  public NodeStatus withWatchdogFailed(boolean failed) {
+    return new NodeStatus(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable,
+        xlogLocation, receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState,
+        replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
+        systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
+        maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed);
+  }
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,

@@ -51,6 +51,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <tr><td>{@code pgha_last_failover_duration_seconds}, {@code pgha_last_switchover_duration_seconds}</td>
  *       <td>gauge</td><td>NaN until the first one</td></tr>
  *   <tr><td>{@code pgha_members_claiming_primary}</td><td>gauge</td><td>more than 1: split brain observed</td></tr>
+ *   <tr><td>{@code pgha_fencing_guard_armed}, {@code pgha_fencing_guard_up}</td><td>gauge</td><td>the guard holds
+ *       a deadline; the guard process runs</td></tr>
+ *   <tr><td>{@code pgha_fencing_guard_fires_total}</td><td>counter</td><td>the guard killed postgres</td></tr>
  * </table>
  */
 public final class PghaMetrics implements AutoCloseable {
@@ -80,6 +83,9 @@ public final class PghaMetrics implements AutoCloseable {
   private final AtomicInteger membersClaimingPrimary = new AtomicInteger();
   private final AtomicInteger dynamicConfigInvalid = new AtomicInteger();
   private final Counter dynamicConfigApplied;
+  private final AtomicInteger fencingGuardArmed = new AtomicInteger();
+  private final AtomicInteger fencingGuardUp = new AtomicInteger();
+  private final Counter fencingGuardFires;
 
   public PghaMetrics(String scope, String name) {
     this(scope, name, Clock.SYSTEM);
@@ -151,6 +157,17 @@ public final class PghaMetrics implements AutoCloseable {
     Gauge.builder("pgha.members.claiming.primary", membersClaimingPrimary, AtomicInteger::get)
         .description("Members whose member key says they run postgres as primary; more than 1 means split brain")
         .strongReference(true)
+        .register(registry);
+    Gauge.builder("pgha.fencing.guard.armed", fencingGuardArmed, AtomicInteger::get)
+        .description("1 while the fencing guard holds a deadline for this member's primary")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("pgha.fencing.guard.up", fencingGuardUp, AtomicInteger::get)
+        .description("1 while the fencing guard process runs; 0 when it is off or cannot run")
+        .strongReference(true)
+        .register(registry);
+    fencingGuardFires = Counter.builder("pgha.fencing.guard.fires")
+        .description("Times the fencing guard killed this member's postgres because its deadline passed")
         .register(registry);
   }
 
@@ -230,6 +247,18 @@ public final class PghaMetrics implements AutoCloseable {
 
   public void dynamicConfigApplied() {
     dynamicConfigApplied.increment();
+  }
+
+  public void fencingGuardArmed(boolean armed) {
+    fencingGuardArmed.set(armed ? 1 : 0);
+  }
+
+  public void fencingGuardUp(boolean up) {
+    fencingGuardUp.set(up ? 1 : 0);
+  }
+
+  public void fencingGuardFired(int times) {
+    fencingGuardFires.increment(times);
   }
 
   public void membersClaimingPrimary(int count) {
