@@ -20,6 +20,8 @@ public final class HaCore {
   public static Decision decide(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
     Decision fence = fenceWhenDcsLost(view, local, cfg, nowMs);
     if (fence != null) return fence;
+    Decision unproven = leadingUnproven(view, local, cfg, nowMs);
+    if (unproven != null) return unproven;
     if (view == null) return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE);
     if (view.hasLeader() && !view.leaderIsMe() && view.leader().equals(me.name())) {
       // Our previous session's key (agent restarted within ttl): never follow, clone or rewind from ourselves. A
@@ -72,6 +74,26 @@ public final class HaCore {
     long escalateAfterMs = Math.max(0, local.lockConfirmedAtMs() + sessionMs - 1000 - nowMs);
     return Decision.of(new Action.Stop(StopMode.FAST, false, Math.max(1, escalateAfterMs)),
         Reason.DCS_UNREACHABLE_DEMOTE);
+  }
+
+  /**
+   * A view that says we lead although the key has not been proven for longer than the fence's grace is stale: the
+   * agent was frozen (a GC pause, SIGSTOP) and the session may have expired without the client knowing yet, or
+   * ZooKeeper stopped answering on a connection that looks open. Never act on it: a writable postgres is fenced as
+   * if ZooKeeper were lost; anything else waits for a fresh view (a resumed agent once restarted its fenced postgres
+   * as a primary here, from a view in which another member had long taken over).
+   */
+  static Decision leadingUnproven(ClusterView view, LocalState local, DynamicConfig cfg, long nowMs) {
+    if (view == null || !view.leaderIsMe() || cfg.pause() || local.lockConfirmedAtMs() <= 0 || local.task() != null) {
+      return null; // a task in flight: duringTask stops a primary that lost its key
+    }
+    long sessionMs = Math.min(local.sessionTtlMs(), cfg.ttlSeconds() * 1000L);
+    long graceMs = Math.min(cfg.retryTimeoutSeconds() * 1000L, sessionMs / 2);
+    if (nowMs - local.lockConfirmedAtMs() < graceMs) return null;
+    if (local.isRunningPrimary()) {
+      return fenceWhenDcsLost(view, local.toBuilder().dcsConnected(false).build(), cfg, nowMs);
+    }
+    return Decision.of(new Action.None(), Reason.LOCK_UNCONFIRMED, nowMs - local.lockConfirmedAtMs());
   }
 
   /** §3.12: one task at a time; a primary that lost the key mid-task is stopped at once. */

@@ -8,6 +8,7 @@ public enum Reason {
   DCS_UNREACHABLE("DCS is not accessible"),
   DCS_UNREACHABLE_READONLY("DCS is not accessible: starting postgres read-only, without upstream"),
   DCS_UNREACHABLE_DEMOTE("demoted self because DCS is not accessible and I was a leader"),
+  LOCK_UNCONFIRMED("leader key not confirmed for %d ms: waiting for a fresh view"),
   TASK_IN_PROGRESS("%s in progress"),
   LOST_LOCK_DURING_TASK("lost leader lock during %s"),
   PG_STARTING("PostgreSQL is still starting up"),

@@ -30,6 +30,7 @@ armed=0
 deadline_ms=0
 pm_pid=0
 pm_start=0
+fenced=""
 eof=0
 watchdog_open=0
 NOW_MS=0
@@ -90,9 +91,26 @@ watchdog_close() {
   log "watchdog $watchdog_device closed (magic close)"
 }
 
-# Every descendant of $1, children first found in one scan of /proc (the postmaster is stopped: no new ones).
+# Every descendant of $1. The postmaster is stopped, so its children list is stable: read it from
+# /proc/<pid>/task/<pid>/children (one file per process, milliseconds) where the kernel has it, else scan /proc.
 DESCENDANTS=()
 descendants_of() {
+  DESCENDANTS=()
+  if [[ -r /proc/$1/task/$1/children ]]; then
+    local -a queue=("$1") kids
+    local p k
+    while (( ${#queue[@]} )); do
+      p=${queue[0]}
+      queue=("${queue[@]:1}")
+      kids=()
+      { read -r -a kids < "/proc/$p/task/$p/children"; } 2>/dev/null
+      for k in "${kids[@]}"; do
+        DESCENDANTS+=("$k")
+        queue+=("$k")
+      done
+    done
+    return
+  fi
   local -A children=()
   local stat line rest pid
   for stat in /proc/[0-9]*/stat; do
@@ -103,7 +121,6 @@ descendants_of() {
     rest=${rest#* }
     children[${rest%% *}]+=" $pid"
   done
-  DESCENDANTS=()
   local -a queue=("$1")
   while (( ${#queue[@]} )); do
     local p=${queue[0]}
@@ -136,6 +153,8 @@ fire() {
     fi
   done
   kill -KILL "$pm_pid" 2>/dev/null
+  # a process in uninterruptible sleep (fsync at start-up) dies only when it wakes: never fence it twice
+  fenced="$pm_pid:$pm_start"
   now_ms
   late=$(( NOW_MS - deadline_ms ))
   # the marker first: an agent that reads the stdout line counts the fire from the marker
@@ -155,6 +174,10 @@ arm() {
   if [[ $remaining == -* ]]; then remaining=0; fi
   if ! is_number "$remaining" || ! is_number "$pid" || ! is_number "$start" || { [[ -n $sent ]] && ! is_number "$sent"; }; then
     say "error usage: arm <remaining_ms> <postmaster_pid> <postmaster_starttime> [<sent_uptime_ms>]"
+    return
+  fi
+  if [[ $pid:$start == "$fenced" ]]; then
+    say "refused pid $pid: already fenced"
     return
   fi
   if ! start_of "$pid" || [[ $START_OF != "$start" ]]; then

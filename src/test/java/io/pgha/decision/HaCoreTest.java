@@ -240,6 +240,20 @@ class HaCoreTest {
         .ledBy("pg2").stopped(DataDirState.UNREADABLE)
         .expect(none(), Reason.DATA_DIR_UNREADABLE));
 
+    // pgha: a view that says we lead, with the key unproven past the fence's grace, is stale (a frozen agent resumed)
+    rows.add(scenario("owner, key unconfirmed for 20 s, postgres fenced meanwhile: no restart as primary, wait")
+        .iLead().member(replica("pg2", 100)).stopped(DataDirState.PRIMARY).local(b -> b.crashed(true))
+        .lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 20_000)
+        .expect(none(), Reason.LOCK_UNCONFIRMED));
+    rows.add(scenario("owner, key unconfirmed for retry_timeout while connected, primary running: fenced")
+        .iLead().member(replica("pg2", 100)).runningPrimary().lockConfirmedAt(LOCK_CONFIRMED)
+        .at(LOCK_CONFIRMED + 10_000)
+        .expect(new Action.Stop(StopMode.FAST, false, 19_000), Reason.DCS_UNREACHABLE_DEMOTE));
+    rows.add(scenario("owner, key confirmed within retry_timeout: crashed primary restarts")
+        .iLead().member(replica("pg2", 100)).stopped(DataDirState.PRIMARY).local(b -> b.crashed(true))
+        .lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 9_999)
+        .expect(new Action.StartPrimary(), Reason.START_PRIMARY_AFTER_CRASH));
+
     // §3.10: the key holder's postgres is down
     rows.add(scenario("owner, postgres crashed: start it as primary")
         .iLead().member(replica("pg2", 100)).stopped(DataDirState.PRIMARY).local(b -> b.crashed(true))

@@ -98,6 +98,13 @@ class FencingGuardScriptTest {
     return FencingGuard.startTimeOf(pid) >= 0;
   }
 
+  /** SIGKILL is delivered when the process next runs: on a loaded machine that takes a moment. */
+  private static boolean diesWithin(long pid, long timeoutMs) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    while (alive(pid) && System.nanoTime() < deadline) Thread.sleep(5);
+    return !alive(pid);
+  }
+
   private long awaitPostmasterGone(long timeoutMs) throws InterruptedException {
     long start = System.nanoTime();
     while (alive(pid()) && System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(timeoutMs)) Thread.sleep(5);
@@ -117,7 +124,7 @@ class FencingGuardScriptTest {
     assertThat(firedAfterMs).isBetween(950L, 1250L);
     assertThat(postmaster.waitFor(1, TimeUnit.SECONDS)).isTrue();
     assertThat(postmaster.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
-    for (long child : children) assertThat(alive(child)).as("child " + child + " killed").isFalse();
+    for (long child : children) assertThat(diesWithin(child, 500)).as("child " + child + " killed").isTrue();
     assertThat(Files.readString(GuardProcess.markerFile(dir))).contains("fired deadline postmaster=" + pid());
     assertThat(Files.readString(GuardProcess.logFile(dir))).contains("killed postmaster " + pid() + " and 2 other");
     assertThat(GuardProcess.takeFires(dir)).hasSize(1);
@@ -170,7 +177,7 @@ class FencingGuardScriptTest {
     long goneAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt);
     assertThat(alive(pid())).isFalse();
     assertThat(goneAfterMs).isBetween(1450L, 1800L);
-    for (long child : children) assertThat(alive(child)).isFalse();
+    for (long child : children) assertThat(diesWithin(child, 500)).isTrue();
     assertThat(guard.waitFor(2, TimeUnit.SECONDS)).as("the guard exits after it fired").isTrue();
     assertThat(Files.readString(GuardProcess.markerFile(dir))).contains("fired agent_gone");
   }
