@@ -20,6 +20,7 @@ import io.pgha.decision.DataDirState;
 import io.pgha.decision.Decision;
 import io.pgha.decision.HaCore;
 import io.pgha.decision.LocalState;
+import io.pgha.decision.TimelineHistory;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.NodeSettings;
 import io.pgha.decision.PgRunState;
@@ -63,6 +64,10 @@ public final class HaLoopVerticle extends VerticleBase {
   private static final long STATUS_RETRY_MS = 100;
   /** How long a switchover waits for its candidate to receive the old primary's final WAL. */
   private static final long SWITCHOVER_CATCH_UP_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /** A replica not streaming this long while a leader exists checks whether its WAL forked off the leader's. */
+  private static final long NOT_STREAMING_CHECK_MS = 2000;
+  /** The same check (same leader and timelines) is not repeated more often than this. */
+  private static final long TIMELINE_CHECK_REPEAT_MS = 5000;
   /** After a re-point, how often and how long to look for the walreceiver streaming, so /patroni says so at once. */
   private static final long STREAMING_POLL_MS = 100;
   private static final long STREAMING_WATCH_MS = 10_000;
@@ -116,6 +121,14 @@ public final class HaLoopVerticle extends VerticleBase {
   /** §4.6: this synchronous standby asked to leave the sync set (published nosync) because it is about to stop. */
   private boolean leavingSync;
   private final Promise<Void> stopped = Promise.promise();
+  /** §3.13 divergence check of a running replica against the leader's timeline history (issue 9). */
+  private boolean timelineCheckRunning;
+  private String lastTimelineCheckKey;
+  private long lastTimelineCheckAtMs;
+  private String lastTimelineCheckLeader;
+  private String lastTimelineCheckError;
+  /** When the walreceiver was first seen not streaming (monotonic ms), 0 while it streams. */
+  private long notStreamingSinceMs;
 
   public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor, PghaMetrics metrics) {
     this(config, () -> config, dcs, supervisor, metrics);
@@ -441,6 +454,7 @@ public final class HaLoopVerticle extends VerticleBase {
     cycleRunning = true;
     long cycleStartNanos = System.nanoTime();
     refreshLocal().compose(v -> {
+      checkTimelineDivergence(trigger);
       cycle++;
       long now = monotonicMs();
       Decision d = HaCore.decide(view, local, dynamic(), settings, now);
@@ -498,6 +512,7 @@ public final class HaLoopVerticle extends VerticleBase {
               .lsn(pgStatus.xlogLocation()).timeline(timeline).sysid(pgStatus.systemIdentifier())
               .dataDir(pgStatus.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
           callbacks.running(pgStatus.inRecovery() ? Callbacks.REPLICA : Callbacks.PRIMARY);
+          trackStreaming(pgStatus.inRecovery() && !"streaming".equals(pgStatus.walReceiverStatus()));
         } else {
           pgStatus = null;
           // postgres is up but not answering yet (crash recovery, start-up): look again soon, not in loop_wait
@@ -507,6 +522,7 @@ public final class HaLoopVerticle extends VerticleBase {
       });
     }
     if (local.pg() != PgRunState.STOPPED) local = local.toBuilder().pg(PgRunState.STOPPED).build();
+    notStreamingSinceMs = 0;
     return supervisor.inspectDataDir().<Void>map(info -> {
       local = local.toBuilder().dataDir(info.state()).sysid(info.sysid()).cleanShutdown(info.cleanShutdown())
           .inRecovery(null).build();
@@ -527,9 +543,94 @@ public final class HaLoopVerticle extends VerticleBase {
     lastDecisionLine = line;
     String full = "ha.decision cycle=" + cycle + " " + line + " trigger=" + trigger + " leader="
         + (view == null ? "?" : view.leader()) + " lsn=" + local.lsn() + " tl=" + local.timeline();
+    boolean stuck = d.reason() == Reason.DIVERGED_CANNOT_FOLLOW || d.reason() == Reason.DIVERGED_REWIND_FAILED;
     if (quiet) LOG.debug(full);
+    else if (stuck) LOG.error(full);
     else LOG.info(full);
     vertx.eventBus().publish(Addresses.HA_DECIDED, full);
+  }
+
+  /**
+   * A replica not streaming for a moment may have diverged: look again in {@link #NOT_STREAMING_CHECK_MS}, not only at
+   * the next loop_wait.
+   */
+  private void trackStreaming(boolean notStreaming) {
+    if (!notStreaming) {
+      notStreamingSinceMs = 0;
+      return;
+    }
+    if (notStreamingSinceMs == 0) {
+      notStreamingSinceMs = monotonicMs();
+      vertx.setTimer(NOT_STREAMING_CHECK_MS + 50, t -> runCycle("not streaming"));
+    }
+  }
+
+  /**
+   * §3.13 for a running replica (issue 9): postgres rejects a leader whose timeline forked off ours before our WAL
+   * position, over and over, while everything else looks fine. Checked when the leader changes, when the leader's
+   * member key shows a newer timeline than ours, and when our walreceiver has not streamed for a couple of seconds;
+   * the verdict (LocalState.diverged) is the decision core's to act on. The leader's history comes from the leader
+   * itself over a replication connection ({@link PostgresSupervisor#leaderTimeline}), run off the event loop.
+   */
+  private void checkTimelineDivergence(String trigger) {
+    if (timelineCheckRunning || view == null || !view.hasLeader() || view.leaderIsMe() || dynamic().pause()
+        || settings.nostream() || local.task() != null || !local.isRunningReplica()
+        || view.leader().equals(config.name())) {
+      return;
+    }
+    String leader = view.leader();
+    MemberRecord leaderMember = view.leaderMember();
+    HostPort address = memberAddress(leader);
+    if (leaderMember == null || address == null) return;
+    int leaderKeyTimeline = leaderMember.timeline() == null ? 0 : leaderMember.timeline();
+    long now = monotonicMs();
+    boolean leaderChanged = !leader.equals(lastTimelineCheckLeader);
+    boolean leaderAhead = leaderKeyTimeline > local.timeline();
+    boolean notStreaming = notStreamingSinceMs > 0 && now - notStreamingSinceMs >= NOT_STREAMING_CHECK_MS;
+    if (!leaderChanged && !leaderAhead && !notStreaming && !local.diverged()) return;
+    String key = leader + "/" + leaderKeyTimeline + "/" + local.timeline() + "/" + local.lsn();
+    if (key.equals(lastTimelineCheckKey) && now - lastTimelineCheckAtMs < TIMELINE_CHECK_REPEAT_MS) return;
+    lastTimelineCheckKey = key;
+    lastTimelineCheckAtMs = now;
+    lastTimelineCheckLeader = leader;
+    int localTimeline = local.timeline();
+    long localLsn = local.lsn();
+    timelineCheckRunning = true;
+    supervisor.leaderTimeline(address.host(), address.port()).onComplete(ar -> {
+      timelineCheckRunning = false;
+      if (ar.failed()) {
+        String error = ar.cause().getMessage();
+        if (!error.equals(lastTimelineCheckError)) {
+          LOG.warn("timeline check against {} ({}) failed: {}", leader, trigger, error);
+        }
+        lastTimelineCheckError = error;
+        return;
+      }
+      lastTimelineCheckError = null;
+      if (view == null || !leader.equals(view.leader()) || !local.isRunningReplica()) return;
+      List<TimelineHistory.Entry> history;
+      try {
+        history = TimelineHistory.parse(ar.result().history());
+      } catch (IllegalArgumentException e) {
+        LOG.warn("timeline check against {}: cannot read its history: {}", leader, e.getMessage());
+        return;
+      }
+      int leaderTimeline = ar.result().timeline();
+      boolean diverged = TimelineHistory.replicaMustRewind(localTimeline, localLsn, leaderTimeline, history);
+      if (diverged == local.diverged()) return;
+      long fork = TimelineHistory.switchPoint(localTimeline, history);
+      if (diverged) {
+        LOG.warn("ha.timeline my timeline {} at {} goes past where timeline {} of leader {} forked off it ({}): this"
+            + " replica cannot follow it", localTimeline, io.pgha.postgres.Lsn.format(localLsn), leaderTimeline,
+            leader, fork < 0 ? "not in its history" : io.pgha.postgres.Lsn.format(fork));
+      } else {
+        LOG.info("ha.timeline my timeline {} at {} can follow timeline {} of leader {}", localTimeline,
+            io.pgha.postgres.Lsn.format(localLsn), leaderTimeline, leader);
+      }
+      local = local.toBuilder().diverged(diverged).build();
+      publishStatus();
+      runCycle("timeline check");
+    });
   }
 
   // ---- actions ----
@@ -571,7 +672,7 @@ public final class HaLoopVerticle extends VerticleBase {
       if (source == null) return Future.failedFuture("member " + c.source() + " has no conn_url");
       return runTask(Task.CLONE, supervisor.basebackup(source.host(), source.port())
           .map(v -> {
-            local = local.toBuilder().dataDir(DataDirState.REPLICA).cloneFromLeader(false).build();
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).cloneFromLeader(false).diverged(false).build();
             return null;
           }));
     }
@@ -651,7 +752,7 @@ public final class HaLoopVerticle extends VerticleBase {
       if (source == null) return Future.failedFuture("member " + r.source() + " has no conn_url");
       return runTask(Task.REWIND, supervisor.rewind(source.host(), source.port(), r.dryRunOnly())
           .<Void>map(v -> {
-            local = local.toBuilder().dataDir(DataDirState.REPLICA).rewindFailed(false).build();
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).rewindFailed(false).diverged(false).build();
             return null;
           })
           .recover(e -> {
@@ -662,7 +763,7 @@ public final class HaLoopVerticle extends VerticleBase {
     }
     if (a instanceof Action.WipeDataDir) {
       return runTask(Task.CLONE, supervisor.wipeDataDir().map(v -> {
-        local = local.toBuilder().dataDir(DataDirState.EMPTY).rewindFailed(false).build();
+        local = local.toBuilder().dataDir(DataDirState.EMPTY).rewindFailed(false).diverged(false).build();
         return null;
       }));
     }
@@ -953,7 +1054,7 @@ public final class HaLoopVerticle extends VerticleBase {
             .compose(v -> supervisor.wipeDataDir())
             .map(v -> {
               local = local.toBuilder().pg(PgRunState.STOPPED).dataDir(DataDirState.EMPTY).inRecovery(null)
-                  .cloneFromLeader(body.getBoolean("from_leader", false)).build();
+                  .cloneFromLeader(body.getBoolean("from_leader", false)).diverged(false).rewindFailed(false).build();
               return null;
             }));
         reply(msg, 200, "reinitialize started");

@@ -33,6 +33,8 @@ import java.util.List;
  *     null when no restart is pending
  * @param configError why the cluster's {@code config} znode is being ignored, or null when it is valid
  * @param scheduledRestart the scheduled restart as published in the member key, or null
+ * @param diverged a replica whose WAL forked off the leader's timeline: it cannot follow the leader, so its data is
+ *     not the cluster's and {@code /replica} says 503 (until it is rewound or cloned again)
  */
 public record NodeStatus(
     String name,
@@ -66,7 +68,23 @@ public record NodeStatus(
     long maximumLagOnFailoverBytes,
     ObjectNode pendingRestartReason,
     String configError,
-    ObjectNode scheduledRestart) {
+    ObjectNode scheduledRestart,
+    boolean diverged) {
+
+  public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
+      Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
+      String replayedTimestamp, Boolean replayPaused, Integer timeline, String replicationState,
+      List<ReplicationRow> replication, boolean leaderLockHeld, boolean dcsViewPresent, boolean clusterUnlocked,
+      boolean paused, Long dcsLastSeenEpochSeconds, String systemIdentifier, long optime, boolean syncStandby,
+      long nextLoopDueEpochMs, int ttlSeconds, ObjectNode tags, boolean noloadbalance,
+      long maximumLagOnFailoverBytes, ObjectNode pendingRestartReason, String configError,
+      ObjectNode scheduledRestart) {
+    this(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable, xlogLocation,
+        receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
+        leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
+        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
+        pendingRestartReason, configError, scheduledRestart, false);
+  }
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
@@ -78,7 +96,8 @@ public record NodeStatus(
     this(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable, xlogLocation,
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
-        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null);
+        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null,
+        false);
   }
 
   public boolean pendingRestart() {

@@ -96,7 +96,8 @@ final class SelfReport {
         dynamic.maximumLagOnFailoverBytes(),
         pendingRestartReason,
         configError,
-        scheduledRestart == null ? null : toJackson(scheduledRestart));
+        scheduledRestart == null ? null : toJackson(scheduledRestart),
+        replica && local.diverged());
   }
 
   private static ObjectNode toJackson(io.vertx.core.json.JsonObject json) {

@@ -1,0 +1,146 @@
+package io.pgha.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.launch.LocalCluster;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 9, part 3: a replica that received WAL from the old primary beyond the point where the new primary's timeline
+ * forked must be noticed, reported as not streaming, rewound and streaming from the new primary without an operator;
+ * and the killed old primary, which has that WAL too, must rejoin by itself.
+ *
+ * <p>Divergence is made deterministic: with leader A and replicas B and C (C tagged {@code nofailover}, so that B,
+ * the one left behind, is the only candidate), B's walreceiver is frozen (SIGSTOP), rows are written on A until C has
+ * them, then A's machine dies (agent and postmaster SIGKILLed) and B's frozen walreceiver is SIGKILLed (a frozen one
+ * would, on SIGCONT, still read what A's walsender had left in its socket). B then wins the race after ttl and forks
+ * timeline 2 at a point before C's WAL position.
+ */
+@Tag("integration")
+class DivergedReplicaIT {
+  /** The brief's target: streaming from the new primary within 30 s of the fork. */
+  private static final Duration REPAIR_BUDGET = Duration.ofSeconds(30);
+
+  @RegisterExtension
+  final TestClusterExtension clusters = new TestClusterExtension();
+
+  @Test
+  void divergedReplicaIsRewoundAndOldPrimaryRejoins() throws Exception {
+    TestCluster cluster = clusters.start("diverged", 3, DivergedReplicaIT::thirdMemberNeverLeads);
+    String a = cluster.awaitLeader(Duration.ofSeconds(90));
+    String c = "m2";
+    String b = a.equals("m0") ? "m1" : "m0";
+    cluster.awaitStreamingReplicas(2, Duration.ofSeconds(90));
+    cluster.createWritesTable(a);
+    long before = cluster.writeMarker(a).orElseThrow();
+    cluster.await("the first row on both replicas", Duration.ofSeconds(20),
+        () -> cluster.hasMarker(b, before) && cluster.hasMarker(c, before));
+
+    // B stops receiving; C goes on
+    long walreceiver = ((Number) cluster.sql(b, "SELECT pid FROM pg_stat_wal_receiver").get(0).get("pid")).longValue();
+    LocalCluster.signal(walreceiver, "STOP");
+    List<Long> lostWithA = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      lostWithA.add(cluster.writeMarker(a).orElseThrow());
+    }
+    long last = lostWithA.get(lostWithA.size() - 1);
+    cluster.await(c + " has the rows " + b + " lacks", Duration.ofSeconds(20), () -> cluster.hasMarker(c, last));
+    assertThat(cluster.hasMarker(b, lostWithA.get(0))).as(b + " must not have received them").isFalse();
+
+    cluster.killAgent(a);
+    cluster.killPostmaster(a);
+    LocalCluster.signal(walreceiver, "KILL");
+
+    String newLeader = cluster.awaitLeaderOtherThan(a, Duration.ofSeconds(60));
+    assertThat(newLeader).isEqualTo(b);
+    cluster.awaitWritable(b, Duration.ofSeconds(30));
+    long forkedAt = System.nanoTime();
+    assertThat(cluster.hasMarker(b, last)).as("the new primary lacks what C received").isFalse();
+
+    // until C streams from B, nothing may say it does; at some point it must say it does not
+    int bPort = cluster.member(b).postgresPort();
+    boolean sawNotStreaming = false;
+    List<String> lies = new ArrayList<>();
+    long deadline = forkedAt + REPAIR_BUDGET.toNanos();
+    boolean streaming = false;
+    while (System.nanoTime() < deadline) {
+      boolean before1 = cluster.streamsFrom(c, bPort);
+      Optional<JsonNode> patroni = cluster.patroniStatus(c);
+      Optional<JsonNode> key = cluster.memberKey(c);
+      String row = tableRow(cluster.table(), c);
+      int replicaCode = cluster.request(c, "GET", "/replica", null).status();
+      boolean after1 = cluster.streamsFrom(c, bPort);
+      if (before1 && after1) {
+        streaming = true;
+        break;
+      }
+      if (!before1 && !after1) {
+        boolean patroniSays = patroni.map(p -> "streaming".equals(p.path("replication_state").asText())).orElse(false);
+        boolean keySays = key.map(k -> "streaming".equals(k.path("replication_state").asText())
+            || "streaming".equals(k.path("state").asText())).orElse(false);
+        boolean listSays = row.contains("streaming");
+        if (patroniSays || keySays || listSays) {
+          lies.add("/patroni " + patroni.map(JsonNode::toString).orElse("-") + "; key "
+              + key.map(JsonNode::toString).orElse("-") + "; list " + row);
+        } else if (replicaCode == 503) {
+          sawNotStreaming = true;
+        }
+      }
+      Thread.sleep(100);
+    }
+    Duration repaired = Duration.ofNanos(System.nanoTime() - forkedAt);
+    System.out.println("DivergedReplicaIT: " + c + " streams from " + b + " " + repaired.toMillis()
+        + " ms after " + b + " accepted writes");
+    assertThat(streaming).as(c + " streams from " + b + " within " + REPAIR_BUDGET + "\n" + cluster.table()
+        + cluster.logTails(40)).isTrue();
+    assertThat(lies).as("reports of streaming while " + c + " did not stream").isEmpty();
+    assertThat(sawNotStreaming).as(c + " reported itself not streaming (and /replica 503) before the repair").isTrue();
+
+    // it follows B's history now: the rows only A and C had are gone, B's new rows arrive
+    long marker = cluster.writeMarker(b).orElseThrow();
+    cluster.await(c + " has " + b + "'s new row", Duration.ofSeconds(10), () -> cluster.hasMarker(c, marker));
+    assertThat(cluster.missingMarkers(c, lostWithA)).as("the old primary's lost rows are gone from " + c)
+        .containsExactlyElementsOf(lostWithA);
+    // and every report agrees with postgres
+    int timeline = cluster.patroniStatus(b).orElseThrow().path("timeline").asInt();
+    assertThat(timeline).isGreaterThan(1);
+    cluster.await("/patroni, member key and pghactl list agree on " + c, Duration.ofSeconds(10), () -> {
+      JsonNode p = cluster.patroniStatus(c).orElse(null);
+      JsonNode k = cluster.memberKey(c).orElse(null);
+      String row = tableRow(cluster.table(), c);
+      return p != null && k != null && "streaming".equals(p.path("replication_state").asText())
+          && p.path("timeline").asInt() == timeline && "streaming".equals(k.path("replication_state").asText())
+          && k.path("timeline").asInt() == timeline && row.contains("streaming") && row.contains("| " + timeline + " ")
+          && cluster.request(c, "GET", "/replica", null).status() == 200;
+    });
+
+    // the old primary, killed with WAL the new primary lacks, rejoins by itself
+    cluster.restartAgent(a);
+    cluster.awaitStreamingFrom(a, b, Duration.ofSeconds(90));
+    long marker2 = cluster.writeMarker(b).orElseThrow();
+    cluster.await(a + " has " + b + "'s rows", Duration.ofSeconds(10), () -> cluster.hasMarker(a, marker2));
+    assertThat(cluster.missingMarkers(a, lostWithA)).as("the old primary's lost rows are gone from " + a)
+        .containsExactlyElementsOf(lostWithA);
+    assertThat(cluster.leader()).contains(b);
+  }
+
+  /** m2 never leads: the initial leader is m0 or m1, and the race after the kill has one candidate. */
+  private static void thirdMemberNeverLeads(String name, ObjectNode yaml) {
+    if (name.equals("m2")) yaml.putObject("tags").put("nofailover", true);
+  }
+
+  private static String tableRow(String table, String member) {
+    for (String line : table.split("\n")) {
+      if (line.contains("| " + member + " ")) return line;
+    }
+    return "";
+  }
+}
