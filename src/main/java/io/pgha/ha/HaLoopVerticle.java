@@ -588,15 +588,26 @@ public final class HaLoopVerticle extends VerticleBase {
     boolean leaderAhead = leaderKeyTimeline > local.timeline();
     boolean notStreaming = notStreamingSinceMs > 0 && now - notStreamingSinceMs >= NOT_STREAMING_CHECK_MS;
     if (!leaderChanged && !leaderAhead && !notStreaming && !local.diverged()) return;
+    // postgres streams from the leader only along the leader's history: no fork can stand in its way
+    boolean streamingFromLeader = pgStatus != null && "streaming".equals(pgStatus.walReceiverStatus())
+        && leader.equals(local.upstream());
+    if (streamingFromLeader && !local.diverged()) return;
+    HostPort self = memberAddress(config.name());
     String key = leader + "/" + leaderKeyTimeline + "/" + local.timeline() + "/" + local.lsn();
     if (key.equals(lastTimelineCheckKey) && now - lastTimelineCheckAtMs < TIMELINE_CHECK_REPEAT_MS) return;
     lastTimelineCheckKey = key;
     lastTimelineCheckAtMs = now;
     lastTimelineCheckLeader = leader;
-    int localTimeline = local.timeline();
-    long localLsn = local.lsn();
+    PostgresSupervisor.WalPosition fromStatus = new PostgresSupervisor.WalPosition(local.timeline(), local.lsn());
     timelineCheckRunning = true;
-    supervisor.leaderTimeline(address.host(), address.port()).onComplete(ar -> {
+    // our own position as IDENTIFY_SYSTEM gives it (timeline and LSN read together), else the status query's
+    Future<PostgresSupervisor.WalPosition> mine = self == null ? Future.succeededFuture(fromStatus)
+        : supervisor.identifySystem(self.host(), self.port()).otherwise(fromStatus);
+    mine.compose(position -> supervisor.leaderTimeline(address.host(), address.port())
+        .map(leaderTl -> java.util.Map.entry(position, leaderTl))).onComplete(both -> {
+      var ar = both.map(java.util.Map.Entry::getValue);
+      int localTimeline = both.succeeded() ? both.result().getKey().timeline() : 0;
+      long localLsn = both.succeeded() ? both.result().getKey().lsn() : 0;
       timelineCheckRunning = false;
       if (ar.failed()) {
         String error = ar.cause().getMessage();
@@ -607,7 +618,7 @@ public final class HaLoopVerticle extends VerticleBase {
         return;
       }
       lastTimelineCheckError = null;
-      if (view == null || !leader.equals(view.leader()) || !local.isRunningReplica()) return;
+      if (view == null || !leader.equals(view.leader()) || !local.isRunningReplica() || local.task() != null) return;
       List<TimelineHistory.Entry> history;
       try {
         history = TimelineHistory.parse(ar.result().history());

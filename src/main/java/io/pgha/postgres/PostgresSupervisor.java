@@ -420,8 +420,7 @@ public final class PostgresSupervisor {
   public Future<LeaderTimeline> leaderTimeline(String host, int port) {
     return blocking(() -> {
       ConfigFiles.writePgpass(pg);
-      String dsn = "host=" + host + " port=" + port + " user=" + pg.replication().username() + " dbname="
-          + pg.database() + " replication=1 connect_timeout=3 application_name=pgha-timeline-check";
+      String dsn = replicationDsn(host, port);
       String identify = replicationCommand(dsn, "IDENTIFY_SYSTEM");
       String[] fields = identify.strip().split("\\|");
       int timeline;
@@ -437,6 +436,32 @@ public final class PostgresSupervisor {
           + answer.strip());
       return new LeaderTimeline(timeline, answer.substring(bar + 1));
     });
+  }
+
+  /** A running postgres's timeline and WAL position as {@code IDENTIFY_SYSTEM} reports them. */
+  public record WalPosition(int timeline, long lsn) {}
+
+  /**
+   * {@code IDENTIFY_SYSTEM} on a postgres, over a replication connection as the replication user. On a standby it
+   * answers the timeline and position of max(flushed receive, replay) read together, where pg_stat_wal_receiver's
+   * {@code received_tli} and the written position may disagree for a moment around a timeline switch.
+   */
+  public Future<WalPosition> identifySystem(String host, int port) {
+    return blocking(() -> {
+      ConfigFiles.writePgpass(pg);
+      String answer = replicationCommand(replicationDsn(host, port), "IDENTIFY_SYSTEM");
+      String[] fields = answer.strip().split("\\|");
+      try {
+        return new WalPosition(Integer.parseInt(fields[1].trim()), Lsn.parse(fields[2].trim()));
+      } catch (RuntimeException e) {
+        throw new IOException("IDENTIFY_SYSTEM on " + host + ":" + port + " answered " + answer.strip());
+      }
+    });
+  }
+
+  private String replicationDsn(String host, int port) {
+    return "host=" + host + " port=" + port + " user=" + pg.replication().username() + " dbname=" + pg.database()
+        + " replication=1 connect_timeout=3 application_name=pgha-timeline-check";
   }
 
   private String replicationCommand(String dsn, String command) throws IOException {

@@ -86,10 +86,10 @@ class DivergedReplicaIT {
         boolean patroniSays = patroni.map(p -> "streaming".equals(p.path("replication_state").asText())).orElse(false);
         boolean keySays = key.map(k -> "streaming".equals(k.path("replication_state").asText())
             || "streaming".equals(k.path("state").asText())).orElse(false);
-        boolean listSays = row.contains("streaming");
+        boolean listSays = row.contains("streaming") || "streaming".equals(clusterState(cluster, c));
         if (patroniSays || keySays || listSays) {
           lies.add("/patroni " + patroni.map(JsonNode::toString).orElse("-") + "; key "
-              + key.map(JsonNode::toString).orElse("-") + "; list " + row);
+              + key.map(JsonNode::toString).orElse("-") + "; list/cluster " + row);
         } else if (replicaCode == 503) {
           sawNotStreaming = true;
         }
@@ -118,7 +118,8 @@ class DivergedReplicaIT {
       String row = tableRow(cluster.table(), c);
       return p != null && k != null && "streaming".equals(p.path("replication_state").asText())
           && p.path("timeline").asInt() == timeline && "streaming".equals(k.path("replication_state").asText())
-          && k.path("timeline").asInt() == timeline && row.contains("streaming") && row.contains("| " + timeline + " ")
+          && k.path("timeline").asInt() == timeline && row.contains("| Replica | running |")
+          && row.contains("|  " + timeline + " |") && "streaming".equals(clusterState(cluster, c))
           && cluster.request(c, "GET", "/replica", null).status() == 200;
     });
 
@@ -137,6 +138,17 @@ class DivergedReplicaIT {
     if (name.equals("m2")) yaml.putObject("tags").put("nofailover", true);
   }
 
+  /** The member's {@code state} in {@code GET /cluster}: its replication_state when it publishes one. */
+  private static String clusterState(TestCluster cluster, String member) {
+    TestCluster.Answer answer = cluster.request(member, "GET", "/cluster", null);
+    if (answer.status() != 200) return "";
+    for (JsonNode m : answer.json().path("members")) {
+      if (member.equals(m.path("name").asText())) return m.path("state").asText();
+    }
+    return "";
+  }
+
+  /** The member's row in pghactl list (patronictl 3.0.2's table: its State column is the member key's state). */
   private static String tableRow(String table, String member) {
     for (String line : table.split("\n")) {
       if (line.contains("| " + member + " ")) return line;
