@@ -152,7 +152,8 @@ public final class HaLoopVerticle extends VerticleBase {
     PostgresqlConfig pg = c.postgresql();
     boolean rewind = pg.usePgRewind() != null ? pg.usePgRewind() : bootstrapDynamic.usePgRewind();
     return new NodeSettings(c.name(), tags.nofailover(), tags.effectiveFailoverPriority(), tags.clonefrom(),
-        tags.nostream(), tags.replicatefrom(), c.bootstrap().present(), rewind);
+        tags.nostream(), tags.replicatefrom(), c.bootstrap().present(), rewind, pg.removeDataDirectoryOnRewindFailure(),
+        pg.removeDataDirectoryOnDivergedTimelines());
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.launch.LocalCluster;
+import io.pgha.launch.LogFiles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +33,19 @@ class DivergedReplicaIT {
   @RegisterExtension
   final TestClusterExtension clusters = new TestClusterExtension();
 
-  @Test
-  void divergedReplicaIsRewoundAndOldPrimaryRejoins() throws Exception {
-    TestCluster cluster = clusters.start("diverged", 3, DivergedReplicaIT::thirdMemberNeverLeads);
+  /** Leader A (killed), B (the new leader, which lacks the last rows), C (diverged: it has them). */
+  private record Diverged(TestCluster cluster, String a, String b, String c, List<Long> lostWithA, long forkedAt) {}
+
+  /**
+   * Makes C diverge from B's new timeline as described in the class comment; returns once B accepts writes (the fork),
+   * C still running on the old timeline with rows B lacks.
+   */
+  private Diverged diverge(String scope, java.util.function.Consumer<ObjectNode> configureC) throws Exception {
+    TestCluster cluster = clusters.start(scope, 3, (name, yaml) -> {
+      if (!name.equals("m2")) return;
+      yaml.putObject("tags").put("nofailover", true); // the initial leader is m0 or m1; B is the only candidate
+      configureC.accept((ObjectNode) yaml.path("postgresql"));
+    });
     String a = cluster.awaitLeader(Duration.ofSeconds(90));
     String c = "m2";
     String b = a.equals("m0") ? "m1" : "m0";
@@ -64,7 +75,77 @@ class DivergedReplicaIT {
     cluster.awaitWritable(b, Duration.ofSeconds(30));
     long forkedAt = System.nanoTime();
     assertThat(cluster.hasMarker(b, last)).as("the new primary lacks what C received").isFalse();
+    return new Diverged(cluster, a, b, c, lostWithA, forkedAt);
+  }
 
+  @Test
+  void divergedReplicaIsRewoundAndOldPrimaryRejoins() throws Exception {
+    Diverged d = diverge("diverged", pg -> { });
+    TestCluster cluster = d.cluster();
+    String a = d.a();
+    String b = d.b();
+    String c = d.c();
+    List<Long> lostWithA = d.lostWithA();
+    awaitRepaired(d, "pg_rewind");
+
+    // the old primary, killed with WAL the new primary lacks, rejoins by itself
+    cluster.restartAgent(a);
+    cluster.awaitStreamingFrom(a, b, Duration.ofSeconds(90));
+    long marker2 = cluster.writeMarker(b).orElseThrow();
+    cluster.await(a + " has " + b + "'s rows", Duration.ofSeconds(10), () -> cluster.hasMarker(a, marker2));
+    assertThat(cluster.missingMarkers(a, lostWithA)).as("the old primary's lost rows are gone from " + a)
+        .containsExactlyElementsOf(lostWithA);
+    assertThat(cluster.leader()).contains(b);
+    assertThat(LogFiles.tail(cluster.member(a).logFile(), 400)).contains("reason=REWIND");
+  }
+
+  /** Patroni's remove_data_directory_on_diverged_timelines without use_pg_rewind: cloned again from the leader. */
+  @Test
+  void withoutRewindTheFlagReclones() throws Exception {
+    Diverged d = diverge("divreclone", pg -> pg.put("use_pg_rewind", false)
+        .put("remove_data_directory_on_diverged_timelines", true));
+    awaitRepaired(d, "a new clone");
+    String log = LogFiles.tail(d.cluster().member(d.c()).logFile(), 400);
+    assertThat(log).contains("reason=DIVERGED_REINIT").contains("reason=CLONE_FROM_LEADER").doesNotContain("pg_rewind:");
+  }
+
+  /**
+   * Neither use_pg_rewind nor a remove_data_directory_* flag: as in Patroni, the replica follows and postgres rejects
+   * the stream; pgha says so once, naming the keys, and never reports it streaming or healthy for reads.
+   */
+  @Test
+  void withNeitherItSaysWhichKeyToSet() throws Exception {
+    Diverged d = diverge("divstuck", pg -> pg.put("use_pg_rewind", false));
+    TestCluster cluster = d.cluster();
+    String c = d.c();
+    cluster.await(c + " logs why it cannot follow", Duration.ofSeconds(20),
+        () -> LogFiles.tail(cluster.member(c).logFile(), 400).contains("reason=DIVERGED_CANNOT_FOLLOW"));
+    for (int i = 0; i < 10; i++) {
+      JsonNode patroni = cluster.patroniStatus(c).orElseThrow();
+      assertThat(patroni.path("state").asText()).isEqualTo("running");
+      assertThat(patroni.has("replication_state")).as(patroni.toString()).isFalse();
+      assertThat(cluster.memberKey(c).orElseThrow().has("replication_state")).isFalse();
+      assertThat(cluster.request(c, "GET", "/replica", null).status()).isEqualTo(503);
+      assertThat(clusterState(cluster, c)).isEqualTo("running");
+      assertThat(cluster.streamsFrom(c, cluster.member(d.b()).postgresPort())).isFalse();
+      Thread.sleep(500);
+    }
+    String log = LogFiles.tail(cluster.member(c).logFile(), 400);
+    assertThat(log.lines().filter(l -> l.contains("reason=DIVERGED_CANNOT_FOLLOW")).toList()).as("logged once")
+        .hasSize(1).allMatch(l -> l.contains(" ERROR ") && l.contains("use_pg_rewind")
+            && l.contains("remove_data_directory_on_diverged_timelines"));
+  }
+
+  /**
+   * C must stream from B within {@link #REPAIR_BUDGET} of the fork; until it does, nothing may say it streams, and
+   * at some point it must say it does not; then it has B's history and every report agrees.
+   */
+  private void awaitRepaired(Diverged d, String how) throws Exception {
+    TestCluster cluster = d.cluster();
+    String b = d.b();
+    String c = d.c();
+    List<Long> lostWithA = d.lostWithA();
+    long forkedAt = d.forkedAt();
     // until C streams from B, nothing may say it does; at some point it must say it does not
     int bPort = cluster.member(b).postgresPort();
     boolean sawNotStreaming = false;
@@ -98,7 +179,7 @@ class DivergedReplicaIT {
     }
     Duration repaired = Duration.ofNanos(System.nanoTime() - forkedAt);
     System.out.println("DivergedReplicaIT: " + c + " streams from " + b + " " + repaired.toMillis()
-        + " ms after " + b + " accepted writes");
+        + " ms after " + b + " accepted writes (" + how + ")");
     assertThat(streaming).as(c + " streams from " + b + " within " + REPAIR_BUDGET + "\n" + cluster.table()
         + cluster.logTails(40)).isTrue();
     assertThat(lies).as("reports of streaming while " + c + " did not stream").isEmpty();
@@ -122,20 +203,6 @@ class DivergedReplicaIT {
           && row.contains("|  " + timeline + " |") && "streaming".equals(clusterState(cluster, c))
           && cluster.request(c, "GET", "/replica", null).status() == 200;
     });
-
-    // the old primary, killed with WAL the new primary lacks, rejoins by itself
-    cluster.restartAgent(a);
-    cluster.awaitStreamingFrom(a, b, Duration.ofSeconds(90));
-    long marker2 = cluster.writeMarker(b).orElseThrow();
-    cluster.await(a + " has " + b + "'s rows", Duration.ofSeconds(10), () -> cluster.hasMarker(a, marker2));
-    assertThat(cluster.missingMarkers(a, lostWithA)).as("the old primary's lost rows are gone from " + a)
-        .containsExactlyElementsOf(lostWithA);
-    assertThat(cluster.leader()).contains(b);
-  }
-
-  /** m2 never leads: the initial leader is m0 or m1, and the race after the kill has one candidate. */
-  private static void thirdMemberNeverLeads(String name, ObjectNode yaml) {
-    if (name.equals("m2")) yaml.putObject("tags").put("nofailover", true);
   }
 
   /** The member's {@code state} in {@code GET /cluster}: its replication_state when it publishes one. */
