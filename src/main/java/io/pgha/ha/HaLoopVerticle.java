@@ -64,10 +64,6 @@ public final class HaLoopVerticle extends VerticleBase {
   private static final long STATUS_RETRY_MS = 100;
   /** How long a switchover waits for its candidate to receive the old primary's final WAL. */
   private static final long SWITCHOVER_CATCH_UP_NANOS = TimeUnit.SECONDS.toNanos(5);
-  /** A replica not streaming this long while a leader exists checks whether its WAL forked off the leader's. */
-  private static final long NOT_STREAMING_CHECK_MS = 2000;
-  /** The same check (same leader and timelines) is not repeated more often than this. */
-  private static final long TIMELINE_CHECK_REPEAT_MS = 5000;
   /** After a re-point, how often and how long to look for the walreceiver streaming, so /patroni says so at once. */
   private static final long STREAMING_POLL_MS = 100;
   private static final long STREAMING_WATCH_MS = 10_000;
@@ -369,6 +365,11 @@ public final class HaLoopVerticle extends VerticleBase {
         && config.name().equals(newView.failover().candidate()) && !newView.leaderIsMe()) {
       slotsBeforeTakeover("switchover candidate");
     }
+    // a diverged replica whose pg_rewind failed tries again from a new leader (Patroni checks again too)
+    if (old != null && leaderChanged(old, newView) && local.diverged() && local.rewindFailed()
+        && local.dataDir() == DataDirState.REPLICA) {
+      local = local.toBuilder().rewindFailed(false).build();
+    }
     // probe results belong to one situation: a new leader (or none) makes them stale
     if (old != null && leaderChanged(old, newView) && local.peers() != null) {
       local = local.toBuilder().peers(null).build();
@@ -552,7 +553,7 @@ public final class HaLoopVerticle extends VerticleBase {
   }
 
   /**
-   * A replica not streaming for a moment may have diverged: look again in {@link #NOT_STREAMING_CHECK_MS}, not only at
+   * A replica not streaming for a moment may have diverged: look again in {@link TimelineCheck#NOT_STREAMING_MS}, not only at
    * the next loop_wait.
    */
   private void trackStreaming(boolean notStreaming) {
@@ -562,7 +563,7 @@ public final class HaLoopVerticle extends VerticleBase {
     }
     if (notStreamingSinceMs == 0) {
       notStreamingSinceMs = monotonicMs();
-      vertx.setTimer(NOT_STREAMING_CHECK_MS + 50, t -> runCycle("not streaming"));
+      vertx.setTimer(TimelineCheck.NOT_STREAMING_MS + 50, t -> runCycle("not streaming"));
     }
   }
 
@@ -585,18 +586,15 @@ public final class HaLoopVerticle extends VerticleBase {
     if (leaderMember == null || address == null) return;
     int leaderKeyTimeline = leaderMember.timeline() == null ? 0 : leaderMember.timeline();
     long now = monotonicMs();
-    boolean leaderChanged = !leader.equals(lastTimelineCheckLeader);
-    boolean leaderAhead = leaderKeyTimeline > local.timeline();
-    boolean notStreaming = notStreamingSinceMs > 0 && now - notStreamingSinceMs >= NOT_STREAMING_CHECK_MS;
-    if (!leaderChanged && !leaderAhead && !notStreaming && !local.diverged()) return;
-    // postgres streams from the leader only along the leader's history: no fork can stand in its way
     boolean streamingFromLeader = pgStatus != null && "streaming".equals(pgStatus.walReceiverStatus())
         && leader.equals(local.upstream());
-    if (streamingFromLeader && !local.diverged()) return;
+    TimelineCheck.Situation situation = new TimelineCheck.Situation(leader, leaderKeyTimeline, local.timeline(),
+        local.lsn(), notStreamingSinceMs > 0 ? now - notStreamingSinceMs : -1, streamingFromLeader, local.diverged());
+    if (!TimelineCheck.due(situation, lastTimelineCheckLeader, lastTimelineCheckKey, now - lastTimelineCheckAtMs)) {
+      return;
+    }
     HostPort self = memberAddress(config.name());
-    String key = leader + "/" + leaderKeyTimeline + "/" + local.timeline() + "/" + local.lsn();
-    if (key.equals(lastTimelineCheckKey) && now - lastTimelineCheckAtMs < TIMELINE_CHECK_REPEAT_MS) return;
-    lastTimelineCheckKey = key;
+    lastTimelineCheckKey = situation.key();
     lastTimelineCheckAtMs = now;
     lastTimelineCheckLeader = leader;
     PostgresSupervisor.WalPosition fromStatus = new PostgresSupervisor.WalPosition(local.timeline(), local.lsn());
