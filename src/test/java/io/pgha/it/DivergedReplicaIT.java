@@ -146,34 +146,44 @@ class DivergedReplicaIT {
     String c = d.c();
     List<Long> lostWithA = d.lostWithA();
     long forkedAt = d.forkedAt();
-    // until C streams from B, nothing may say it does; at some point it must say it does not
+    // until C streams from B, nothing may say it does; at some point it must say it does not. While diverged, C's
+    // walreceiver does stream from B for a moment every 5 s (the old timeline's WAL up to the fork, then postgres
+    // rejects the new timeline), so "repaired" means streaming on B's new timeline, and a report is a lie only when
+    // postgres has not streamed at all for longer than the agent's loop (reports are as fresh as its last look).
     int bPort = cluster.member(b).postgresPort();
+    long staleOk = Duration.ofSeconds(TestCluster.TIMING.loopWaitSeconds() + 1).toNanos();
     boolean sawNotStreaming = false;
     List<String> lies = new ArrayList<>();
     long deadline = forkedAt + REPAIR_BUDGET.toNanos();
+    long pgNotStreamingSince = 0;
     boolean streaming = false;
     while (System.nanoTime() < deadline) {
       boolean before1 = cluster.streamsFrom(c, bPort);
       Optional<JsonNode> patroni = cluster.patroniStatus(c);
       Optional<JsonNode> key = cluster.memberKey(c);
       String row = tableRow(cluster.table(), c);
+      String clusterState = clusterState(cluster, c);
       int replicaCode = cluster.request(c, "GET", "/replica", null).status();
       boolean after1 = cluster.streamsFrom(c, bPort);
-      if (before1 && after1) {
+      if (after1 && streamsOnNewTimeline(cluster, c)) {
         streaming = true;
         break;
       }
-      if (!before1 && !after1) {
-        boolean patroniSays = patroni.map(p -> "streaming".equals(p.path("replication_state").asText())).orElse(false);
-        boolean keySays = key.map(k -> "streaming".equals(k.path("replication_state").asText())
-            || "streaming".equals(k.path("state").asText())).orElse(false);
-        boolean listSays = row.contains("streaming") || "streaming".equals(clusterState(cluster, c));
-        if (patroniSays || keySays || listSays) {
-          lies.add("/patroni " + patroni.map(JsonNode::toString).orElse("-") + "; key "
-              + key.map(JsonNode::toString).orElse("-") + "; list/cluster " + row);
-        } else if (replicaCode == 503) {
-          sawNotStreaming = true;
-        }
+      long now = System.nanoTime();
+      if (before1 || after1) {
+        pgNotStreamingSince = 0;
+        continue;
+      }
+      if (pgNotStreamingSince == 0) pgNotStreamingSince = now;
+      boolean patroniSays = patroni.map(p -> "streaming".equals(p.path("replication_state").asText())).orElse(false);
+      boolean keySays = key.map(k -> "streaming".equals(k.path("replication_state").asText())
+          || "streaming".equals(k.path("state").asText())).orElse(false);
+      boolean listSays = row.contains("streaming") || "streaming".equals(clusterState);
+      if ((patroniSays || keySays || listSays) && now - pgNotStreamingSince > staleOk) {
+        lies.add("/patroni " + patroni.map(JsonNode::toString).orElse("-") + "; key "
+            + key.map(JsonNode::toString).orElse("-") + "; list " + row + "; /cluster " + clusterState);
+      } else if (!patroniSays && !keySays && !listSays && replicaCode == 503) {
+        sawNotStreaming = true;
       }
       Thread.sleep(100);
     }
@@ -203,6 +213,17 @@ class DivergedReplicaIT {
           && row.contains("|  " + timeline + " |") && "streaming".equals(clusterState(cluster, c))
           && cluster.request(c, "GET", "/replica", null).status() == 200;
     });
+  }
+
+  /** Its walreceiver streams WAL of a timeline after the first (the new primary's), not the old one's. */
+  private static boolean streamsOnNewTimeline(TestCluster cluster, String member) {
+    try {
+      List<java.util.Map<String, Object>> rows = cluster.sql(member,
+          "SELECT received_tli FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+      return rows.size() == 1 && ((Number) rows.get(0).get("received_tli")).intValue() > 1;
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   /** The member's {@code state} in {@code GET /cluster}: its replication_state when it publishes one. */
