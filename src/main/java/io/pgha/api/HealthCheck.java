@@ -97,9 +97,14 @@ public final class HealthCheck {
     return ok ? OK : UNAVAILABLE;
   }
 
-  /** role {@code replica}, postgres running and queryable, no {@code noloadbalance}, not lagging. */
+  /**
+   * role {@code replica}, postgres running and queryable, no {@code noloadbalance}, not lagging; and (pgha's addition
+   * to Patroni's rule) not known to have diverged from the leader's timeline: such a replica may serve writes the
+   * cluster lost with the old primary.
+   */
   private static boolean replicaOk(Map<String, List<String>> query, NodeStatus s) {
-    if (!NodeFacts.pgUp(s) || !NodeFacts.REPLICA.equals(s.role()) || s.noloadbalance() || isLagging(query, s)) {
+    if (!NodeFacts.pgUp(s) || !NodeFacts.REPLICA.equals(s.role()) || s.noloadbalance() || isLagging(query, s)
+        || s.diverged()) {
       return false;
     }
     String wantedState = first(query, "replication_state");

@@ -141,6 +141,10 @@ public final class HaCore {
       return Decision.of(new Action.StartReplica(null), Reason.START_NO_LEADER);
     }
     if (local.dataDir() == DataDirState.PRIMARY) return formerPrimaryRejoins(view, local, me);
+    if (local.diverged()) {
+      Decision repair = divergedReplicaRejoins(view, local, me);
+      if (repair != null) return repair;
+    }
     return Decision.of(new Action.StartReplica(followTarget(view, me)), Reason.START_AS_SECONDARY);
   }
 
@@ -204,6 +208,36 @@ public final class HaCore {
     if (local.rewindFailed()) {
       return Decision.of(new Action.WipeDataDir("cannot follow " + leader), Reason.REINIT_AFTER_REWIND, leader);
     }
+    return rewindFromLeader(view, local, !me.usePgRewind());
+  }
+
+  /**
+   * §3.13 for a stopped replica whose WAL forked off the leader's timeline (the HA loop found it so while it ran):
+   * pg_rewind when use_pg_rewind is on; otherwise, or when pg_rewind failed, a new clone only when Patroni's
+   * remove_data_directory_on_* flags allow it. With neither, Patroni just starts it following (null here), and
+   * postgres rejects the stream; the running replica then says why ({@link Reason#DIVERGED_CANNOT_FOLLOW}).
+   */
+  private static Decision divergedReplicaRejoins(ClusterView view, LocalState local, NodeSettings me) {
+    String leader = view.leader();
+    if (local.rewindFailed()) {
+      if (me.removeDataOnRewindFailure() || me.removeDataOnDivergedTimelines()) {
+        return Decision.of(new Action.WipeDataDir("pg_rewind from " + leader + " failed"), Reason.REINIT_AFTER_REWIND,
+            leader);
+      }
+      return Decision.of(new Action.None(), Reason.DIVERGED_REWIND_FAILED, leader);
+    }
+    if (!me.usePgRewind()) {
+      if (me.removeDataOnDivergedTimelines()) {
+        return Decision.of(new Action.WipeDataDir("diverged timelines"), Reason.DIVERGED_REINIT);
+      }
+      return null;
+    }
+    return rewindFromLeader(view, local, false);
+  }
+
+  /** pg_rewind needs a running primary as its source, a cleanly stopped target, and the post-promote checkpoint. */
+  private static Decision rewindFromLeader(ClusterView view, LocalState local, boolean dryRunOnly) {
+    String leader = view.leader();
     MemberRecord leaderMember = view.leaderMember();
     boolean leaderReady = leaderMember != null && leaderMember.isRunning()
         && ("primary".equals(leaderMember.role()) || "master".equals(leaderMember.role()));
@@ -212,7 +246,7 @@ public final class HaCore {
     if (leaderMember.checkpointAfterPromotePending()) {
       return Decision.of(new Action.None(), Reason.REWIND_WAIT_CHECKPOINT, leader);
     }
-    if (me.usePgRewind()) return Decision.of(new Action.Rewind(leader, false), Reason.REWIND, leader);
+    if (!dryRunOnly) return Decision.of(new Action.Rewind(leader, false), Reason.REWIND, leader);
     return Decision.of(new Action.Rewind(leader, true), Reason.REWIND_CHECK, leader);
   }
 
@@ -244,10 +278,20 @@ public final class HaCore {
     if (local.isRunningPrimary()) {
       return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DEMOTE_NOT_OWNER);
     }
+    if (local.diverged() && local.isRunningReplica()) {
+      // §3.13: its WAL forked off the leader's timeline, so postgres rejects the leader's stream: repair it first
+      if (me.usePgRewind()) {
+        return Decision.of(new Action.Stop(StopMode.FAST, false, 0), Reason.DIVERGED_STOP_FOR_REWIND, view.leader());
+      }
+      if (me.removeDataOnDivergedTimelines()) {
+        return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DIVERGED_REINIT);
+      }
+    }
     String target = followTarget(view, me);
     if (!Objects.equals(target, local.upstream())) {
       return Decision.of(new Action.Follow(target), Reason.CHANGE_UPSTREAM, target);
     }
+    if (local.diverged()) return Decision.of(new Action.None(), Reason.DIVERGED_CANNOT_FOLLOW, view.leader());
     // a replica keeps the slots of the members that cascade from it (§10.4)
     return Decision.of(new Action.None(), Reason.FOLLOWING, me.name(), view.leader())
         .withDuties(cfg.useSlots() ? List.of(new LeaderDuty.SyncSlots()) : List.of());

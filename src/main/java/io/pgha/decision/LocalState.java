@@ -28,6 +28,8 @@ import java.util.Map;
  * @param rewindFailed pg_rewind (or its dry run) said this data directory cannot follow the leader
  * @param wallClockMs wall-clock epoch ms at decision time, for requests scheduled at a date (0: unknown)
  * @param cloneFromLeader a reinitialize asked to clone from the leader, not from a {@code clonefrom} member
+ * @param diverged the leader's timeline history forks off ours before our WAL position (§3.13): this data directory
+ *     cannot stream from the leader until it is rewound or cloned again
  */
 public record LocalState(
     String name,
@@ -51,7 +53,8 @@ public record LocalState(
     boolean shuttingDown,
     boolean rewindFailed,
     long wallClockMs,
-    boolean cloneFromLeader) {
+    boolean cloneFromLeader,
+    boolean diverged) {
 
   public boolean isRunningPrimary() {
     return (pg == PgRunState.RUNNING || pg == PgRunState.STARTING) && Boolean.FALSE.equals(inRecovery);
@@ -68,7 +71,7 @@ public record LocalState(
 
   public static Builder builder(String name) {
     return new Builder(new LocalState(name, DataDirState.EMPTY, false, null, PgRunState.STOPPED, null, null, 0, 0,
-        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0, false));
+        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0, false, false));
   }
 
   public static final class Builder {
@@ -94,6 +97,7 @@ public record LocalState(
     private boolean rewindFailed;
     private long wallClockMs;
     private boolean cloneFromLeader;
+    private boolean diverged;
 
     private Builder(LocalState s) {
       name = s.name; dataDir = s.dataDir; cleanShutdown = s.cleanShutdown; sysid = s.sysid; pg = s.pg;
@@ -104,6 +108,7 @@ public record LocalState(
       rewindFailed = s.rewindFailed;
       wallClockMs = s.wallClockMs;
       cloneFromLeader = s.cloneFromLeader;
+      diverged = s.diverged;
     }
 
     public Builder dataDir(DataDirState v) { dataDir = v; return this; }
@@ -127,11 +132,12 @@ public record LocalState(
     public Builder rewindFailed(boolean v) { rewindFailed = v; return this; }
     public Builder wallClockMs(long v) { wallClockMs = v; return this; }
     public Builder cloneFromLeader(boolean v) { cloneFromLeader = v; return this; }
+    public Builder diverged(boolean v) { diverged = v; return this; }
 
     public LocalState build() {
       return new LocalState(name, dataDir, cleanShutdown, sysid, pg, inRecovery, upstream, lsn, timeline, task,
           crashed, pgDownSinceMs, startAttemptFailed, wonInitializeRace, peers, dcsConnected, lockConfirmedAtMs,
-          sessionTtlMs, shuttingDown, rewindFailed, wallClockMs, cloneFromLeader);
+          sessionTtlMs, shuttingDown, rewindFailed, wallClockMs, cloneFromLeader, diverged);
     }
   }
 }

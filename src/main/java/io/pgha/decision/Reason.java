@@ -38,6 +38,14 @@ public enum Reason {
   REWIND_WAIT_CHECKPOINT("waiting for %s to finish its checkpoint after promote before pg_rewind"),
   REWIND_CHECK("checking with pg_rewind --dry-run whether %s can be followed"),
   REINIT_AFTER_REWIND("reinitializing: this data directory cannot follow %s"),
+  DIVERGED_STOP_FOR_REWIND("stopping postgres to run pg_rewind from %s: my WAL goes past the point where its timeline"
+      + " forked off mine"),
+  DIVERGED_REINIT("reinitializing due to diverged timelines"),
+  DIVERGED_CANNOT_FOLLOW("cannot follow %s: my WAL goes past the point where its timeline forked off mine, and"
+      + " neither use_pg_rewind nor remove_data_directory_on_diverged_timelines is set: set one of them (postgresql"
+      + " section) or reinitialize this member"),
+  DIVERGED_REWIND_FAILED("pg_rewind from %s failed and remove_data_directory_on_rewind_failure is not set: leaving"
+      + " postgres stopped; set it (postgresql section) or reinitialize this member"),
   START_AS_SECONDARY("starting as a secondary"),
   START_NO_LEADER("starting as a read-only secondary: there is no leader"),
   PROBE_PEERS("checking whether I am the healthiest member"),

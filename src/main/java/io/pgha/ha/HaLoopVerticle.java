@@ -22,6 +22,7 @@ import io.pgha.decision.DataDirState;
 import io.pgha.decision.Decision;
 import io.pgha.decision.HaCore;
 import io.pgha.decision.LocalState;
+import io.pgha.decision.TimelineHistory;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.NodeSettings;
 import io.pgha.decision.PgRunState;
@@ -120,6 +121,14 @@ public final class HaLoopVerticle extends VerticleBase {
   private final Promise<Void> stopped = Promise.promise();
   private final GuardSettings guardSettings;
   private GuardLink guardLink;
+  /** §3.13 divergence check of a running replica against the leader's timeline history (issue 9). */
+  private boolean timelineCheckRunning;
+  private String lastTimelineCheckKey;
+  private long lastTimelineCheckAtMs;
+  private String lastTimelineCheckLeader;
+  private String lastTimelineCheckError;
+  /** When the walreceiver was first seen not streaming (monotonic ms), 0 while it streams. */
+  private long notStreamingSinceMs;
 
   public HaLoopVerticle(PghaConfig config, ZooKeeperDcs dcs, PostgresSupervisor supervisor, PghaMetrics metrics,
       GuardSettings guardSettings) {
@@ -147,7 +156,8 @@ public final class HaLoopVerticle extends VerticleBase {
     // Patroni: watchdog required but unusable => never lead (peers see watchdog_failed and skip the member)
     boolean nofailover = tags.nofailover() || guardLink != null && guardLink.watchdogFailed();
     return new NodeSettings(c.name(), nofailover, tags.effectiveFailoverPriority(), tags.clonefrom(),
-        tags.nostream(), tags.replicatefrom(), c.bootstrap().present(), rewind);
+        tags.nostream(), tags.replicatefrom(), c.bootstrap().present(), rewind, pg.removeDataDirectoryOnRewindFailure(),
+        pg.removeDataDirectoryOnDivergedTimelines());
   }
 
   /**
@@ -366,6 +376,11 @@ public final class HaLoopVerticle extends VerticleBase {
         && config.name().equals(newView.failover().candidate()) && !newView.leaderIsMe()) {
       slotsBeforeTakeover("switchover candidate");
     }
+    // a diverged replica whose pg_rewind failed tries again from a new leader (Patroni checks again too)
+    if (old != null && leaderChanged(old, newView) && local.diverged() && local.rewindFailed()
+        && local.dataDir() == DataDirState.REPLICA) {
+      local = local.toBuilder().rewindFailed(false).build();
+    }
     // probe results belong to one situation: a new leader (or none) makes them stale
     if (old != null && leaderChanged(old, newView) && local.peers() != null) {
       local = local.toBuilder().peers(null).build();
@@ -455,6 +470,7 @@ public final class HaLoopVerticle extends VerticleBase {
     cycleRunning = true;
     long cycleStartNanos = System.nanoTime();
     refreshLocal().compose(v -> {
+      checkTimelineDivergence(trigger);
       cycle++;
       long now = monotonicMs();
       Decision d = HaCore.decide(view, local, dynamic(), settings, now);
@@ -514,6 +530,7 @@ public final class HaLoopVerticle extends VerticleBase {
               .lsn(pgStatus.xlogLocation()).timeline(timeline).sysid(pgStatus.systemIdentifier())
               .dataDir(pgStatus.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
           callbacks.running(pgStatus.inRecovery() ? Callbacks.REPLICA : Callbacks.PRIMARY);
+          trackStreaming(pgStatus.inRecovery() && !"streaming".equals(pgStatus.walReceiverStatus()));
         } else {
           pgStatus = null;
           // postgres is up but not answering yet (crash recovery, start-up): look again soon, not in loop_wait
@@ -523,6 +540,7 @@ public final class HaLoopVerticle extends VerticleBase {
       });
     }
     if (local.pg() != PgRunState.STOPPED) local = local.toBuilder().pg(PgRunState.STOPPED).build();
+    notStreamingSinceMs = 0;
     return supervisor.inspectDataDir().<Void>map(info -> {
       local = local.toBuilder().dataDir(info.state()).sysid(info.sysid()).cleanShutdown(info.cleanShutdown())
           .inRecovery(null).build();
@@ -543,9 +561,102 @@ public final class HaLoopVerticle extends VerticleBase {
     lastDecisionLine = line;
     String full = "ha.decision cycle=" + cycle + " " + line + " trigger=" + trigger + " leader="
         + (view == null ? "?" : view.leader()) + " lsn=" + local.lsn() + " tl=" + local.timeline();
+    boolean stuck = d.reason() == Reason.DIVERGED_CANNOT_FOLLOW || d.reason() == Reason.DIVERGED_REWIND_FAILED;
     if (quiet) LOG.debug(full);
+    else if (stuck) LOG.error(full);
     else LOG.info(full);
     vertx.eventBus().publish(Addresses.HA_DECIDED, full);
+  }
+
+  /**
+   * A replica not streaming for a moment may have diverged: look again in {@link TimelineCheck#NOT_STREAMING_MS}, not only at
+   * the next loop_wait.
+   */
+  private void trackStreaming(boolean notStreaming) {
+    if (!notStreaming) {
+      notStreamingSinceMs = 0;
+      return;
+    }
+    if (notStreamingSinceMs == 0) {
+      notStreamingSinceMs = monotonicMs();
+      vertx.setTimer(TimelineCheck.NOT_STREAMING_MS + 50, t -> runCycle("not streaming"));
+    }
+  }
+
+  /**
+   * §3.13 for a running replica (issue 9): postgres rejects a leader whose timeline forked off ours before our WAL
+   * position, over and over, while everything else looks fine. Checked when the leader changes, when the leader's
+   * member key shows a newer timeline than ours, and when our walreceiver has not streamed for a couple of seconds;
+   * the verdict (LocalState.diverged) is the decision core's to act on. The leader's history comes from the leader
+   * itself over a replication connection ({@link PostgresSupervisor#leaderTimeline}), run off the event loop.
+   */
+  private void checkTimelineDivergence(String trigger) {
+    if (timelineCheckRunning || view == null || !view.hasLeader() || view.leaderIsMe() || dynamic().pause()
+        || settings.nostream() || local.task() != null || !local.isRunningReplica()
+        || view.leader().equals(config.name())) {
+      return;
+    }
+    String leader = view.leader();
+    MemberRecord leaderMember = view.leaderMember();
+    HostPort address = memberAddress(leader);
+    if (leaderMember == null || address == null) return;
+    int leaderKeyTimeline = leaderMember.timeline() == null ? 0 : leaderMember.timeline();
+    long now = monotonicMs();
+    boolean streamingFromLeader = pgStatus != null && "streaming".equals(pgStatus.walReceiverStatus())
+        && leader.equals(local.upstream());
+    TimelineCheck.Situation situation = new TimelineCheck.Situation(leader, leaderKeyTimeline, local.timeline(),
+        local.lsn(), notStreamingSinceMs > 0 ? now - notStreamingSinceMs : -1, streamingFromLeader, local.diverged());
+    if (!TimelineCheck.due(situation, lastTimelineCheckLeader, lastTimelineCheckKey, now - lastTimelineCheckAtMs)) {
+      return;
+    }
+    HostPort self = memberAddress(config.name());
+    lastTimelineCheckKey = situation.key();
+    lastTimelineCheckAtMs = now;
+    lastTimelineCheckLeader = leader;
+    PostgresSupervisor.WalPosition fromStatus = new PostgresSupervisor.WalPosition(local.timeline(), local.lsn());
+    timelineCheckRunning = true;
+    // our own position as IDENTIFY_SYSTEM gives it (timeline and LSN read together), else the status query's
+    Future<PostgresSupervisor.WalPosition> mine = self == null ? Future.succeededFuture(fromStatus)
+        : supervisor.identifySystem(self.host(), self.port()).otherwise(fromStatus);
+    mine.compose(position -> supervisor.leaderTimeline(address.host(), address.port())
+        .map(leaderTl -> java.util.Map.entry(position, leaderTl))).onComplete(both -> {
+      var ar = both.map(java.util.Map.Entry::getValue);
+      int localTimeline = both.succeeded() ? both.result().getKey().timeline() : 0;
+      long localLsn = both.succeeded() ? both.result().getKey().lsn() : 0;
+      timelineCheckRunning = false;
+      if (ar.failed()) {
+        String error = ar.cause().getMessage();
+        if (!error.equals(lastTimelineCheckError)) {
+          LOG.warn("timeline check against {} ({}) failed: {}", leader, trigger, error);
+        }
+        lastTimelineCheckError = error;
+        return;
+      }
+      lastTimelineCheckError = null;
+      if (view == null || !leader.equals(view.leader()) || !local.isRunningReplica() || local.task() != null) return;
+      List<TimelineHistory.Entry> history;
+      try {
+        history = TimelineHistory.parse(ar.result().history());
+      } catch (IllegalArgumentException e) {
+        LOG.warn("timeline check against {}: cannot read its history: {}", leader, e.getMessage());
+        return;
+      }
+      int leaderTimeline = ar.result().timeline();
+      boolean diverged = TimelineHistory.replicaMustRewind(localTimeline, localLsn, leaderTimeline, history);
+      if (diverged == local.diverged()) return;
+      long fork = TimelineHistory.switchPoint(localTimeline, history);
+      if (diverged) {
+        LOG.warn("ha.timeline my timeline {} at {} goes past where timeline {} of leader {} forked off it ({}): this"
+            + " replica cannot follow it", localTimeline, io.pgha.postgres.Lsn.format(localLsn), leaderTimeline,
+            leader, fork < 0 ? "not in its history" : io.pgha.postgres.Lsn.format(fork));
+      } else {
+        LOG.info("ha.timeline my timeline {} at {} can follow timeline {} of leader {}", localTimeline,
+            io.pgha.postgres.Lsn.format(localLsn), leaderTimeline, leader);
+      }
+      local = local.toBuilder().diverged(diverged).build();
+      publishStatus();
+      runCycle("timeline check");
+    });
   }
 
   // ---- actions ----
@@ -587,7 +698,7 @@ public final class HaLoopVerticle extends VerticleBase {
       if (source == null) return Future.failedFuture("member " + c.source() + " has no conn_url");
       return runTask(Task.CLONE, supervisor.basebackup(source.host(), source.port())
           .map(v -> {
-            local = local.toBuilder().dataDir(DataDirState.REPLICA).cloneFromLeader(false).build();
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).cloneFromLeader(false).diverged(false).build();
             return null;
           }));
     }
@@ -667,7 +778,7 @@ public final class HaLoopVerticle extends VerticleBase {
       if (source == null) return Future.failedFuture("member " + r.source() + " has no conn_url");
       return runTask(Task.REWIND, supervisor.rewind(source.host(), source.port(), r.dryRunOnly())
           .<Void>map(v -> {
-            local = local.toBuilder().dataDir(DataDirState.REPLICA).rewindFailed(false).build();
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).rewindFailed(false).diverged(false).build();
             return null;
           })
           .recover(e -> {
@@ -678,7 +789,7 @@ public final class HaLoopVerticle extends VerticleBase {
     }
     if (a instanceof Action.WipeDataDir) {
       return runTask(Task.CLONE, supervisor.wipeDataDir().map(v -> {
-        local = local.toBuilder().dataDir(DataDirState.EMPTY).rewindFailed(false).build();
+        local = local.toBuilder().dataDir(DataDirState.EMPTY).rewindFailed(false).diverged(false).build();
         return null;
       }));
     }
@@ -988,7 +1099,7 @@ public final class HaLoopVerticle extends VerticleBase {
             .compose(v -> supervisor.wipeDataDir())
             .map(v -> {
               local = local.toBuilder().pg(PgRunState.STOPPED).dataDir(DataDirState.EMPTY).inRecovery(null)
-                  .cloneFromLeader(body.getBoolean("from_leader", false)).build();
+                  .cloneFromLeader(body.getBoolean("from_leader", false)).diverged(false).rewindFailed(false).build();
               return null;
             }));
         reply(msg, 200, "reinitialize started");

@@ -34,6 +34,8 @@ import java.util.List;
  * @param configError why the cluster's {@code config} znode is being ignored, or null when it is valid
  * @param scheduledRestart the scheduled restart as published in the member key, or null
  * @param watchdogFailed Patroni's {@code watchdog_failed}: watchdog mode required and no usable device
+ * @param diverged a replica whose WAL forked off the leader's timeline: it cannot follow the leader, so its data is
+ *     not the cluster's and {@code /replica} says 503 (until it is rewound or cloned again)
  */
 public record NodeStatus(
     String name,
@@ -68,7 +70,8 @@ public record NodeStatus(
     ObjectNode pendingRestartReason,
     String configError,
     ObjectNode scheduledRestart,
-    boolean watchdogFailed) {
+    boolean watchdogFailed,
+    boolean diverged) {
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
@@ -82,7 +85,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, false);
+        pendingRestartReason, configError, scheduledRestart, false, false);
   }
 
   public NodeStatus withWatchdogFailed(boolean failed) {
@@ -90,7 +93,7 @@ public record NodeStatus(
         xlogLocation, receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState,
         replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
         systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
-        maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed);
+        maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed, diverged);
   }
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
@@ -103,7 +106,8 @@ public record NodeStatus(
     this(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable, xlogLocation,
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
-        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null);
+        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null,
+        false, false);
   }
 
   public boolean pendingRestart() {

@@ -96,7 +96,9 @@ final class SelfReport {
         dynamic.maximumLagOnFailoverBytes(),
         pendingRestartReason,
         configError,
-        scheduledRestart == null ? null : toJackson(scheduledRestart));
+        scheduledRestart == null ? null : toJackson(scheduledRestart),
+        false,
+        replica && local.diverged());
   }
 
   private static ObjectNode toJackson(io.vertx.core.json.JsonObject json) {

@@ -408,6 +408,69 @@ public final class PostgresSupervisor {
     });
   }
 
+  /** A leader's timeline and the text of its history file ({@code ""} on timeline 1, which has none). */
+  public record LeaderTimeline(int timeline, String history) {}
+
+  /**
+   * The leader's current timeline ({@code IDENTIFY_SYSTEM}) and history ({@code TIMELINE_HISTORY}), asked over a
+   * replication connection as the replication user, with the pgpass pg_basebackup uses. This is the authority on
+   * where the leader's timeline forked: the {@code history} znode is written by the new leader only a cycle after it
+   * promoted, may be truncated (max_timelines_history), and may still be an older leader's.
+   */
+  public Future<LeaderTimeline> leaderTimeline(String host, int port) {
+    return blocking(() -> {
+      ConfigFiles.writePgpass(pg);
+      String dsn = replicationDsn(host, port);
+      String identify = replicationCommand(dsn, "IDENTIFY_SYSTEM");
+      String[] fields = identify.strip().split("\\|");
+      int timeline;
+      try {
+        timeline = Integer.parseInt(fields[1].trim());
+      } catch (RuntimeException e) {
+        throw new IOException("IDENTIFY_SYSTEM on " + host + ":" + port + " answered " + identify.strip());
+      }
+      if (timeline <= 1) return new LeaderTimeline(timeline, "");
+      String answer = replicationCommand(dsn, "TIMELINE_HISTORY " + timeline);
+      int bar = answer.indexOf('|');
+      if (bar < 0) throw new IOException("TIMELINE_HISTORY " + timeline + " on " + host + ":" + port + " answered "
+          + answer.strip());
+      return new LeaderTimeline(timeline, answer.substring(bar + 1));
+    });
+  }
+
+  /** A running postgres's timeline and WAL position as {@code IDENTIFY_SYSTEM} reports them. */
+  public record WalPosition(int timeline, long lsn) {}
+
+  /**
+   * {@code IDENTIFY_SYSTEM} on a postgres, over a replication connection as the replication user. On a standby it
+   * answers the timeline and position of max(flushed receive, replay) read together, where pg_stat_wal_receiver's
+   * {@code received_tli} and the written position may disagree for a moment around a timeline switch.
+   */
+  public Future<WalPosition> identifySystem(String host, int port) {
+    return blocking(() -> {
+      ConfigFiles.writePgpass(pg);
+      String answer = replicationCommand(replicationDsn(host, port), "IDENTIFY_SYSTEM");
+      String[] fields = answer.strip().split("\\|");
+      try {
+        return new WalPosition(Integer.parseInt(fields[1].trim()), Lsn.parse(fields[2].trim()));
+      } catch (RuntimeException e) {
+        throw new IOException("IDENTIFY_SYSTEM on " + host + ":" + port + " answered " + answer.strip());
+      }
+    });
+  }
+
+  private String replicationDsn(String host, int port) {
+    return "host=" + host + " port=" + port + " user=" + pg.replication().username() + " dbname=" + pg.database()
+        + " replication=1 connect_timeout=3 application_name=pgha-timeline-check";
+  }
+
+  private String replicationCommand(String dsn, String command) throws IOException {
+    ProcessRunner.Result r = ProcessRunner.run(List.of(bin("psql"), "-XAtq", "-v", "ON_ERROR_STOP=1", dsn, "-c", command),
+        Map.of("PGPASSFILE", pg.pgpass().toString(), "LC_ALL", "C"), Duration.ofSeconds(10));
+    if (!r.ok()) throw new IOException(command.split(" ")[0] + " failed: " + r.lastLine());
+    return r.output();
+  }
+
   /** Rewrites postgresql.conf for a running postgres (the caller reloads it). */
   public Future<Void> writeConfig(Map<String, String> params, ConfigFiles.Recovery recovery) {
     return blocking(() -> {

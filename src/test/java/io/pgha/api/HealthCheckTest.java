@@ -108,6 +108,11 @@ class HealthCheckTest {
         arguments("noloadbalance replica", noLb, "/read-only", 503),
         arguments("noloadbalance replica", noLb, "/async", 503),
         arguments("noloadbalance replica", noLb, "/health", 200),
+        // issue 9: a replica whose WAL forked off the leader's timeline serves no reads (pgha's addition)
+        arguments("diverged replica", with(REPLICA, "diverged", true), "/replica", 503),
+        arguments("diverged replica", with(REPLICA, "diverged", true), "/read-only", 503),
+        arguments("diverged replica", with(REPLICA, "diverged", true), "/async", 503),
+        arguments("diverged replica", with(REPLICA, "diverged", true), "/health", 200),
         arguments("noloadbalance leader", noLbLeader, "/primary", 200),
         arguments("noloadbalance leader", noLbLeader, "/read-only", 200),
         // tag filters

@@ -128,8 +128,22 @@ class HaCoreSafetyTest {
     if (a instanceof Action.WriteInitialize && view != null && view.initialize() != null) {
       broken.add("WriteInitialize over an existing initialize key");
     }
-    if (a instanceof Action.WipeDataDir && !local.rewindFailed()) broken.add("WipeDataDir without a failed rewind");
-    if (a instanceof Action.Stop && !(local.isRunningPrimary() || local.task() == Task.PROMOTE)) {
+    boolean divergedMayReclone = local.diverged() && me.removeDataOnDivergedTimelines();
+    if (a instanceof Action.WipeDataDir && !local.rewindFailed() && !divergedMayReclone) {
+      broken.add("WipeDataDir without a failed rewind or remove_data_directory_on_diverged_timelines");
+    }
+    if (a instanceof Action.WipeDataDir && local.dataDir() == DataDirState.REPLICA && local.rewindFailed()
+        && !me.removeDataOnRewindFailure() && !me.removeDataOnDivergedTimelines()) {
+      broken.add("WipeDataDir of a replica after a failed rewind without a remove_data_directory_on_* flag");
+    }
+    boolean divergedReplicaRepair = local.diverged() && local.isRunningReplica()
+        && (me.usePgRewind() || me.removeDataOnDivergedTimelines());
+    boolean divergedReason = d.reason() == Reason.DIVERGED_STOP_FOR_REWIND || d.reason() == Reason.DIVERGED_REINIT;
+    if (divergedReason && (view == null || !view.hasLeader() || view.leaderIsMe())) {
+      broken.add("diverged-timeline repair without another member leading");
+    }
+    if (a instanceof Action.Stop && !(local.isRunningPrimary() || local.task() == Task.PROMOTE
+        || divergedReplicaRepair)) {
       broken.add("Stop of a postgres that is neither primary nor being promoted");
     }
     boolean paused = c.cfg().pause();
@@ -201,7 +215,8 @@ class HaCoreSafetyTest {
     String myName = NAMES[0];
     DynamicConfig cfg = config(r);
     NodeSettings me = new NodeSettings(myName, r.nextInt(6) == 0, pick(r, 1, 1, 1, 0, 2, 3), r.nextInt(5) == 0,
-        r.nextInt(8) == 0, r.nextInt(4) == 0 ? pick(r, NAMES) : null, r.nextInt(5) != 0, r.nextBoolean());
+        r.nextInt(8) == 0, r.nextInt(4) == 0 ? pick(r, NAMES) : null, r.nextInt(5) != 0, r.nextBoolean(),
+        r.nextInt(3) == 0, r.nextInt(3) == 0);
     ClusterView view = r.nextInt(8) == 0 ? null : view(r, myName, cfg);
     LocalState local = local(r, myName, view);
     long now = 1_000_000 + r.nextInt(200_000);
@@ -276,6 +291,7 @@ class HaCoreSafetyTest {
         .sessionTtlMs(pick(r, 30_000L, 30_000L, 20_000L, 10_000L, 6_000L))
         .shuttingDown(r.nextInt(10) == 0)
         .rewindFailed(r.nextInt(6) == 0)
+        .diverged(r.nextInt(4) == 0)
         // around the scheduled_at of generated requests (1_000_000): unknown, well before, just after, long after
         .wallClockMs(pick(r, 0L, 500_000L, 1_000_500L, 5_000_000L));
     if (r.nextBoolean()) {

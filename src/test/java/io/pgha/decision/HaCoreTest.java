@@ -340,6 +340,64 @@ class HaCoreTest {
         .local(b -> b.cleanShutdown(false))
         .expect(none(), Reason.BOOTSTRAP_WAIT_OTHER));
 
+    // §3.13: a running replica whose WAL forked off the leader's timeline (issue 9)
+    rows.add(scenario("diverged running replica, use_pg_rewind: stop fast to rewind")
+        .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true))
+        .expect(new Action.Stop(StopMode.FAST, false, 0), Reason.DIVERGED_STOP_FOR_REWIND)
+        .message("stopping postgres to run pg_rewind from pg2: my WAL goes past the point where its timeline forked"
+            + " off mine"));
+    rows.add(scenario("diverged running replica, still pointed at the old leader: stop before re-pointing")
+        .ledBy("pg2").runningReplica().upstream("pg3").local(b -> b.diverged(true))
+        .expect(new Action.Stop(StopMode.FAST, false, 0), Reason.DIVERGED_STOP_FOR_REWIND));
+    rows.add(scenario("diverged running replica, no rewind, remove_data_directory_on_diverged_timelines: stop")
+        .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true)).noPgRewind().removeOnDiverged()
+        .expect(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DIVERGED_REINIT));
+    rows.add(scenario("diverged running replica, neither rewind nor flag: follows, and says why it cannot")
+        .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true)).noPgRewind()
+        .removeOnRewindFailure()
+        .expect(none(), Reason.DIVERGED_CANNOT_FOLLOW));
+    rows.add(scenario("diverged running replica, neither rewind nor flag, old upstream: re-points all the same")
+        .ledBy("pg2").runningReplica().upstream("pg3").local(b -> b.diverged(true)).noPgRewind()
+        .expect(new Action.Follow("pg2"), Reason.CHANGE_UPSTREAM));
+    rows.add(scenario("diverged running replica, paused: nothing automatic")
+        .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true)).paused()
+        .expect(none(), Reason.PAUSED));
+    rows.add(scenario("not diverged running replica: keeps following")
+        .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(false))
+        .expect(none(), Reason.FOLLOWING).duties(new LeaderDuty.SyncSlots()));
+    rows.add(scenario("diverged stopped replica, clean: rewind from the leader")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true).diverged(true))
+        .expect(new Action.Rewind("pg2", false), Reason.REWIND).message("running pg_rewind from pg2"));
+    rows.add(scenario("diverged stopped replica, unclean: crash recovery first")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(false).diverged(true))
+        .expect(new Action.CrashRecovery(), Reason.CRASH_RECOVERY));
+    rows.add(scenario("diverged stopped replica, leader's checkpoint after promote pending: wait")
+        .leader("pg2").member(primary("pg2").checkpointPending()).stopped(DataDirState.REPLICA)
+        .local(b -> b.cleanShutdown(true).diverged(true))
+        .expect(none(), Reason.REWIND_WAIT_CHECKPOINT));
+    rows.add(scenario("diverged stopped replica, leader still promoting: wait")
+        .leader("pg2").member(replica("pg2", 100)).stopped(DataDirState.REPLICA)
+        .local(b -> b.cleanShutdown(true).diverged(true))
+        .expect(none(), Reason.BOOTSTRAP_WAIT_OTHER));
+    rows.add(scenario("diverged stopped replica, rewind failed, no flag: stays stopped, says which key to set")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true).diverged(true).rewindFailed(true))
+        .expect(none(), Reason.DIVERGED_REWIND_FAILED));
+    rows.add(scenario("diverged stopped replica, rewind failed, remove_data_directory_on_rewind_failure: re-clone")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true).diverged(true).rewindFailed(true))
+        .removeOnRewindFailure()
+        .expect(new Action.WipeDataDir("pg_rewind from pg2 failed"), Reason.REINIT_AFTER_REWIND));
+    rows.add(scenario("diverged stopped replica, rewind failed, remove_data_directory_on_diverged_timelines: re-clone")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true).diverged(true).rewindFailed(true))
+        .removeOnDiverged()
+        .expect(new Action.WipeDataDir("pg_rewind from pg2 failed"), Reason.REINIT_AFTER_REWIND));
+    rows.add(scenario("diverged stopped replica, no rewind, remove_data_directory_on_diverged_timelines: re-clone")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(false).diverged(true)).noPgRewind()
+        .removeOnDiverged()
+        .expect(new Action.WipeDataDir("diverged timelines"), Reason.DIVERGED_REINIT));
+    rows.add(scenario("diverged stopped replica, neither rewind nor flag: starts following, as Patroni does")
+        .ledBy("pg2").stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true).diverged(true)).noPgRewind()
+        .expect(new Action.StartReplica("pg2"), Reason.START_AS_SECONDARY));
+
     // postgres down, not the owner
     rows.add(scenario("no leader, no initialize, primary data: adopt it")
         .initialize(null).stopped(DataDirState.PRIMARY)
@@ -899,6 +957,8 @@ class HaCoreTest {
     private String replicatefrom;
     private boolean hasBootstrapSection = true;
     private boolean usePgRewind = true;
+    private boolean removeOnRewindFailure;
+    private boolean removeOnDiverged;
     private long now = NOW;
     // expectations
     Action expectedAction;
@@ -986,6 +1046,8 @@ class HaCoreTest {
     Scenario replicatefrom(String v) { replicatefrom = v; return this; }
     Scenario noBootstrapSection() { hasBootstrapSection = false; return this; }
     Scenario noPgRewind() { usePgRewind = false; return this; }
+    Scenario removeOnRewindFailure() { removeOnRewindFailure = true; return this; }
+    Scenario removeOnDiverged() { removeOnDiverged = true; return this; }
     Scenario at(long v) { now = v; return this; }
 
     // --- expectations
@@ -1003,7 +1065,7 @@ class HaCoreTest {
 
     NodeSettings me() {
       return new NodeSettings(ME, nofailover, failoverPriority, false, nostream, replicatefrom,
-          hasBootstrapSection, usePgRewind);
+          hasBootstrapSection, usePgRewind, removeOnRewindFailure, removeOnDiverged);
     }
 
     ClusterView view() {

@@ -48,7 +48,7 @@ public final class TestClusterExtension implements AfterEachCallback {
         } finally {
           cluster.close();
         }
-        if (!failed) {
+        if (!failed && !Boolean.getBoolean("pgha.it.keep")) { // -Dpgha.it.keep=true keeps them for a look
           cluster.deleteFiles();
         }
       }

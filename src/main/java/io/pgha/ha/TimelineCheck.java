@@ -1,0 +1,41 @@
+package io.pgha.ha;
+
+/**
+ * When a running replica asks the leader for its timeline history (issue 9, patroni-compat §3.13): the check costs two
+ * short replication connections, so it runs only when divergence is possible and not twice in a row for the same
+ * situation. Pure, for the unit tests; the HA loop owns the state.
+ */
+final class TimelineCheck {
+  /** A replica not streaming this long while a leader exists checks whether its WAL forked off the leader's. */
+  static final long NOT_STREAMING_MS = 2000;
+  /** The same check (same leader, timelines and position) is not repeated more often than this. */
+  static final long REPEAT_MS = 5000;
+
+  private TimelineCheck() {}
+
+  /** What the loop knows when it considers a check; {@code notStreamingForMs} is -1 while the walreceiver streams. */
+  record Situation(String leader, int leaderKeyTimeline, int localTimeline, long localLsn, long notStreamingForMs,
+      boolean streamingFromLeader, boolean diverged) {
+
+    /** Two checks of the same situation give the same answer. */
+    String key() {
+      return leader + "/" + leaderKeyTimeline + "/" + localTimeline + "/" + localLsn;
+    }
+  }
+
+  /**
+   * @param lastLeader the leader of the last check, or null
+   * @param lastKey the {@link Situation#key()} of the last check, or null
+   * @param msSinceLast how long ago the last check started
+   */
+  static boolean due(Situation s, String lastLeader, String lastKey, long msSinceLast) {
+    boolean leaderChanged = !s.leader().equals(lastLeader);
+    boolean leaderAhead = s.leaderKeyTimeline() > s.localTimeline();
+    boolean notStreaming = s.notStreamingForMs() >= NOT_STREAMING_MS;
+    if (!leaderChanged && !leaderAhead && !notStreaming && !s.diverged()) return false;
+    // postgres streams from the leader only along the leader's history: no fork can stand in its way (and right
+    // after a timeline switch the walreceiver's received_tli lags its written WAL, which would look like one)
+    if (s.streamingFromLeader() && !s.diverged()) return false;
+    return !s.key().equals(lastKey) || msSinceLast >= REPEAT_MS;
+  }
+}
