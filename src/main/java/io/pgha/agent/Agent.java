@@ -60,8 +60,9 @@ public final class Agent {
         config.postgresql().binDir(), config.postgresql().dataDir());
 
     PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
-    Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4)
-        .setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
+    // native transport: the PG client reaches a Unix socket (use_unix_socket) only through epoll
+    Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
+        .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
     registerLocalCodecs(vertx);
     DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, HaLoopVerticle.sessionTimeoutMs(config),
         HaLoopVerticle.connectionTimeoutMs(config));

@@ -1097,7 +1097,7 @@ public final class HaLoopVerticle extends VerticleBase {
   }
 
   private Map<String, String> parameters() {
-    String socketDir = Files.isWritable(java.nio.file.Path.of("/var/run/postgresql")) ? "/var/run/postgresql" : "/tmp";
+    String socketDir = io.pgha.config.PostgresqlConfig.defaultSocketDirectory();
     DynamicConfig cfg = dynamic();
     Map<String, String> params = io.pgha.postgres.PgParameters.effective(config.postgresql(), cfg, config.scope(),
         socketDir);

@@ -45,12 +45,7 @@ public final class PgLocal implements AutoCloseable {
   private final Pool pool;
 
   public PgLocal(Vertx vertx, PostgresqlConfig pg) {
-    PgConnectOptions connect = new PgConnectOptions()
-        .setHost(pg.localHost())
-        .setPort(pg.port())
-        .setDatabase(pg.database())
-        .setUser(pg.superuser().username())
-        .setPassword(pg.superuser().password() == null ? "" : pg.superuser().password())
+    PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), pg.localConnectHost(), pg.port())
         .setReconnectAttempts(0);
     connect.addProperty("application_name", "pgha");
     this.pool = PgBuilder.pool()
@@ -64,9 +59,7 @@ public final class PgLocal implements AutoCloseable {
    * once per HA cycle): a switchover waits on it.
    */
   public static Future<Long> receivedLsn(Vertx vertx, PostgresqlConfig pg, String host, int port) {
-    PgConnectOptions connect = new PgConnectOptions().setHost(host).setPort(port).setDatabase(pg.database())
-        .setUser(pg.superuser().username())
-        .setPassword(pg.superuser().password() == null ? "" : pg.superuser().password());
+    PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), host, port);
     io.vertx.sqlclient.SqlClient client = PgBuilder.client().with(new NetClientOptions().setConnectTimeout(1000))
         .connectingTo(connect).using(vertx).build();
     return client.query("SELECT (COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), '0/0') - '0/0')::bigint")

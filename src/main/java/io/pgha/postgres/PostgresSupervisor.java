@@ -329,9 +329,8 @@ public final class PostgresSupervisor {
     String script = config.bootstrap().postBootstrap();
     if (script == null || script.isBlank()) return Future.succeededFuture();
     return blocking(() -> {
-      String dsn = "host=" + pg.localHost() + " port=" + pg.port() + " user=" + pg.superuser().username()
-          + " dbname=" + pg.database();
-      List<String> command = new ArrayList<>(List.of(script.trim().split("\\s+")));
+      String dsn = PgConnections.conninfo(pg.localConnectHost(), pg.port(), pg.superuser(), pg.database());
+      List<String> command = new ArrayList<>(ShellWords.split(script.trim()));
       command.add(dsn);
       ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
           "PGOPTIONS", "-c synchronous_commit=local -c statement_timeout=0"), Duration.ofHours(1));
@@ -346,8 +345,8 @@ public final class PostgresSupervisor {
       wipe(pg.dataDir());
       ConfigFiles.writePgpass(pg);
       List<String> command = new ArrayList<>(List.of(bin("pg_basebackup"), "--pgdata=" + pg.dataDir(), "-X", "stream",
-          "--dbname=host=" + host + " port=" + port + " user=" + pg.replication().username() + " dbname="
-              + pg.database() + " application_name=" + config.name()));
+          "--dbname=" + PgConnections.conninfo(host, port, pg.replication(), pg.database())
+              + " application_name=" + PgConnections.value(config.name())));
       boolean checkpointGiven = pg.basebackupArgs().stream().anyMatch(a -> a.startsWith("--checkpoint"));
       if (!checkpointGiven) command.add("--checkpoint=fast");
       command.addAll(pg.basebackupArgs());
@@ -394,7 +393,7 @@ public final class PostgresSupervisor {
       ConfigFiles.writePgpass(pg);
       Credentials user = pg.rewind() != null ? pg.rewind() : pg.superuser();
       List<String> command = new ArrayList<>(List.of(bin("pg_rewind"), "-D", pg.dataDir().toString(),
-          "--source-server=host=" + host + " port=" + port + " user=" + user.username() + " dbname=" + pg.database()));
+          "--source-server=" + PgConnections.conninfo(host, port, user, pg.database())));
       if (dryRun) command.add("--dry-run");
       ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
           "PGOPTIONS", "-c statement_timeout=0", "LC_ALL", "C"), Duration.ofHours(1));
