@@ -112,9 +112,4 @@ public record PostgresqlConfig(
   public String localConnectHost() {
     return useUnixSocket ? unixSocketDirectory(defaultSocketDirectory()) : localHost();
   }
-
-  /** Host for replication connections to the local postgres, per {@code use_unix_socket_repl}. */
-  public String localReplicationHost() {
-    return useUnixSocketRepl ? unixSocketDirectory(defaultSocketDirectory()) : localHost();
-  }
 }
