@@ -430,9 +430,24 @@ public final class ConfigLoader {
         continue;
       }
       String text = command.text();
-      if (text != null && !text.isBlank()) callbacks.put(action, text.trim());
+      if (text != null && !text.isBlank()) {
+        checkCommand(command, text);
+        callbacks.put(action, text.trim());
+      }
     }
     return Collections.unmodifiableMap(callbacks);
+  }
+
+  /**
+   * A command of the file is split into words as Patroni splits it ({@link io.pgha.postgres.ShellWords}, shlex):
+   * one that cannot be split (an unclosed quote) is refused now rather than failing when it is first run.
+   */
+  private static void checkCommand(ConfigNode key, String command) throws ConfigException {
+    try {
+      io.pgha.postgres.ShellWords.split(command);
+    } catch (IllegalArgumentException e) {
+      throw key.error("cannot split the command into words: " + e.getMessage());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -499,6 +514,10 @@ public final class ConfigLoader {
     String postBootstrap = bootstrap.get("post_bootstrap").text();
     if (postBootstrap == null || postBootstrap.isBlank()) postBootstrap = bootstrap.get("post_init").text();
     if (postBootstrap != null && postBootstrap.isBlank()) postBootstrap = null;
+    if (postBootstrap != null) {
+      checkCommand(bootstrap.get(bootstrap.get("post_bootstrap").isSet() ? "post_bootstrap" : "post_init"),
+          postBootstrap);
+    }
     return new BootstrapConfig(dcs, List.copyOf(initdbArgs), List.copyOf(pgHba),
         postBootstrap == null ? null : postBootstrap.trim(), bootstrap.isSet());
   }

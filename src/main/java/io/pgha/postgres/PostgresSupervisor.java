@@ -330,13 +330,19 @@ public final class PostgresSupervisor {
     if (script == null || script.isBlank()) return Future.succeededFuture();
     return blocking(() -> {
       String dsn = PgConnections.conninfo(pg.localConnectHost(), pg.port(), pg.superuser(), pg.database());
-      List<String> command = new ArrayList<>(ShellWords.split(script.trim()));
-      command.add(dsn);
+      List<String> command = postBootstrapCommand(script, dsn);
       ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
           "PGOPTIONS", "-c synchronous_commit=local -c statement_timeout=0"), Duration.ofHours(1));
       if (!r.ok()) throw new IOException("post_bootstrap script failed: " + r.lastLine());
       return null;
     });
+  }
+
+  /** Patroni's {@code shlex.split(post_bootstrap) + [dsn]}: words as a POSIX shell splits them, then the DSN. */
+  static List<String> postBootstrapCommand(String script, String dsn) {
+    List<String> command = new ArrayList<>(ShellWords.split(script.trim()));
+    command.add(dsn);
+    return command;
   }
 
   /** pg_basebackup from {@code host:port} into an emptied data directory. */

@@ -81,6 +81,16 @@ class ConfigLoaderTest {
 
   // ---------------------------------------------------------------------------------------------------------------
 
+  @ParameterizedTest
+  @ValueSource(strings = {"bootstrap.post_bootstrap", "bootstrap.post_init", "postgresql.callbacks.on_start"})
+  void aCommandThatCannotBeSplitIsRefusedAtLoad(String key) throws Exception {
+    assertThatThrownBy(() -> build(minimalWith(key, "psql -c \"SELECT 1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(key).hasMessageContaining("No closing quotation");
+    assertThat(build(minimalWith(key, "psql -w -c \"SELECT 1\"")).raw().at("/" + key.replace('.', '/')).asText())
+        .isEqualTo("psql -w -c \"SELECT 1\"");
+  }
+
   @Test
   void libpqKeysAndSocketSettingsOfTheAuthenticationUsersAreKept() throws Exception {
     ObjectNode tree = tree(MINIMAL);

@@ -68,6 +68,8 @@ class TlsOnlyIT {
     String conninfo = (String) cluster.sql(replicas.get(0), "SHOW primary_conninfo").get(0).get("primary_conninfo");
     assertThat(conninfo).contains("sslmode=verify-ca").contains("sslcert=" + certs.resolve("replicator.crt"))
         .contains("sslrootcert=" + certs.resolve("ca.crt"));
+    assertThat(cluster.sql(leader, "SELECT to_regclass('post_bootstrap_ran') IS NOT NULL AS ran").get(0).get("ran"))
+        .as("post_bootstrap: psql -w -c \"CREATE TABLE ...\" ran").isEqualTo(true);
     cluster.createWritesTable(leader);
     assertThat(cluster.tryWrite(leader)).isTrue();
 
@@ -96,6 +98,9 @@ class TlsOnlyIT {
   }
 
   private void harden(ObjectNode yaml) {
+    // split as a shell would (one "-c" argument), run with the DSN over the Unix socket (issue 15, part 2)
+    ((ObjectNode) yaml.get("bootstrap")).put("post_bootstrap",
+        "psql -w -v ON_ERROR_STOP=1 -c \"CREATE TABLE post_bootstrap_ran (id int)\"");
     ObjectNode pg = (ObjectNode) yaml.get("postgresql");
     pg.put("use_unix_socket", true);
     pg.put("use_unix_socket_repl", true);
