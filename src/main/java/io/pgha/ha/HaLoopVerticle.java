@@ -924,16 +924,19 @@ public final class HaLoopVerticle extends VerticleBase {
     }
 
     private String unmetRestartCondition(JsonObject body) {
-      String role = body.getString("role");
+      // the API checked the types; a body from elsewhere on the bus must not throw here either
+      String role = body.getValue("role") instanceof String r ? r : null;
       String myRole = local.isRunningPrimary() ? "primary" : "replica";
       if (role != null && !role.equals(myRole) && !("master".equals(role) && "primary".equals(myRole))) {
         return "role is " + myRole;
       }
-      String version = body.getString("postgres_version");
+      String version = body.getValue("postgres_version") instanceof String v ? v : null;
       if (version != null && pgStatus != null && !(versionNumber(version) > pgStatus.serverVersion())) {
         return "postgres_version is not greater than " + pgStatus.serverVersion();
       }
-      if (body.getBoolean("restart_pending", false) && pendingRestart.reason() == null) return "no restart is pending";
+      if (Boolean.TRUE.equals(body.getValue("restart_pending")) && pendingRestart.reason() == null) {
+        return "no restart is pending";
+      }
       return null;
     }
 
