@@ -951,16 +951,32 @@ public final class HaLoopVerticle extends VerticleBase {
       } else {
         LOG.info("ha.decision cycle={} action=Reinitialize reason=REQUESTED msg=\"reinitializing on request\"", cycle);
         boolean signalled = supervisor.postmasterAlive();
-        runTask(Task.CLONE, supervisor.stop(Action.StopMode.IMMEDIATE, 0)
+        boolean fromLeader = body.getBoolean("from_leader", false);
+        Future<Void> wiped = supervisor.stop(Action.StopMode.IMMEDIATE, 0)
             .onSuccess(v -> callbacks.stopped(signalled))
             .compose(v -> supervisor.wipeDataDir())
             .map(v -> {
               local = local.toBuilder().pg(PgRunState.STOPPED).dataDir(DataDirState.EMPTY).inRecovery(null)
-                  .cloneFromLeader(body.getBoolean("from_leader", false)).build();
+                  .cloneFromLeader(fromLeader).build();
               return null;
-            }));
+            });
+        // in pause the HA loop starts nothing, so the request itself clones and starts, as Patroni's does
+        runTask(Task.CLONE, dynamic().pause() ? wiped.compose(v -> cloneAndStartInPause(fromLeader)) : wiped);
         reply(msg, 200, "reinitialize started");
       }
+    }
+
+    private Future<Void> cloneAndStartInPause(boolean fromLeader) {
+      String source = HaCore.cloneSource(view, settings, fromLeader);
+      HostPort address = source == null ? null : memberAddress(source);
+      if (address == null) return Future.failedFuture("member " + source + " has no conn_url");
+      LOG.info("ha.decision cycle={} action=Clone reason=REINITIALIZE_PAUSED msg=\"cloning from {} and starting"
+          + " postgres: reinitialize requested in pause\"", cycle, source);
+      return supervisor.basebackup(address.host(), address.port())
+          .compose(v -> {
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).cloneFromLeader(false).build();
+            return startWork(HaCore.followTarget(view, settings), true);
+          });
     }
 
     void reload(Message<JsonObject> msg) {
@@ -1068,11 +1084,16 @@ public final class HaLoopVerticle extends VerticleBase {
   }
 
   private Future<Void> startPostgres(String upstream, boolean asReplica) {
+    return runTask(Task.START, startWork(upstream, asReplica));
+  }
+
+  /** Starts postgres and records the outcome, for a task of its own or as the last step of another. */
+  private Future<Void> startWork(String upstream, boolean asReplica) {
     ConfigFiles.Recovery recovery = asReplica ? recoveryFor(upstream) : null;
     callbacks.starting(asReplica ? Callbacks.REPLICA : Callbacks.PRIMARY);
     local = local.toBuilder().pg(PgRunState.STARTING).upstream(asReplica ? upstream : null).startAttemptFailed(false)
         .build();
-    return runTask(Task.START, supervisor.start(parameters(), recovery).transform(ar -> {
+    return supervisor.start(parameters(), recovery).transform(ar -> {
       if (ar.succeeded()) {
         local = local.toBuilder().pg(ar.result() ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
             .pgDownSinceMs(0).build();
@@ -1082,7 +1103,7 @@ public final class HaLoopVerticle extends VerticleBase {
       }
       local = local.toBuilder().pg(PgRunState.STOPPED).startAttemptFailed(true).build();
       return Future.failedFuture(ar.cause());
-    }));
+    });
   }
 
   private ConfigFiles.Recovery recoveryFor(String upstream) {
