@@ -124,9 +124,16 @@ public final class PgLocal implements AutoCloseable {
   /** One GUC that needs a restart: the value in force, and the one the files set (null when unknown). */
   public record PendingRestart(String oldValue, String newValue) {}
 
-  /** §4.2: what the sync planner needs of {@code pg_stat_replication}, and the primary's flush position. */
+  /**
+   * §4.2: what the sync planner needs of {@code pg_stat_replication}, and the primary's flush position. A standby's
+   * position is the one its acknowledgement waits for, as Patroni picks it: replay with {@code synchronous_commit =
+   * remote_apply}, write with {@code remote_write}, flush otherwise (so a standby whose replay is paused lags only
+   * when commits wait for replay).
+   */
   public Future<SyncSnapshot> syncSnapshot() {
-    return pool.query("SELECT application_name, state, sync_state, COALESCE(pg_wal_lsn_diff(flush_lsn, '0/0'), 0)"
+    return pool.query("SELECT application_name, state, sync_state, COALESCE(pg_wal_lsn_diff("
+        + "CASE current_setting('synchronous_commit') WHEN 'remote_apply' THEN replay_lsn"
+        + " WHEN 'remote_write' THEN write_lsn ELSE flush_lsn END, '0/0'), 0)"
         + "::bigint, pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint,"
         + " current_setting('synchronous_standby_names') FROM pg_stat_replication RIGHT JOIN (SELECT 1) one ON true")
         .execute().map(rows -> {
