@@ -58,6 +58,8 @@ public final class Agent {
     }
     LOG.info("pgha {} starting: member {} of cluster {} ({} in {})", Version.PGHA, config.name(), config.scope(),
         config.postgresql().binDir(), config.postgresql().dataDir());
+    String unhonoured = io.pgha.config.KeyCoverage.warning(io.pgha.config.KeyCoverage.unhonoured(config.raw()));
+    if (unhonoured != null) LOG.warn(unhonoured);
 
     PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
     // native transport: the PG client reaches a Unix socket (use_unix_socket) only through epoll
