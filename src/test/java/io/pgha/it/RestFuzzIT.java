@@ -65,6 +65,11 @@ class RestFuzzIT {
       }
     });
     String originalConfig = get(cluster, member, "/config").body();
+    // the request: a string boolean is a condition like true (no restart is pending), not an exception
+    Answer pending = send(cluster, member, "POST", "/restart",
+        "{\"restart_pending\": \"True\"}".getBytes(StandardCharsets.UTF_8));
+    assertThat(pending.status()).as(pending.body()).isEqualTo(503);
+    assertThat(pending.body()).isEqualTo("restart conditions are not satisfied (no restart is pending)");
     long logStart = Files.size(cluster.member(member).logFile());
 
     Random random = new Random(SEED);
