@@ -90,7 +90,8 @@ public final class KeyCoverage {
     honoured("bootstrap.dcs.postgresql.use_pg_rewind", "");
     honoured("bootstrap.dcs.postgresql.use_slots", "");
     whole("bootstrap.dcs.postgresql.parameters", "protected GUCs validated as Patroni (§8.6)");
-    unsupported("bootstrap.dcs.postgresql.pg_hba", "only the member's own postgresql.pg_hba is written");
+    whole("bootstrap.dcs.postgresql.pg_hba", "written to pg_hba.conf (and reloaded on change) when the member has no "
+        + "postgresql.pg_hba of its own, as Patroni merges the dynamic postgresql section under the local one");
     unsupported("bootstrap.dcs.postgresql.pg_ident", "pg_ident.conf is not written");
     unsupported("bootstrap.dcs.postgresql.recovery_conf", "no extra recovery settings are written");
     unsupported("bootstrap.dcs.failsafe_mode", "failsafe mode is not implemented");

@@ -64,6 +64,14 @@ public record PostgresqlConfig(
         useUnixSocket, useUnixSocketRepl);
   }
 
+  /** The same settings with other {@code pg_hba} lines (the dynamic configuration's, when the file has none). */
+  public PostgresqlConfig withPgHba(List<String> lines) {
+    return new PostgresqlConfig(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir,
+        database, pgpass, superuser, replication, rewind, parameters, lines, callbacks, basebackupArgs,
+        usePgRewind, removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds,
+        useUnixSocket, useUnixSocketRepl);
+  }
+
   /** Host of {@code connect_address}. */
   public String connectHost() {
     return HostPort.parse(connectAddress, port).host();

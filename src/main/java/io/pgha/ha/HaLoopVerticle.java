@@ -1128,7 +1128,19 @@ public final class HaLoopVerticle extends VerticleBase {
     // §4.1: in synchronous mode pgha owns synchronous_standby_names; the user's value applies only when it is off
     String ssn = synchronous == null ? null : synchronous.synchronousStandbyNames(cfg);
     if (ssn != null) params.put("synchronous_standby_names", ssn);
+    // every write of postgresql.conf asks for the parameters first: the dynamic pg_hba goes along with them
+    supervisor.dynamicPgHba(dynamicPgHba(cfg));
     return params;
+  }
+
+  /** {@code postgresql.pg_hba} of the dynamic configuration: a list of lines (or one line), null when not set. */
+  static List<String> dynamicPgHba(DynamicConfig cfg) {
+    com.fasterxml.jackson.databind.JsonNode node = cfg.raw().path("postgresql").path("pg_hba");
+    if (node.isTextual()) return List.of(node.asText());
+    if (!node.isArray()) return null;
+    List<String> lines = new ArrayList<>();
+    node.forEach(line -> { if (line.isValueNode() && !line.asText().isBlank()) lines.add(line.asText().trim()); });
+    return lines;
   }
 
   /**
@@ -1144,11 +1156,13 @@ public final class HaLoopVerticle extends VerticleBase {
     Map<String, String> params = parameters();
     ConfigFiles.Recovery recovery = local.isRunningPrimary() ? null : recoveryFor(local.upstream());
     // the recovery settings are the Follow and start actions' business (after a promotion they are inert)
-    if (written != null && written.params().equals(params)) return Future.succeededFuture();
+    boolean sameHba = written != null && Objects.equals(written.pgHba(), supervisor.effectivePgHba());
+    if (written != null && written.params().equals(params) && sameHba) return Future.succeededFuture();
     Set<String> changed = new TreeSet<>();
     if (written == null) {
       changed.add("(all: first write by this agent)");
     } else {
+      if (!sameHba) changed.add("pg_hba");
       params.forEach((k, v) -> { if (!v.equals(written.params().get(k))) changed.add(k); });
       written.params().keySet().stream().filter(k -> !params.containsKey(k)).forEach(changed::add);
     }

@@ -422,7 +422,7 @@ public final class PostgresSupervisor {
   }
 
   /** What postgresql.conf says now, as last written by this agent; null before the first write. */
-  public record WrittenConfig(Map<String, String> params, ConfigFiles.Recovery recovery) {}
+  public record WrittenConfig(Map<String, String> params, ConfigFiles.Recovery recovery, List<String> pgHba) {}
 
   private volatile WrittenConfig lastWritten;
 
@@ -430,9 +430,25 @@ public final class PostgresSupervisor {
     return lastWritten;
   }
 
+  private volatile List<String> dynamicPgHba;
+
+  /** {@code postgresql.pg_hba} of the dynamic configuration (null when it has none), kept for the next write. */
+  public void dynamicPgHba(List<String> lines) {
+    dynamicPgHba = lines == null ? null : List.copyOf(lines);
+  }
+
+  /**
+   * The pg_hba lines pgha writes, as Patroni merges the dynamic {@code postgresql} section under the member's: the
+   * member's own {@code postgresql.pg_hba}, else the dynamic one, else none (pg_hba.conf is left as it is).
+   */
+  public List<String> effectivePgHba() {
+    return pg.pgHba() != null ? pg.pgHba() : dynamicPgHba;
+  }
+
   private void writePostgresqlConf(Map<String, String> params, ConfigFiles.Recovery recovery) throws IOException {
-    ConfigFiles.writePostgresqlConf(pg, params, recovery, config.name());
-    lastWritten = new WrittenConfig(Map.copyOf(params), recovery);
+    List<String> hba = effectivePgHba();
+    ConfigFiles.writePostgresqlConf(hba == pg.pgHba() ? pg : pg.withPgHba(hba), params, recovery, config.name());
+    lastWritten = new WrittenConfig(Map.copyOf(params), recovery, hba);
     reportBaseConfOverlap(params);
   }
 
