@@ -61,10 +61,13 @@ public final class Agent {
     }
     LOG.info("pgha {} starting: member {} of cluster {} ({} in {})", Version.PGHA, config.name(), config.scope(),
         config.postgresql().binDir(), config.postgresql().dataDir());
+    String unhonoured = io.pgha.config.KeyCoverage.warning(io.pgha.config.KeyCoverage.unhonoured(config.raw()));
+    if (unhonoured != null) LOG.warn(unhonoured);
 
     PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
-    Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4)
-        .setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
+    // native transport: the PG client reaches a Unix socket (use_unix_socket) only through epoll
+    Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
+        .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
     registerLocalCodecs(vertx);
     DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, HaLoopVerticle.sessionTimeoutMs(config),
         HaLoopVerticle.connectionTimeoutMs(config));

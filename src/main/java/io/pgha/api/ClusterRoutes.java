@@ -119,6 +119,10 @@ public final class ClusterRoutes {
   private void patchConfig(HttpServerRequest req) {
     String path = layout.config();
     JsonBody.read(req, false)
+        .map(patch -> {
+          ConfigBodyCheck.check(patch);
+          return patch;
+        })
         .compose(patch -> zk.read(path)
             .recover(e -> rejected(503, "Service Unavailable: cannot read the config: " + ZkCalls.reason(e)))
             .compose(node -> {
@@ -154,6 +158,10 @@ public final class ClusterRoutes {
   private void putConfig(HttpServerRequest req) {
     String path = layout.config();
     JsonBody.read(req, false)
+        .map(body -> {
+          ConfigBodyCheck.check(body);
+          return body;
+        })
         .compose(body -> zk.read(path)
             .recover(e -> rejected(502, "Bad Gateway: cannot read the config: " + ZkCalls.reason(e)))
             .compose(node -> {

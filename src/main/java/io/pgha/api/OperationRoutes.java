@@ -127,7 +127,8 @@ public final class OperationRoutes {
           }
           body.put(key, seconds);
         }
-        case "restart_pending" -> body.put(key, JSON_VALUE.convertValue(value, Object.class)); // by presence (§12.14)
+        // Patroni takes any truthy value; "True" or "1" from a client is as good as true, a list is a mistake
+        case "restart_pending" -> body.put(key, Boolean.TRUE.equals(BodyValues.flag(value, key)));
         default -> throw new RequestRejected(400, "Unknown filter for the scheduled restart: " + key);
       }
     }
@@ -201,9 +202,15 @@ public final class OperationRoutes {
         .onFailure(failure -> api.fail(req, failure))
         .onSuccess(request -> {
           LOG.info("received reinitialize request from {}: {}", ApiVerticle.client(req), request);
-          JsonObject body = new JsonObject()
-              .put("force", Values.bool(request.get("force"), false))
-              .put("from_leader", Values.bool(request.get("from_leader"), false));
+          JsonObject body;
+          try {
+            body = new JsonObject()
+                .put("force", Boolean.TRUE.equals(BodyValues.flag(request.get("force"), "force")))
+                .put("from_leader", Boolean.TRUE.equals(BodyValues.flag(request.get("from_leader"), "from_leader")));
+          } catch (RequestRejected e) {
+            api.fail(req, e);
+            return;
+          }
           ask(req, "reinitialize", Addresses.HA_REINITIALIZE, body, settings.replyTimeoutMs());
         });
   }

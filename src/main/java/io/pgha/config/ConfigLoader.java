@@ -56,6 +56,8 @@ public final class ConfigLoader {
   /** Tags that are booleans defaulting to false; Patroni publishes them only when true. */
   private static final Set<String> BOOLEAN_TAGS = Set.of("nofailover", "noloadbalance", "clonefrom", "nosync",
       "nostream");
+  private static final List<String> SSL_MODES = List.of("disable", "allow", "prefer", "require", "verify-ca",
+      "verify-full");
   private static final Set<String> VERIFY_CLIENT_MODES = Set.of("none", "optional", "required");
 
   private static final int DEFAULT_POSTGRES_PORT = 5432;
@@ -355,14 +357,17 @@ public final class ConfigLoader {
         pg.get("use_pg_rewind").optionalBool(),
         pg.get("remove_data_directory_on_rewind_failure").boolOr(false),
         pg.get("remove_data_directory_on_diverged_timelines").boolOr(false),
-        (int) Math.min(pgCtlTimeout, Integer.MAX_VALUE));
+        (int) Math.min(pgCtlTimeout, Integer.MAX_VALUE),
+        pg.get("use_unix_socket").boolOr(false),
+        pg.get("use_unix_socket_repl").boolOr(false));
   }
 
   private static PostgresqlConfig withBinDir(PostgresqlConfig c, Path binDir) {
     return new PostgresqlConfig(c.listenAddresses(), c.port(), c.connectAddress(), c.proxyAddress(), c.dataDir(),
         c.configDir(), binDir, c.database(), c.pgpass(), c.superuser(), c.replication(), c.rewind(), c.parameters(),
         c.pgHba(), c.callbacks(), c.basebackupArgs(), c.usePgRewind(), c.removeDataDirectoryOnRewindFailure(),
-        c.removeDataDirectoryOnDivergedTimelines(), c.pgCtlTimeoutSeconds());
+        c.removeDataDirectoryOnDivergedTimelines(), c.pgCtlTimeoutSeconds(), c.useUnixSocket(),
+        c.useUnixSocketRepl());
   }
 
   /** A path as written, made absolute against the current directory (where Patroni resolves it too). */
@@ -382,7 +387,16 @@ public final class ConfigLoader {
       if (defaultUser == null) throw entry.get("username").error("required");
       username = defaultUser;
     }
-    return new Credentials(username.trim(), entry.get("password").text());
+    Map<String, String> libpq = new LinkedHashMap<>();
+    for (String key : Credentials.LIBPQ_KEYS) {
+      String value = entry.get(key).text();
+      if (value != null && !value.isBlank()) libpq.put(key, value.trim());
+    }
+    String sslmode = libpq.get("sslmode");
+    if (sslmode != null && !SSL_MODES.contains(sslmode)) {
+      throw entry.get("sslmode").error("must be one of " + SSL_MODES + ", got '" + sslmode + "'");
+    }
+    return new Credentials(username.trim(), entry.get("password").text(), libpq);
   }
 
   /** The local parameters without the protected GUCs, which only the dynamic configuration may set. */
@@ -416,9 +430,24 @@ public final class ConfigLoader {
         continue;
       }
       String text = command.text();
-      if (text != null && !text.isBlank()) callbacks.put(action, text.trim());
+      if (text != null && !text.isBlank()) {
+        checkCommand(command, text);
+        callbacks.put(action, text.trim());
+      }
     }
     return Collections.unmodifiableMap(callbacks);
+  }
+
+  /**
+   * A command of the file is split into words as Patroni splits it ({@link io.pgha.postgres.ShellWords}, shlex):
+   * one that cannot be split (an unclosed quote) is refused now rather than failing when it is first run.
+   */
+  private static void checkCommand(ConfigNode key, String command) throws ConfigException {
+    try {
+      io.pgha.postgres.ShellWords.split(command);
+    } catch (IllegalArgumentException e) {
+      throw key.error("cannot split the command into words: " + e.getMessage());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -485,6 +514,10 @@ public final class ConfigLoader {
     String postBootstrap = bootstrap.get("post_bootstrap").text();
     if (postBootstrap == null || postBootstrap.isBlank()) postBootstrap = bootstrap.get("post_init").text();
     if (postBootstrap != null && postBootstrap.isBlank()) postBootstrap = null;
+    if (postBootstrap != null) {
+      checkCommand(bootstrap.get(bootstrap.get("post_bootstrap").isSet() ? "post_bootstrap" : "post_init"),
+          postBootstrap);
+    }
     return new BootstrapConfig(dcs, List.copyOf(initdbArgs), List.copyOf(pgHba),
         postBootstrap == null ? null : postBootstrap.trim(), bootstrap.isSet());
   }

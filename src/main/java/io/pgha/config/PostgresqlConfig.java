@@ -18,6 +18,8 @@ import java.util.Map;
  * @param pgHba {@code postgresql.pg_hba} lines, or null when not configured
  * @param callbacks {@code postgresql.callbacks}: action name to command
  * @param usePgRewind local override of {@code use_pg_rewind}, or null to take the dynamic value
+ * @param useUnixSocket {@code use_unix_socket}: the agent reaches its own postgres over the Unix socket
+ * @param useUnixSocketRepl {@code use_unix_socket_repl}: replication connections to the local postgres use it
  */
 public record PostgresqlConfig(
     String listenAddresses,
@@ -39,13 +41,35 @@ public record PostgresqlConfig(
     Boolean usePgRewind,
     boolean removeDataDirectoryOnRewindFailure,
     boolean removeDataDirectoryOnDivergedTimelines,
-    int pgCtlTimeoutSeconds) {
+    int pgCtlTimeoutSeconds,
+    boolean useUnixSocket,
+    boolean useUnixSocketRepl) {
+
+  /** Without the socket settings (both off), as before they existed. */
+  public PostgresqlConfig(String listenAddresses, int port, String connectAddress, String proxyAddress, Path dataDir,
+      Path configDir, Path binDir, String database, Path pgpass, Credentials superuser, Credentials replication,
+      Credentials rewind, ObjectNode parameters, List<String> pgHba, Map<String, String> callbacks,
+      List<String> basebackupArgs, Boolean usePgRewind, boolean removeDataDirectoryOnRewindFailure,
+      boolean removeDataDirectoryOnDivergedTimelines, int pgCtlTimeoutSeconds) {
+    this(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir, database, pgpass, superuser,
+        replication, rewind, parameters, pgHba, callbacks, basebackupArgs, usePgRewind,
+        removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds, false, false);
+  }
 
   /** The same settings with other {@code postgresql.parameters} (a reload of the configuration file). */
   public PostgresqlConfig withParameters(ObjectNode newParameters) {
     return new PostgresqlConfig(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir,
         database, pgpass, superuser, replication, rewind, newParameters, pgHba, callbacks, basebackupArgs,
-        usePgRewind, removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds);
+        usePgRewind, removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds,
+        useUnixSocket, useUnixSocketRepl);
+  }
+
+  /** The same settings with other {@code pg_hba} lines (the dynamic configuration's, when the file has none). */
+  public PostgresqlConfig withPgHba(List<String> lines) {
+    return new PostgresqlConfig(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir,
+        database, pgpass, superuser, replication, rewind, parameters, lines, callbacks, basebackupArgs,
+        usePgRewind, removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds,
+        useUnixSocket, useUnixSocketRepl);
   }
 
   /** Host of {@code connect_address}. */
@@ -70,5 +94,30 @@ public record PostgresqlConfig(
     if (first.isEmpty() || first.equals("*") || first.equals("0.0.0.0")) return "127.0.0.1";
     if (first.equals("::")) return "::1";
     return first;
+  }
+
+  /**
+   * The Unix socket directory the agent connects through: the first absolute entry of the local
+   * {@code unix_socket_directories}, else {@code fallback} (the directory pgha gives postgres when none is set).
+   * Patroni takes the first absolute entry the same way.
+   */
+  public String unixSocketDirectory(String fallback) {
+    com.fasterxml.jackson.databind.JsonNode dirs = parameters == null ? null : parameters.get("unix_socket_directories");
+    if (dirs != null && !dirs.isNull()) {
+      for (String dir : dirs.asText().split(",")) {
+        if (dir.trim().startsWith("/")) return dir.trim();
+      }
+    }
+    return fallback;
+  }
+
+  /** The socket directory pgha gives postgres when {@code unix_socket_directories} is not configured. */
+  public static String defaultSocketDirectory() {
+    return java.nio.file.Files.isWritable(Path.of("/var/run/postgresql")) ? "/var/run/postgresql" : "/tmp";
+  }
+
+  /** Host (socket directory or address) for the agent's own connections, per {@code use_unix_socket}. */
+  public String localConnectHost() {
+    return useUnixSocket ? unixSocketDirectory(defaultSocketDirectory()) : localHost();
   }
 }

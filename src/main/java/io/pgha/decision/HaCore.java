@@ -167,17 +167,23 @@ public final class HaCore {
     if (leader == null || leader.connUrl() == null || !leader.isRunning()) {
       return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
     }
-    String cloneSource = view.members().values().stream()
+    String cloneSource = cloneSource(view, me, local.cloneFromLeader());
+    if (!cloneSource.equals(view.leader())) {
+      return Decision.of(new Action.Clone(cloneSource), Reason.CLONE_FROM_REPLICA, cloneSource);
+    }
+    return Decision.of(new Action.Clone(view.leader()), Reason.CLONE_FROM_LEADER, view.leader());
+  }
+
+  /** §3.14: a running {@code clonefrom} member other than the leader (first by name), else the leader. */
+  public static String cloneSource(ClusterView view, NodeSettings me, boolean fromLeader) {
+    if (fromLeader) return view.leader();
+    return view.members().values().stream()
         .filter(m -> m.clonefrom() && m.isRunning() && m.connUrl() != null)
         .map(MemberRecord::name)
         .filter(n -> !n.equals(me.name()) && !n.equals(view.leader()))
         .sorted()
         .findFirst()
-        .orElse(null);
-    if (cloneSource != null && !local.cloneFromLeader()) {
-      return Decision.of(new Action.Clone(cloneSource), Reason.CLONE_FROM_REPLICA, cloneSource);
-    }
-    return Decision.of(new Action.Clone(view.leader()), Reason.CLONE_FROM_LEADER, view.leader());
+        .orElse(view.leader());
   }
 
   /** §3.10: the key holder's postgres is down: restart it in place, or give the key up. */
@@ -451,7 +457,7 @@ public final class HaCore {
   }
 
   /** §3.7: nostream streams from nobody; replicatefrom names an existing member; else the leader. */
-  static String followTarget(ClusterView view, NodeSettings me) {
+  public static String followTarget(ClusterView view, NodeSettings me) {
     if (me.nostream()) return null;
     String from = me.replicatefrom();
     if (from != null && !from.equals(me.name()) && view.members().containsKey(from)) return from;

@@ -1070,16 +1070,19 @@ public final class HaLoopVerticle extends VerticleBase {
     }
 
     private String unmetRestartCondition(JsonObject body) {
-      String role = body.getString("role");
+      // the API checked the types; a body from elsewhere on the bus must not throw here either
+      String role = body.getValue("role") instanceof String r ? r : null;
       String myRole = local.isRunningPrimary() ? "primary" : "replica";
       if (role != null && !role.equals(myRole) && !("master".equals(role) && "primary".equals(myRole))) {
         return "role is " + myRole;
       }
-      String version = body.getString("postgres_version");
+      String version = body.getValue("postgres_version") instanceof String v ? v : null;
       if (version != null && pgStatus != null && !(versionNumber(version) > pgStatus.serverVersion())) {
         return "postgres_version is not greater than " + pgStatus.serverVersion();
       }
-      if (body.getBoolean("restart_pending", false) && pendingRestart.reason() == null) return "no restart is pending";
+      if (Boolean.TRUE.equals(body.getValue("restart_pending")) && pendingRestart.reason() == null) {
+        return "no restart is pending";
+      }
       return null;
     }
 
@@ -1094,16 +1097,32 @@ public final class HaLoopVerticle extends VerticleBase {
       } else {
         LOG.info("ha.decision cycle={} action=Reinitialize reason=REQUESTED msg=\"reinitializing on request\"", cycle);
         boolean signalled = supervisor.postmasterAlive();
-        runTask(Task.CLONE, supervisor.stop(Action.StopMode.IMMEDIATE, 0)
+        boolean fromLeader = body.getBoolean("from_leader", false);
+        Future<Void> wiped = supervisor.stop(Action.StopMode.IMMEDIATE, 0)
             .onSuccess(v -> callbacks.stopped(signalled))
             .compose(v -> supervisor.wipeDataDir())
             .map(v -> {
               local = local.toBuilder().pg(PgRunState.STOPPED).dataDir(DataDirState.EMPTY).inRecovery(null)
-                  .cloneFromLeader(body.getBoolean("from_leader", false)).diverged(false).rewindFailed(false).build();
+                  .cloneFromLeader(fromLeader).diverged(false).rewindFailed(false).build();
               return null;
-            }));
+            });
+        // in pause the HA loop starts nothing, so the request itself clones and starts, as Patroni's does
+        runTask(Task.CLONE, dynamic().pause() ? wiped.compose(v -> cloneAndStartInPause(fromLeader)) : wiped);
         reply(msg, 200, "reinitialize started");
       }
+    }
+
+    private Future<Void> cloneAndStartInPause(boolean fromLeader) {
+      String source = HaCore.cloneSource(view, settings, fromLeader);
+      HostPort address = source == null ? null : memberAddress(source);
+      if (address == null) return Future.failedFuture("member " + source + " has no conn_url");
+      LOG.info("ha.decision cycle={} action=Clone reason=REINITIALIZE_PAUSED msg=\"cloning from {} and starting"
+          + " postgres: reinitialize requested in pause\"", cycle, source);
+      return supervisor.basebackup(address.host(), address.port())
+          .compose(v -> {
+            local = local.toBuilder().dataDir(DataDirState.REPLICA).cloneFromLeader(false).build();
+            return startWork(HaCore.followTarget(view, settings), true);
+          });
     }
 
     void reload(Message<JsonObject> msg) {
@@ -1212,11 +1231,16 @@ public final class HaLoopVerticle extends VerticleBase {
   }
 
   private Future<Void> startPostgres(String upstream, boolean asReplica) {
+    return runTask(Task.START, startWork(upstream, asReplica));
+  }
+
+  /** Starts postgres and records the outcome, for a task of its own or as the last step of another. */
+  private Future<Void> startWork(String upstream, boolean asReplica) {
     ConfigFiles.Recovery recovery = asReplica ? recoveryFor(upstream) : null;
     callbacks.starting(asReplica ? Callbacks.REPLICA : Callbacks.PRIMARY);
     local = local.toBuilder().pg(PgRunState.STARTING).upstream(asReplica ? upstream : null).startAttemptFailed(false)
         .build();
-    return runTask(Task.START, supervisor.start(parameters(), recovery).transform(ar -> {
+    return supervisor.start(parameters(), recovery).transform(ar -> {
       if (ar.succeeded()) {
         local = local.toBuilder().pg(ar.result() ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
             .pgDownSinceMs(0).build();
@@ -1226,7 +1250,7 @@ public final class HaLoopVerticle extends VerticleBase {
       }
       local = local.toBuilder().pg(PgRunState.STOPPED).startAttemptFailed(true).build();
       return Future.failedFuture(ar.cause());
-    }));
+    });
   }
 
   private ConfigFiles.Recovery recoveryFor(String upstream) {
@@ -1244,14 +1268,26 @@ public final class HaLoopVerticle extends VerticleBase {
   }
 
   private Map<String, String> parameters() {
-    String socketDir = Files.isWritable(java.nio.file.Path.of("/var/run/postgresql")) ? "/var/run/postgresql" : "/tmp";
+    String socketDir = io.pgha.config.PostgresqlConfig.defaultSocketDirectory();
     DynamicConfig cfg = dynamic();
     Map<String, String> params = io.pgha.postgres.PgParameters.effective(config.postgresql(), cfg, config.scope(),
         socketDir);
     // §4.1: in synchronous mode pgha owns synchronous_standby_names; the user's value applies only when it is off
     String ssn = synchronous == null ? null : synchronous.synchronousStandbyNames(cfg);
     if (ssn != null) params.put("synchronous_standby_names", ssn);
+    // every write of postgresql.conf asks for the parameters first: the dynamic pg_hba goes along with them
+    supervisor.dynamicPgHba(dynamicPgHba(cfg));
     return params;
+  }
+
+  /** {@code postgresql.pg_hba} of the dynamic configuration: a list of lines (or one line), null when not set. */
+  static List<String> dynamicPgHba(DynamicConfig cfg) {
+    com.fasterxml.jackson.databind.JsonNode node = cfg.raw().path("postgresql").path("pg_hba");
+    if (node.isTextual()) return List.of(node.asText());
+    if (!node.isArray()) return null;
+    List<String> lines = new ArrayList<>();
+    node.forEach(line -> { if (line.isValueNode() && !line.asText().isBlank()) lines.add(line.asText().trim()); });
+    return lines;
   }
 
   /**
@@ -1267,11 +1303,13 @@ public final class HaLoopVerticle extends VerticleBase {
     Map<String, String> params = parameters();
     ConfigFiles.Recovery recovery = local.isRunningPrimary() ? null : recoveryFor(local.upstream());
     // the recovery settings are the Follow and start actions' business (after a promotion they are inert)
-    if (written != null && written.params().equals(params)) return Future.succeededFuture();
+    boolean sameHba = written != null && Objects.equals(written.pgHba(), supervisor.effectivePgHba());
+    if (written != null && written.params().equals(params) && sameHba) return Future.succeededFuture();
     Set<String> changed = new TreeSet<>();
     if (written == null) {
       changed.add("(all: first write by this agent)");
     } else {
+      if (!sameHba) changed.add("pg_hba");
       params.forEach((k, v) -> { if (!v.equals(written.params().get(k))) changed.add(k); });
       written.params().keySet().stream().filter(k -> !params.containsKey(k)).forEach(changed::add);
     }

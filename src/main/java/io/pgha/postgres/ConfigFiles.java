@@ -89,8 +89,27 @@ public final class ConfigFiles {
         + " passfile=" + conninfoValue(pg.pgpass().toString())
         + " host=" + conninfoValue(recovery.host())
         + " port=" + recovery.port()
-        + " sslmode=prefer application_name=" + conninfoValue(myName)
-        + " gssencmode=prefer channel_binding=prefer";
+        + " sslmode=" + conninfoValue(libpq(repl, "sslmode", "prefer"))
+        + " application_name=" + conninfoValue(myName)
+        + " gssencmode=" + conninfoValue(libpq(repl, "gssencmode", "prefer"))
+        + " channel_binding=" + conninfoValue(libpq(repl, "channel_binding", "prefer"))
+        + otherLibpqKeys(repl);
+  }
+
+  private static String libpq(Credentials user, String key, String fallback) {
+    String value = user.option(key);
+    return value == null ? fallback : value;
+  }
+
+  /** The replication user's certificate keys (sslcert, sslrootcert...), as Patroni writes them. */
+  private static String otherLibpqKeys(Credentials user) {
+    StringBuilder out = new StringBuilder();
+    user.libpq().forEach((k, v) -> {
+      if (!k.equals("sslmode") && !k.equals("gssencmode") && !k.equals("channel_binding")) {
+        out.append(' ').append(k).append('=').append(conninfoValue(v));
+      }
+    });
+    return out.toString();
   }
 
   /** libpq quoting: single quotes when needed, with backslash before quote and backslash. */

@@ -45,12 +45,7 @@ public final class PgLocal implements AutoCloseable {
   private final Pool pool;
 
   public PgLocal(Vertx vertx, PostgresqlConfig pg) {
-    PgConnectOptions connect = new PgConnectOptions()
-        .setHost(pg.localHost())
-        .setPort(pg.port())
-        .setDatabase(pg.database())
-        .setUser(pg.superuser().username())
-        .setPassword(pg.superuser().password() == null ? "" : pg.superuser().password())
+    PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), pg.localConnectHost(), pg.port())
         .setReconnectAttempts(0);
     connect.addProperty("application_name", "pgha");
     this.pool = PgBuilder.pool()
@@ -64,9 +59,7 @@ public final class PgLocal implements AutoCloseable {
    * once per HA cycle): a switchover waits on it.
    */
   public static Future<Long> receivedLsn(Vertx vertx, PostgresqlConfig pg, String host, int port) {
-    PgConnectOptions connect = new PgConnectOptions().setHost(host).setPort(port).setDatabase(pg.database())
-        .setUser(pg.superuser().username())
-        .setPassword(pg.superuser().password() == null ? "" : pg.superuser().password());
+    PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), host, port);
     io.vertx.sqlclient.SqlClient client = PgBuilder.client().with(new NetClientOptions().setConnectTimeout(1000))
         .connectingTo(connect).using(vertx).build();
     return client.query("SELECT (COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn(), '0/0') - '0/0')::bigint")
@@ -131,9 +124,16 @@ public final class PgLocal implements AutoCloseable {
   /** One GUC that needs a restart: the value in force, and the one the files set (null when unknown). */
   public record PendingRestart(String oldValue, String newValue) {}
 
-  /** §4.2: what the sync planner needs of {@code pg_stat_replication}, and the primary's flush position. */
+  /**
+   * §4.2: what the sync planner needs of {@code pg_stat_replication}, and the primary's flush position. A standby's
+   * position is the one its acknowledgement waits for, as Patroni picks it: replay with {@code synchronous_commit =
+   * remote_apply}, write with {@code remote_write}, flush otherwise (so a standby whose replay is paused lags only
+   * when commits wait for replay).
+   */
   public Future<SyncSnapshot> syncSnapshot() {
-    return pool.query("SELECT application_name, state, sync_state, COALESCE(pg_wal_lsn_diff(flush_lsn, '0/0'), 0)"
+    return pool.query("SELECT application_name, state, sync_state, COALESCE(pg_wal_lsn_diff("
+        + "CASE current_setting('synchronous_commit') WHEN 'remote_apply' THEN replay_lsn"
+        + " WHEN 'remote_write' THEN write_lsn ELSE flush_lsn END, '0/0'), 0)"
         + "::bigint, pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::bigint,"
         + " current_setting('synchronous_standby_names') FROM pg_stat_replication RIGHT JOIN (SELECT 1) one ON true")
         .execute().map(rows -> {

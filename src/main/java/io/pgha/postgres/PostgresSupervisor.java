@@ -329,15 +329,20 @@ public final class PostgresSupervisor {
     String script = config.bootstrap().postBootstrap();
     if (script == null || script.isBlank()) return Future.succeededFuture();
     return blocking(() -> {
-      String dsn = "host=" + pg.localHost() + " port=" + pg.port() + " user=" + pg.superuser().username()
-          + " dbname=" + pg.database();
-      List<String> command = new ArrayList<>(List.of(script.trim().split("\\s+")));
-      command.add(dsn);
+      String dsn = PgConnections.conninfo(pg.localConnectHost(), pg.port(), pg.superuser(), pg.database());
+      List<String> command = postBootstrapCommand(script, dsn);
       ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
           "PGOPTIONS", "-c synchronous_commit=local -c statement_timeout=0"), Duration.ofHours(1));
       if (!r.ok()) throw new IOException("post_bootstrap script failed: " + r.lastLine());
       return null;
     });
+  }
+
+  /** Patroni's {@code shlex.split(post_bootstrap) + [dsn]}: words as a POSIX shell splits them, then the DSN. */
+  static List<String> postBootstrapCommand(String script, String dsn) {
+    List<String> command = new ArrayList<>(ShellWords.split(script.trim()));
+    command.add(dsn);
+    return command;
   }
 
   /** pg_basebackup from {@code host:port} into an emptied data directory. */
@@ -346,8 +351,8 @@ public final class PostgresSupervisor {
       wipe(pg.dataDir());
       ConfigFiles.writePgpass(pg);
       List<String> command = new ArrayList<>(List.of(bin("pg_basebackup"), "--pgdata=" + pg.dataDir(), "-X", "stream",
-          "--dbname=host=" + host + " port=" + port + " user=" + pg.replication().username() + " dbname="
-              + pg.database() + " application_name=" + config.name()));
+          "--dbname=" + PgConnections.conninfo(host, port, pg.replication(), pg.database())
+              + " application_name=" + PgConnections.value(config.name())));
       boolean checkpointGiven = pg.basebackupArgs().stream().anyMatch(a -> a.startsWith("--checkpoint"));
       if (!checkpointGiven) command.add("--checkpoint=fast");
       command.addAll(pg.basebackupArgs());
@@ -394,7 +399,7 @@ public final class PostgresSupervisor {
       ConfigFiles.writePgpass(pg);
       Credentials user = pg.rewind() != null ? pg.rewind() : pg.superuser();
       List<String> command = new ArrayList<>(List.of(bin("pg_rewind"), "-D", pg.dataDir().toString(),
-          "--source-server=host=" + host + " port=" + port + " user=" + user.username() + " dbname=" + pg.database()));
+          "--source-server=" + PgConnections.conninfo(host, port, user, pg.database())));
       if (dryRun) command.add("--dry-run");
       ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
           "PGOPTIONS", "-c statement_timeout=0", "LC_ALL", "C"), Duration.ofHours(1));
@@ -480,7 +485,7 @@ public final class PostgresSupervisor {
   }
 
   /** What postgresql.conf says now, as last written by this agent; null before the first write. */
-  public record WrittenConfig(Map<String, String> params, ConfigFiles.Recovery recovery) {}
+  public record WrittenConfig(Map<String, String> params, ConfigFiles.Recovery recovery, List<String> pgHba) {}
 
   private volatile WrittenConfig lastWritten;
 
@@ -488,9 +493,25 @@ public final class PostgresSupervisor {
     return lastWritten;
   }
 
+  private volatile List<String> dynamicPgHba;
+
+  /** {@code postgresql.pg_hba} of the dynamic configuration (null when it has none), kept for the next write. */
+  public void dynamicPgHba(List<String> lines) {
+    dynamicPgHba = lines == null ? null : List.copyOf(lines);
+  }
+
+  /**
+   * The pg_hba lines pgha writes, as Patroni merges the dynamic {@code postgresql} section under the member's: the
+   * member's own {@code postgresql.pg_hba}, else the dynamic one, else none (pg_hba.conf is left as it is).
+   */
+  public List<String> effectivePgHba() {
+    return pg.pgHba() != null ? pg.pgHba() : dynamicPgHba;
+  }
+
   private void writePostgresqlConf(Map<String, String> params, ConfigFiles.Recovery recovery) throws IOException {
-    ConfigFiles.writePostgresqlConf(pg, params, recovery, config.name());
-    lastWritten = new WrittenConfig(Map.copyOf(params), recovery);
+    List<String> hba = effectivePgHba();
+    ConfigFiles.writePostgresqlConf(hba == pg.pgHba() ? pg : pg.withPgHba(hba), params, recovery, config.name());
+    lastWritten = new WrittenConfig(Map.copyOf(params), recovery, hba);
     reportBaseConfOverlap(params);
   }
 

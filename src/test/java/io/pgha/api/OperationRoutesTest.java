@@ -265,6 +265,37 @@ class OperationRoutesTest {
         "{\"force\":false,\"from_leader\":false}");
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "true     | true", "\"True\" | true", "\"true\" | true", "\"1\"    | true", "1        | true",
+      "false    | false", "\"False\" | false", "\"0\"   | false", "0        | false"})
+  void restartPendingTakesPatronisBooleanSpellings(String value, boolean expected) throws Exception {
+    loop(Addresses.HA_RESTART, m -> m.reply(reply(503, "restart conditions are not satisfied")));
+
+    TestHttp.Reply r = post("/restart", "{\"restart_pending\":" + value + "}");
+
+    assertThat(r.status()).isEqualTo(503);
+    assertThat(received).containsExactly("{\"restart_pending\":" + expected + "}");
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {
+      "/restart|{\"restart_pending\":\"maybe\"}", "/restart|{\"restart_pending\":[true]}",
+      "/restart|{\"restart_pending\":{}}", "/restart|{\"restart_pending\":2}",
+      "/reinitialize|{\"force\":\"sure\"}", "/reinitialize|{\"from_leader\":[1]}",
+      "/reinitialize|{\"force\":1.5}"})
+  void aBooleanOfTheWrongTypeIs400AndReachesNoLoop(String request) throws Exception {
+    loop(Addresses.HA_RESTART, m -> m.reply(reply(200, "restarted successfully")));
+    loop(Addresses.HA_REINITIALIZE, m -> m.reply(reply(200, "reinitialize started")));
+    String[] parts = request.split("\\|", 2);
+
+    TestHttp.Reply r = post(parts[0], parts[1]);
+
+    assertBad(r, 400);
+    assertThat(r.body()).contains("must be a boolean");
+    assertThat(received).isEmpty();
+  }
+
   @Test
   void reinitializeRelaysTheLoopsRefusal() throws Exception {
     loop(Addresses.HA_REINITIALIZE, m -> m.reply(reply(503, "I am the leader, can not reinitialize")));

@@ -82,6 +82,44 @@ class ConfigLoaderTest {
   // ---------------------------------------------------------------------------------------------------------------
 
   @ParameterizedTest
+  @ValueSource(strings = {"bootstrap.post_bootstrap", "bootstrap.post_init", "postgresql.callbacks.on_start"})
+  void aCommandThatCannotBeSplitIsRefusedAtLoad(String key) throws Exception {
+    assertThatThrownBy(() -> build(minimalWith(key, "psql -c \"SELECT 1")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(key).hasMessageContaining("No closing quotation");
+    assertThat(build(minimalWith(key, "psql -w -c \"SELECT 1\"")).raw().at("/" + key.replace('.', '/')).asText())
+        .isEqualTo("psql -w -c \"SELECT 1\"");
+  }
+
+  @Test
+  void libpqKeysAndSocketSettingsOfTheAuthenticationUsersAreKept() throws Exception {
+    ObjectNode tree = tree(MINIMAL);
+    with(tree, "postgresql.use_unix_socket", JsonNodeFactory.instance.booleanNode(true));
+    with(tree, "postgresql.use_unix_socket_repl", JsonNodeFactory.instance.textNode("on"));
+    with(tree, "postgresql.authentication.replication.username", JsonNodeFactory.instance.textNode("repl"));
+    with(tree, "postgresql.authentication.replication.sslmode", JsonNodeFactory.instance.textNode("verify-ca"));
+    with(tree, "postgresql.authentication.replication.sslrootcert", JsonNodeFactory.instance.textNode("/c/ca.crt"));
+    with(tree, "postgresql.authentication.replication.sslcrldir", JsonNodeFactory.instance.textNode("/c/crl"));
+    with(tree, "postgresql.authentication.replication.channel_binding", JsonNodeFactory.instance.textNode("require"));
+    with(tree, "postgresql.authentication.superuser.sslcert", JsonNodeFactory.instance.textNode("/c/su.crt"));
+    with(tree, "postgresql.authentication.superuser.sslkey", JsonNodeFactory.instance.textNode("/c/su.key"));
+    with(tree, "postgresql.authentication.superuser.sslpassword", JsonNodeFactory.instance.textNode("pw"));
+    with(tree, "postgresql.authentication.superuser.gssencmode", JsonNodeFactory.instance.textNode("disable"));
+
+    PostgresqlConfig pg = build(tree).postgresql();
+
+    assertThat(pg.useUnixSocket()).isTrue();
+    assertThat(pg.useUnixSocketRepl()).isTrue();
+    assertThat(pg.replication().libpq()).containsExactlyInAnyOrderEntriesOf(Map.of("sslmode", "verify-ca",
+        "sslrootcert", "/c/ca.crt", "sslcrldir", "/c/crl", "channel_binding", "require"));
+    assertThat(pg.superuser().libpq()).containsExactlyInAnyOrderEntriesOf(Map.of("sslcert", "/c/su.crt",
+        "sslkey", "/c/su.key", "sslpassword", "pw", "gssencmode", "disable"));
+    // no rewind section: pg_rewind runs as the superuser, with the superuser's certificate
+    assertThat(pg.rewind()).isEqualTo(pg.superuser());
+    assertThat(pg.superuser().toString()).doesNotContain("pw,").contains("password=");
+  }
+
+  @ParameterizedTest
   @ValueSource(ints = {0, 1, 2})
   void theSampleClusterFilesLoad(int member) throws Exception {
     PghaConfig config = ConfigLoader.load(Path.of("conf/postgres" + member + ".yml"), Map.of(), FAKE_BINARIES);
@@ -302,7 +340,7 @@ class ConfigLoaderTest {
     assertThat(pg.pgpass()).isEqualTo(Path.of("/run/pgpass"));
     assertThat(pg.superuser()).isEqualTo(new Credentials("su", "su-pass"));
     assertThat(pg.replication()).isEqualTo(new Credentials("repl", "repl-pass"));
-    assertThat(pg.rewind()).isEqualTo(new Credentials("rw", "rw-pass"));
+    assertThat(pg.rewind()).isEqualTo(new Credentials("rw", "rw-pass", Map.of("sslmode", "require")));
     assertThat(config.raw().at("/postgresql/authentication/rewind/sslmode").asText()).isEqualTo("require");
     assertThat(config.zookeeper().hosts()).containsExactly("zk7:2181", "zk8:2182");
     assertThat(config.raw().at("/log/level").asText()).isEqualTo("DEBUG");

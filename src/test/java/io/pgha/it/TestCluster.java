@@ -242,10 +242,17 @@ public final class TestCluster implements AutoCloseable {
 
   // -------------------------------------------------------------------------------------------------- SQL
 
+  private volatile java.util.function.UnaryOperator<PgConnectOptions> sqlOptions = o -> o;
+
+  /** Changes the test's own SQL connections (TLS with a client certificate when pg_hba allows only hostssl). */
+  public void sqlOptions(java.util.function.UnaryOperator<PgConnectOptions> change) {
+    sqlOptions = change;
+  }
+
   /** Runs one statement as the superuser over TCP; rows as column name to value. Throws on any failure. */
   public List<Map<String, Object>> sql(String name, String sql) throws Exception {
     MemberConfig config = member(name);
-    PgConnectOptions options = new PgConnectOptions()
+    PgConnectOptions options = sqlOptions.apply(new PgConnectOptions())
         .setHost("127.0.0.1")
         .setPort(config.postgresPort())
         .setUser(MemberConfig.SUPERUSER)

@@ -216,6 +216,19 @@ class ConfigFilesTest {
   }
 
   @Test
+  void primaryConninfoCarriesTheReplicationUsersLibpqKeys() {
+    Credentials repl = new Credentials("replicator", "rep-pass", Map.of("sslmode", "verify-ca",
+        "sslrootcert", "/etc/ssl/ca dir/ca.crt", "sslcert", "/c/repl.crt", "sslkey", "/c/repl.key",
+        "channel_binding", "require"));
+    String conninfo = ConfigFiles.primaryConninfo(pg(repl, new Credentials("postgres", "x"), null, null),
+        new ConfigFiles.Recovery("10.0.0.11", 5433, null), "pg-node-2");
+
+    assertThat(conninfo).isEqualTo("dbname=postgres user=replicator passfile=" + pgpass
+        + " host=10.0.0.11 port=5433 sslmode=verify-ca application_name=pg-node-2 gssencmode=prefer"
+        + " channel_binding=require sslcert=/c/repl.crt sslkey=/c/repl.key sslrootcert='/etc/ssl/ca dir/ca.crt'");
+  }
+
+  @Test
   void primaryConninfoQuotesSpecialValuesTheLibpqWay() throws IOException {
     PostgresqlConfig pg = pg(new Credentials("rep user", "x"), new Credentials("postgres", "y"), null, null);
     String conninfo = ConfigFiles.primaryConninfo(pg, new ConfigFiles.Recovery("10.0.0.11", 5432, null), "o'brien");
