@@ -4,9 +4,9 @@
 # 3.0.2 side by side where installed. Prints a table; raw CSV goes to benchmarks/results/. Runs as root (iptables
 # for zk-partition; postgres and the agents run as the unprivileged `postgres` user).
 #   benchmarks/faults.sh [--seed N] [--faults freeze-agent,kill-agent,...|all] [--sync off|on|both] [--runs N]
-#                        [--patroni auto|off] [--healthy SECONDS] [--keep]
+#                        [--patroni auto|off|only] [--healthy SECONDS] [--keep]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 mvn -q -B -DskipTests package test-compile
 cp="target/pgha.jar:target/test-classes"
-exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" io.pgha.faults.FaultSuite --jar target/pgha.jar "$@"
+exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.io.vertx.sqlclient=error -cp "$cp" io.pgha.faults.FaultSuite --jar target/pgha.jar "$@"

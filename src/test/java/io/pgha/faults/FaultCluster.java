@@ -222,6 +222,7 @@ final class FaultCluster implements AutoCloseable {
       connecting.onSuccess(PgConnection::close);
       throw e;
     }
+    connection.exceptionHandler(e -> { });
     try {
       RowSet<Row> rows = connection.query(query).execute().toCompletionStage().toCompletableFuture()
           .get(SQL_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);

@@ -22,18 +22,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * fires and leader changes. Runs pgha and, where installed, Patroni 3.0.2 through the same faults.
  *
  * <p>Usage: {@code benchmarks/faults.sh [--seed N] [--faults a,b|all] [--sync off|on|both] [--runs N]
- * [--patroni auto|off] [--healthy SECONDS] [--out DIR] [--keep]}
+ * [--patroni auto|off|only] [--healthy SECONDS] [--out DIR] [--keep]}
  */
 public final class FaultSuite {
 
   static final Duration BOOTSTRAP_TIMEOUT = Duration.ofSeconds(180);
-  static final Duration PRE_FAULT_HEALTHY_TIMEOUT = Duration.ofSeconds(90);
+  static final Duration PRE_FAULT_HEALTHY_TIMEOUT = Duration.ofSeconds(60);
   static final Duration BASELINE = Duration.ofSeconds(3);
   /** The seeded injection moment falls in this window after the baseline (longer than one loop_wait). */
   static final int INJECTION_WINDOW_MS = 3_000;
 
   /** What to run. */
-  record Options(long seed, List<Fault> faults, List<Boolean> syncModes, int runs, boolean patroni,
+  record Options(long seed, List<Fault> faults, List<Boolean> syncModes, int runs, boolean patroni, boolean pgha,
       int healthySeconds, Path jar, Path out, boolean keep) {
 
     static Options parse(String[] args) {
@@ -42,6 +42,7 @@ public final class FaultSuite {
       List<Boolean> sync = List.of(false, true);
       int runs = 1;
       boolean patroni = true;
+      boolean pgha = true;
       int healthy = 0;
       Path jar = Path.of("target/pgha.jar");
       Path out = Path.of("benchmarks/results");
@@ -66,11 +67,14 @@ public final class FaultSuite {
             default -> throw new IllegalArgumentException("--sync takes off, on or both, not " + value);
           };
           case "--runs" -> runs = Integer.parseInt(value);
-          case "--patroni" -> patroni = switch (value) {
-            case "auto" -> true;
-            case "off" -> false;
-            default -> throw new IllegalArgumentException("--patroni takes auto or off, not " + value);
-          };
+          case "--patroni" -> {
+            patroni = !value.equals("off");
+            // only: the Patroni column alone, e.g. to compare with an earlier pgha run of the same seed
+            pgha = !value.equals("only");
+            if (!List.of("auto", "off", "only").contains(value)) {
+              throw new IllegalArgumentException("--patroni takes auto, off or only, not " + value);
+            }
+          }
           case "--healthy" -> healthy = Integer.parseInt(value);
           case "--jar" -> jar = Path.of(value);
           case "--out" -> out = Path.of(value);
@@ -80,7 +84,7 @@ public final class FaultSuite {
       if (runs < 1 || healthy < 0) {
         throw new IllegalArgumentException("--runs must be >= 1 and --healthy >= 0");
       }
-      return new Options(seed, faults, sync, runs, patroni, healthy, jar.toAbsolutePath(), out, keep);
+      return new Options(seed, faults, sync, runs, patroni, pgha, healthy, jar.toAbsolutePath(), out, keep);
     }
   }
 
@@ -136,7 +140,10 @@ public final class FaultSuite {
     if (options.faults().contains(Fault.ZK_PARTITION) && iptables.isEmpty()) {
       log("zk-partition will be skipped: neither iptables nor iptables-legacy works here (apt-get install iptables)");
     }
-    List<FaultCluster.Agent> agents = new ArrayList<>(List.of(FaultCluster.Agent.PGHA));
+    List<FaultCluster.Agent> agents = new ArrayList<>();
+    if (options.pgha()) {
+      agents.add(FaultCluster.Agent.PGHA);
+    }
     if (options.patroni()) {
       if (Files.isExecutable(FaultCluster.PATRONI)) {
         agents.add(FaultCluster.Agent.PATRONI);
@@ -173,9 +180,12 @@ public final class FaultSuite {
         session = new Session(agent, sync, dir.resolve("gen" + generation++));
         out.add(session.healthyRun(options.healthySeconds()));
       }
+      boolean recovered = true;
       for (int run = 1; run <= options.runs(); run++) {
         for (Fault fault : order) {
-          if (session == null || !Checks.awaitHealthy(session.cluster, PRE_FAULT_HEALTHY_TIMEOUT).healthy()) {
+          // a cluster that did not recover from the last fault is not waited for again: it is replaced
+          if (session == null || !recovered
+              || !Checks.awaitHealthy(session.cluster, PRE_FAULT_HEALTHY_TIMEOUT).healthy()) {
             if (session != null) {
               log(agent.label + ": cluster not healthy before " + fault.label + ": starting a fresh one");
               session.close();
@@ -183,6 +193,7 @@ public final class FaultSuite {
             session = new Session(agent, sync, dir.resolve("gen" + generation++));
           }
           Report.Result result = session.inject(fault, run);
+          recovered = result.skipped() != null || !Double.isNaN(result.healthyAfterS());
           log(Report.table(List.of(result), ttl).lines().skip(3).findFirst().orElse(""));
           out.add(result);
         }
@@ -258,7 +269,7 @@ public final class FaultSuite {
       double faultEnd = nowMs();
       Checks.Health health = Checks.awaitHealthy(cluster,
           Duration.ofMillis((long) (Report.HEALTHY_TARGET_S * 1000)));
-      double healthyAfter = health.healthy() ? (nowMs() - faultEnd) / 1000 : Double.NaN;
+      double healthyAfter = health.healthy() ? ((health.atNanos() - epoch) / 1e6 - faultEnd) / 1000 : Double.NaN;
       if (!health.healthy()) {
         log(agent.label + ": not healthy 30 s after " + fault.label + ": " + health.why());
       }

@@ -104,8 +104,11 @@ final class Writers implements AutoCloseable {
         .setProperties(Map.of("application_name", "pgha-faults-writer"));
     Future<PgConnection> connecting = PgConnection.connect(vertx, options);
     try {
-      return connecting.toCompletionStage().toCompletableFuture()
+      PgConnection connection = connecting.toCompletionStage().toCompletableFuture()
           .get(CONNECT_TIMEOUT.toMillis() + 300, TimeUnit.MILLISECONDS);
+      // a connection dropped by a stopping or fenced server is expected here: the next write reconnects
+      connection.exceptionHandler(e -> { });
+      return connection;
     } catch (Exception e) {
       connecting.onSuccess(PgConnection::close);
       throw e;
