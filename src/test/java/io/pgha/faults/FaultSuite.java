@@ -193,7 +193,8 @@ public final class FaultSuite {
             session = new Session(agent, sync, dir.resolve("gen" + generation++));
           }
           Report.Result result = session.inject(fault, run);
-          recovered = result.skipped() != null || !Double.isNaN(result.healthyAfterS());
+          recovered = result.skipped() != null ? !result.skipped().startsWith("injection failed")
+              : !Double.isNaN(result.healthyAfterS());
           log(Report.table(List.of(result), ttl).lines().skip(3).findFirst().orElse(""));
           out.add(result);
         }
@@ -256,13 +257,23 @@ public final class FaultSuite {
       if (fault == Fault.ZK_PARTITION && iptables.isEmpty()) {
         return Report.skipped(agent.label, sync, fault, run, options.seed(), "iptables does not work here");
       }
-      Optional<ClusterSnapshot> view = cluster.snapshot();
-      String oldLeader = view.map(ClusterSnapshot::leader).orElseThrow();
       ZkEnsemble.sleep(BASELINE.plusMillis(random.nextInt(INJECTION_WINDOW_MS)));
+      Optional<ClusterSnapshot> view = cluster.snapshot();
+      String oldLeader = view.map(ClusterSnapshot::leader).orElse(null);
+      if (oldLeader == null) {
+        return Report.skipped(agent.label, sync, fault, run, options.seed(), "no leader at the injection moment");
+      }
       log(agent.label + ": " + fault.label + (sync ? " (sync)" : "") + " on leader " + oldLeader);
       double start = nowMs();
       monitor.reset();
-      String skipped = injectAndHeal(fault, oldLeader, view.get(), random);
+      String skipped;
+      try {
+        skipped = injectAndHeal(fault, oldLeader, view.get(), random);
+      } catch (RuntimeException e) {
+        // the suite's own machinery failed (a server that would not restart): say so, do not blame the agent
+        log(agent.label + ": " + fault.label + " could not be injected: " + e);
+        skipped = "injection failed: " + e.getMessage().lines().findFirst().orElse("");
+      }
       if (skipped != null) {
         return Report.skipped(agent.label, sync, fault, run, options.seed(), skipped);
       }
