@@ -13,9 +13,10 @@ enum Fault {
   ZK_MINORITY("zk-minority", false, "one follower server SIGKILLed, restarted after 2 x ttl"),
   ZK_FREEZE("zk-freeze", false, "all three ZooKeeper servers SIGSTOPped for ttl + 5 s"),
   SWITCHOVER_KILL_CANDIDATE("switchover-kill-candidate", false,
-      "POST /switchover, the candidate's node (agent, postmaster, backends) SIGKILLed mid-way, restarted after 2 x ttl"),
+      "POST /switchover, the candidate's node (agent, postmaster, backends) SIGKILLed 0-400 ms later, "
+          + "restarted after 2 x ttl"),
   SWITCHOVER_KILL_OLD_PRIMARY("switchover-kill-old-primary", false,
-      "POST /switchover, the old primary's node SIGKILLed mid-way, restarted after 2 x ttl");
+      "POST /switchover, the old primary's node SIGKILLed 0-400 ms later, restarted after 2 x ttl");
 
   final String label;
   /** Whether the fault takes the leader away, so a takeover within ttl + 2 s is expected. */

@@ -31,6 +31,8 @@ public final class FaultSuite {
   static final Duration BASELINE = Duration.ofSeconds(3);
   /** The seeded injection moment falls in this window after the baseline (longer than one loop_wait). */
   static final int INJECTION_WINDOW_MS = 3_000;
+  /** The seeded kill moment after {@code POST /switchover} falls in this window. */
+  static final int SWITCHOVER_KILL_WINDOW_MS = 400;
 
   /** What to run. */
   record Options(long seed, List<Fault> faults, List<Boolean> syncModes, int runs, boolean patroni, boolean pgha,
@@ -148,7 +150,8 @@ public final class FaultSuite {
       if (Files.isExecutable(FaultCluster.PATRONI)) {
         agents.add(FaultCluster.Agent.PATRONI);
       } else {
-        log("Patroni column skipped: " + FaultCluster.PATRONI + " is not installed (apt-get install patroni python3-kazoo)");
+        log("Patroni column skipped: " + FaultCluster.PATRONI
+            + " is not installed (apt-get install patroni python3-kazoo)");
       }
     }
     boolean allPassed = true;
@@ -179,6 +182,7 @@ public final class FaultSuite {
       if (options.healthySeconds() > 0) {
         session = new Session(agent, sync, dir.resolve("gen" + generation++));
         out.add(session.healthyRun(options.healthySeconds()));
+        log(Report.table(out.subList(out.size() - 1, out.size()), ttl).lines().skip(3).findFirst().orElse(""));
       }
       boolean recovered = true;
       for (int run = 1; run <= options.runs(); run++) {
@@ -346,15 +350,19 @@ public final class FaultSuite {
               .filter(n -> !sync || view.syncStandbys().isEmpty() || view.syncStandbys().contains(n)).toList();
           String candidate = candidates.get(random.nextInt(candidates.size()));
           String victim = fault == Fault.SWITCHOVER_KILL_CANDIDATE ? candidate : leader;
+          java.util.concurrent.atomic.AtomicInteger answer = new java.util.concurrent.atomic.AtomicInteger(-1);
           Thread post = new Thread(() -> {
-            int status = cluster.switchover(leader, candidate, Duration.ofSeconds(60));
-            log(agent.label + ": POST /switchover " + leader + " -> " + candidate + " answered " + status);
+            answer.set(cluster.switchover(leader, candidate, Duration.ofSeconds(60)));
+            log(agent.label + ": POST /switchover " + leader + " -> " + candidate + " answered " + answer.get());
           }, "switchover");
           post.setDaemon(true);
           post.start();
-          ZkEnsemble.sleep(Duration.ofMillis(200 + random.nextInt(1_300)));
+          // a switchover takes well under a second here: the kill must land while it runs
+          ZkEnsemble.sleep(Duration.ofMillis(random.nextInt(SWITCHOVER_KILL_WINDOW_MS)));
+          int answeredBeforeKill = answer.get();
           cluster.killNode(victim);
-          log(agent.label + ": killed node " + victim + " mid-switchover");
+          log(agent.label + ": killed node " + victim + (answeredBeforeKill < 0 ? " before the switchover answered"
+              : " after the switchover had answered " + answeredBeforeKill));
           ZkEnsemble.sleep(twiceTtl);
           cluster.startAgent(victim);
           try {
