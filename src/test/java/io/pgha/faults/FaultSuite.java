@@ -2,6 +2,7 @@ package io.pgha.faults;
 
 import io.pgha.cli.ClusterSnapshot;
 import io.pgha.launch.LocalCluster;
+import io.pgha.launch.RunAs;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -139,6 +140,8 @@ public final class FaultSuite {
     Path work = Files.createTempDirectory(Path.of("/tmp"), "pgha-faults-",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     log("seed " + options.seed() + ", work dir " + work);
+    // everything runs from a copy: a rebuild of target/pgha.jar during a long run must not pull it from under them
+    Path jar = RunAs.shareReadable(options.jar(), work);
     if (options.faults().contains(Fault.ZK_PARTITION) && iptables.isEmpty()) {
       log("zk-partition will be skipped: neither iptables nor iptables-legacy works here (apt-get install iptables)");
     }
@@ -159,7 +162,8 @@ public final class FaultSuite {
       for (boolean sync : options.syncModes()) {
         List<Fault> order = new ArrayList<>(options.faults());
         Collections.shuffle(order, new Random(options.seed() * 31 + (sync ? 1 : 0)));
-        List<Report.Result> these = runCluster(agent, sync, order, work.resolve(agent.label + (sync ? "-sync" : "")));
+        List<Report.Result> these = runCluster(agent, sync, order, work.resolve(agent.label + (sync ? "-sync" : "")),
+            jar);
         allPassed &= these.stream().allMatch(r -> r.failures().isEmpty());
         results.addAll(these);
       }
@@ -173,14 +177,14 @@ public final class FaultSuite {
   }
 
   /** One cluster through {@code order} (each fault {@code runs} times), rebuilt whenever it does not recover. */
-  private List<Report.Result> runCluster(FaultCluster.Agent agent, boolean sync, List<Fault> order, Path dir)
-      throws Exception {
+  private List<Report.Result> runCluster(FaultCluster.Agent agent, boolean sync, List<Fault> order, Path dir,
+      Path jar) throws Exception {
     List<Report.Result> out = new ArrayList<>();
     Session session = null;
     int generation = 0;
     try {
       if (options.healthySeconds() > 0) {
-        session = new Session(agent, sync, dir.resolve("gen" + generation++));
+        session = new Session(agent, sync, dir.resolve("gen" + generation++), jar);
         out.add(session.healthyRun(options.healthySeconds()));
         log(Report.table(out.subList(out.size() - 1, out.size()), ttl).lines().skip(3).findFirst().orElse(""));
       }
@@ -194,7 +198,7 @@ public final class FaultSuite {
               log(agent.label + ": cluster not healthy before " + fault.label + ": starting a fresh one");
               session.close();
             }
-            session = new Session(agent, sync, dir.resolve("gen" + generation++));
+            session = new Session(agent, sync, dir.resolve("gen" + generation++), jar);
           }
           Report.Result result = session.inject(fault, run);
           recovered = result.skipped() != null ? !result.skipped().startsWith("injection failed")
@@ -220,12 +224,12 @@ public final class FaultSuite {
     final boolean sync;
     final FaultCluster.Agent agent;
 
-    Session(FaultCluster.Agent agent, boolean sync, Path dir) throws Exception {
+    Session(FaultCluster.Agent agent, boolean sync, Path dir, Path jar) throws Exception {
       this.agent = agent;
       this.sync = sync;
       Files.createDirectories(dir);
       log(agent.label + (sync ? " (synchronous_mode on)" : "") + ": starting ensemble and members in " + dir);
-      cluster = FaultCluster.start(agent, sync, options.jar(), dir, vertx);
+      cluster = FaultCluster.start(agent, sync, jar, dir, vertx);
       Checks.Health health = Checks.awaitHealthy(cluster, BOOTSTRAP_TIMEOUT);
       if (!health.healthy()) {
         String tails = cluster.logTails(40);
