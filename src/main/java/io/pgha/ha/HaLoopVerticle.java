@@ -610,8 +610,9 @@ public final class HaLoopVerticle extends VerticleBase {
       timelineCheckRunning = false;
       if (ar.failed()) {
         String error = ar.cause().getMessage();
+        // usual while a new leader starts or an old one goes: the next trigger tries again
         if (!error.equals(lastTimelineCheckError)) {
-          LOG.warn("timeline check against {} ({}) failed: {}", leader, trigger, error);
+          LOG.info("timeline check against {} ({}) failed: {}", leader, trigger, error);
         }
         lastTimelineCheckError = error;
         return;
