@@ -615,6 +615,7 @@ public final class HaLoopVerticle extends VerticleBase {
           LOG.info("timeline check against {} ({}) failed: {}", leader, trigger, error);
         }
         lastTimelineCheckError = error;
+        lastTimelineCheckAtMs = monotonicMs() - TimelineCheck.REPEAT_MS + 1000; // the same situation: again in 1 s
         return;
       }
       lastTimelineCheckError = null;
