@@ -22,15 +22,16 @@ import io.pgha.decision.DataDirState;
 import io.pgha.decision.Decision;
 import io.pgha.decision.HaCore;
 import io.pgha.decision.LocalState;
-import io.pgha.decision.TimelineHistory;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.NodeSettings;
 import io.pgha.decision.PgRunState;
 import io.pgha.decision.Reason;
 import io.pgha.decision.ReplicationSlots;
 import io.pgha.decision.Task;
+import io.pgha.decision.TimelineHistory;
 import io.pgha.postgres.CallbackRunner;
 import io.pgha.postgres.ConfigFiles;
+import io.pgha.postgres.Lsn;
 import io.pgha.postgres.PgLocal;
 import io.pgha.postgres.PgStatus;
 import io.pgha.postgres.PostgresSupervisor;
@@ -618,45 +619,47 @@ public final class HaLoopVerticle extends VerticleBase {
     // our own position as IDENTIFY_SYSTEM gives it (timeline and LSN read together), else the status query's
     Future<PostgresSupervisor.WalPosition> mine = self == null ? Future.succeededFuture(fromStatus)
         : supervisor.identifySystem(self.host(), self.port()).otherwise(fromStatus);
-    mine.compose(position -> supervisor.leaderTimeline(address.host(), address.port())
-        .map(leaderTl -> java.util.Map.entry(position, leaderTl))).onComplete(both -> {
-      var ar = both.map(java.util.Map.Entry::getValue);
-      int localTimeline = both.succeeded() ? both.result().getKey().timeline() : 0;
-      long localLsn = both.succeeded() ? both.result().getKey().lsn() : 0;
-      timelineCheckRunning = false;
-      if (ar.failed()) {
-        String error = ar.cause().getMessage();
-        if (!error.equals(lastTimelineCheckError)) {
-          LOG.warn("timeline check against {} ({}) failed: {}", leader, trigger, error);
-        }
-        lastTimelineCheckError = error;
-        return;
+    mine.onSuccess(position -> supervisor.leaderTimeline(address.host(), address.port())
+        .onComplete(ar -> timelineChecked(leader, trigger, position, ar)));
+  }
+
+  private void timelineChecked(String leader, String trigger, PostgresSupervisor.WalPosition mine,
+      io.vertx.core.AsyncResult<PostgresSupervisor.LeaderTimeline> ar) {
+    timelineCheckRunning = false;
+    if (ar.failed()) {
+      String error = ar.cause().getMessage();
+      // usual while a new leader starts or an old one goes: the next trigger tries again
+      if (!error.equals(lastTimelineCheckError)) {
+        LOG.info("timeline check against {} ({}) failed: {}", leader, trigger, error);
       }
-      lastTimelineCheckError = null;
-      if (view == null || !leader.equals(view.leader()) || !local.isRunningReplica() || local.task() != null) return;
-      List<TimelineHistory.Entry> history;
-      try {
-        history = TimelineHistory.parse(ar.result().history());
-      } catch (IllegalArgumentException e) {
-        LOG.warn("timeline check against {}: cannot read its history: {}", leader, e.getMessage());
-        return;
-      }
-      int leaderTimeline = ar.result().timeline();
-      boolean diverged = TimelineHistory.replicaMustRewind(localTimeline, localLsn, leaderTimeline, history);
-      if (diverged == local.diverged()) return;
-      long fork = TimelineHistory.switchPoint(localTimeline, history);
-      if (diverged) {
-        LOG.warn("ha.timeline my timeline {} at {} goes past where timeline {} of leader {} forked off it ({}): this"
-            + " replica cannot follow it", localTimeline, io.pgha.postgres.Lsn.format(localLsn), leaderTimeline,
-            leader, fork < 0 ? "not in its history" : io.pgha.postgres.Lsn.format(fork));
-      } else {
-        LOG.info("ha.timeline my timeline {} at {} can follow timeline {} of leader {}", localTimeline,
-            io.pgha.postgres.Lsn.format(localLsn), leaderTimeline, leader);
-      }
-      local = local.toBuilder().diverged(diverged).build();
-      publishStatus();
-      runCycle("timeline check");
-    });
+      lastTimelineCheckError = error;
+      lastTimelineCheckAtMs = monotonicMs() - TimelineCheck.REPEAT_MS + 1000; // the same situation: again in 1 s
+      return;
+    }
+    lastTimelineCheckError = null;
+    if (view == null || !leader.equals(view.leader()) || !local.isRunningReplica() || local.task() != null) return;
+    List<TimelineHistory.Entry> history;
+    try {
+      history = TimelineHistory.parse(ar.result().history());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("timeline check against {}: cannot read its history: {}", leader, e.getMessage());
+      return;
+    }
+    int leaderTimeline = ar.result().timeline();
+    boolean diverged = TimelineHistory.replicaMustRewind(mine.timeline(), mine.lsn(), leaderTimeline, history);
+    if (diverged == local.diverged()) return;
+    long fork = TimelineHistory.switchPoint(mine.timeline(), history);
+    if (diverged) {
+      LOG.warn("ha.timeline my timeline {} at {} goes past where timeline {} of leader {} forked off it ({}): this"
+          + " replica cannot follow it", mine.timeline(), Lsn.format(mine.lsn()), leaderTimeline, leader,
+          fork < 0 ? "not in its history" : Lsn.format(fork));
+    } else {
+      LOG.info("ha.timeline my timeline {} at {} can follow timeline {} of leader {}", mine.timeline(),
+          Lsn.format(mine.lsn()), leaderTimeline, leader);
+    }
+    local = local.toBuilder().diverged(diverged).build();
+    publishStatus();
+    runCycle("timeline check");
   }
 
   // ---- actions ----

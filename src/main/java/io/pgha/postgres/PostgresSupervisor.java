@@ -472,7 +472,11 @@ public final class PostgresSupervisor {
   private String replicationCommand(String dsn, String command) throws IOException {
     ProcessRunner.Result r = ProcessRunner.run(List.of(bin("psql"), "-XAtq", "-v", "ON_ERROR_STOP=1", dsn, "-c", command),
         Map.of("PGPASSFILE", pg.pgpass().toString(), "LC_ALL", "C"), Duration.ofSeconds(10));
-    if (!r.ok()) throw new IOException(command.split(" ")[0] + " failed: " + r.lastLine());
+    if (!r.ok()) {
+      // psql's first line names the error; a HINT or DETAIL may follow
+      String error = r.output().strip().lines().findFirst().orElse("exit code " + r.exitCode());
+      throw new IOException(command.split(" ")[0] + " failed: " + error);
+    }
     return r.output();
   }
 

@@ -352,7 +352,8 @@ class HaCoreTest {
     rows.add(scenario("diverged running replica, no rewind, remove_data_directory_on_diverged_timelines: stop")
         .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true)).noPgRewind().removeOnDiverged()
         .expect(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DIVERGED_REINIT));
-    rows.add(scenario("diverged running replica, neither rewind nor flag: follows, and says why it cannot")
+    rows.add(scenario("diverged running replica, no rewind, only remove_data_directory_on_rewind_failure: follows,"
+        + " and says why it cannot")
         .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true)).noPgRewind()
         .removeOnRewindFailure()
         .expect(none(), Reason.DIVERGED_CANNOT_FOLLOW));
