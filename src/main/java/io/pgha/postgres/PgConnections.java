@@ -5,6 +5,7 @@ import io.pgha.config.PostgresqlConfig;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
 import java.io.File;
@@ -45,7 +46,10 @@ public final class PgConnections {
     boolean verify = sslMode == SslMode.VERIFY_CA || sslMode == SslMode.VERIFY_FULL;
     if (rootCert != null && !rootCert.equals("system")) {
       ssl.setTrustOptions(new PemTrustOptions().addCertPath(rootCert));
-    } else if (!verify) {
+    } else if ("system".equals(rootCert) || verify) {
+      // libpq's sslrootcert=system: the platform's trusted CAs (here the JVM's)
+      ssl.setTrustOptions(TrustOptions.wrap(systemTrust()));
+    } else {
       // allow/prefer/require without a root certificate: encryption without verification, as libpq does
       ssl.setTrustAll(true);
     }
@@ -63,6 +67,17 @@ public final class PgConnections {
       if (files != null) for (File f : files) ssl.addCrlPath(f.getPath());
     }
     connect.setSslOptions(ssl);
+  }
+
+  private static javax.net.ssl.TrustManagerFactory systemTrust() {
+    try {
+      javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+          javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+      factory.init((java.security.KeyStore) null);
+      return factory;
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot load the JVM's trusted certificates: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Issue 15, part 4, on a real cluster in pause: a reinitialized replica is cloned and started again (Patroni starts
  * it; pgha used to leave it stopped), and the primary still manages the synchronous standby set: a synchronous
- * standby whose WAL receiver stops (lagging past {@code maximum_lag_on_syncnode}) is replaced by the healthy one,
- * and so is a synchronous standby that goes away.
+ * standby whose WAL receiver stops (lagging past {@code maximum_lag_on_syncnode}) is replaced by the healthy one, so
+ * is one whose replay is paused when commits wait for replay ({@code remote_apply}), and one that goes away.
  */
 @Tag("integration")
 class PauseReinitSyncIT {
@@ -63,11 +63,35 @@ class PauseReinitSyncIT {
       signal("CONT", walReceiver);
     }
 
-    // the synchronous standby goes away: the other one, caught up again, takes its place
+    // with synchronous_commit = remote_apply, a standby whose replay is paused lags (commits wait for replay)
     cluster.awaitStreamingFrom(sync, leader, Duration.ofSeconds(30));
-    cluster.killAgent(async);
-    cluster.killPostmaster(async);
-    awaitSync(cluster, leader, sync, Duration.ofSeconds(30));
+    TestCluster.Answer applied = cluster.request(leader, "PATCH", "/config",
+        "{\"postgresql\": {\"parameters\": {\"synchronous_commit\": \"remote_apply\"}}}");
+    assertThat(applied.status()).as(applied.body()).isEqualTo(200);
+    cluster.await("synchronous_commit = remote_apply on the leader", Duration.ofSeconds(15), () -> {
+      try {
+        return "remote_apply".equals(cluster.sql(leader, "SHOW synchronous_commit").get(0).get("synchronous_commit"));
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    cluster.sql(async, "SELECT pg_wal_replay_pause()");
+    try {
+      cluster.sql(leader, "DO $$BEGIN PERFORM set_config('synchronous_commit', 'local', true);"
+          + " CREATE TABLE pgha_lag2 AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 5000) g; END$$");
+      long lagStarted = System.nanoTime();
+      awaitSync(cluster, leader, sync, Duration.ofSeconds(15));
+      System.out.println("PauseReinitSyncIT: " + async + " (replay paused, remote_apply) replaced by " + sync + " in "
+          + (System.nanoTime() - lagStarted) / 1_000_000 + " ms while paused");
+    } finally {
+      cluster.sql(async, "SELECT pg_wal_replay_resume()");
+    }
+
+    // the synchronous standby goes away: the other one, caught up again, takes its place
+    cluster.awaitStreamingFrom(async, leader, Duration.ofSeconds(30));
+    cluster.killAgent(sync);
+    cluster.killPostmaster(sync);
+    awaitSync(cluster, leader, async, Duration.ofSeconds(30));
     assertThat(cluster.memberKey(leader).orElseThrow().path("pause").asBoolean()).as("still paused").isTrue();
   }
 

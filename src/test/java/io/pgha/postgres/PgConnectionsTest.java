@@ -66,6 +66,17 @@ class PgConnectionsTest {
   }
 
   @Test
+  void verifyWithoutARootCertificateUsesTheSystemCertificatesAsLibpqSystem() {
+    PgConnectOptions system = PgConnections.options(pg(false, null),
+        new Credentials("postgres", null, Map.of("sslmode", "verify-full", "sslrootcert", "system")), "db1", 5432);
+    assertThat(system.getSslOptions().getTrustOptions()).isNotNull();
+    assertThat(system.getSslOptions().isTrustAll()).isFalse();
+    PgConnectOptions noRoot = PgConnections.options(pg(false, null),
+        new Credentials("postgres", null, Map.of("sslmode", "verify-ca")), "db1", 5432);
+    assertThat(noRoot.getSslOptions().getTrustOptions()).isNotNull();
+  }
+
+  @Test
   void noSslOverTheUnixSocketAsLibpq() {
     PgConnectOptions socket = PgConnections.options(pg(true, null),
         new Credentials("postgres", null, Map.of("sslmode", "verify-ca", "sslrootcert", "/c/ca.crt")), "/run/pg", 5432);
