@@ -465,7 +465,8 @@ public final class PostgresSupervisor {
   }
 
   private String replicationDsn(String host, int port) {
-    return "host=" + host + " port=" + port + " user=" + pg.replication().username() + " dbname=" + pg.database()
+    // the replication user's libpq keys (sslmode, sslcert...) as for pg_basebackup: a TLS-only pg_hba refuses others
+    return PgConnections.conninfo(host, port, pg.replication(), pg.database())
         + " replication=1 connect_timeout=3 application_name=pgha-timeline-check";
   }
 
