@@ -111,6 +111,9 @@ final class GuardLink {
         guard.guardRestarted(); // it disarmed itself when it fired
         countFires("while this agent was not responding");
       });
+    } else if (line.startsWith("refused pid")) {
+      LOG.warn("fencing guard: {}", line);
+      vertx.runOnContext(v -> guard.guardRestarted()); // it holds no deadline for that postmaster: say so, push afresh
     } else if (line.startsWith("refused") || line.startsWith("error") || line.startsWith("watchdog_failed")) {
       LOG.warn("fencing guard: {}", line);
     } else {

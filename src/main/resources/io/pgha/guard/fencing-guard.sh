@@ -47,9 +47,11 @@ start_of() {
   local line rest
   START_OF=""
   { read -r line < "/proc/$1/stat"; } 2>/dev/null || return 1
-  rest=${line##*) }
+  rest=${line##*) } # comm may hold spaces and parentheses: fields restart after the last ") "
   local -a f
-  read -r -a f <<< "$rest"
+  set -f
+  f=($rest) # word splitting without a here-string: no pipe or temp file per line
+  set +f
   [[ ${f[0]} == Z || ${f[0]} == X ]] && return 1
   START_OF=${f[19]}
 }
@@ -201,7 +203,9 @@ arm() {
 
 handle() {
   local -a w
-  read -r -a w <<< "$1"
+  set -f
+  w=($1)
+  set +f
   case ${w[0]:-} in
     arm) arm "${w[@]:1}" ;;
     disarm)

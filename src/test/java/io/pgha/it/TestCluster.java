@@ -86,7 +86,7 @@ public final class TestCluster implements AutoCloseable {
   public static TestCluster start(String scope, int size, BiConsumer<String, ObjectNode> configure)
       throws IOException {
     Path jar = jar();
-    Path baseDir = Files.createTempDirectory(Path.of("/tmp"), "pgha-it-" + scope + "-");
+    Path baseDir = Files.createTempDirectory(Path.of(System.getProperty("pgha.it.tmp", "/tmp")), "pgha-it-" + scope + "-");
     ZooKeeperProcess zookeeper = null;
     LocalCluster cluster = null;
     try {
