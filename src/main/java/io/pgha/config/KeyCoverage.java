@@ -160,7 +160,15 @@ public final class KeyCoverage {
       unsupported("postgresql.pg_ident_" + role, "");
     }
 
-    unsupported("watchdog", "no watchdog device is used");
+    honoured("watchdog", "");
+    honoured("watchdog.mode", "off, automatic, required; off does not turn off pgha's fencing guard");
+    differently("watchdog.device", "kicked by the fencing guard while it is armed; its timeout is read from "
+        + "/sys/class/watchdog, not set (no ioctl): a device whose timeout is longer than ttl - safety_margin is "
+        + "not used; untested here (no device on the test machines)");
+    honoured("watchdog.safety_margin", "");
+    honoured("pgha", "pgha's own section (Patroni ignores it)");
+    honoured("pgha.fencing_guard", "the fencing guard, on by default (env PGHA_FENCING_GUARD)");
+    honoured("pgha.runtime_dir", "where the guard keeps its log and marker (default: beside the data directory)");
     whole("tags", "nofailover, failover_priority, noloadbalance, clonefrom, nosync, sync_priority, nostream, "
         + "replicatefrom and custom tags");
     unsupported("citus", "Citus is not supported");

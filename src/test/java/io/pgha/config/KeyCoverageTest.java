@@ -62,7 +62,7 @@ class KeyCoverageTest {
     assertThat(keys).containsExactly("log", "restapi.ciphers", "zookeeper.use_ssl", "bootstrap.method (wal_e)",
         "bootstrap.wal_e (unknown to pgha)", "bootstrap.dcs.failsafe_mode", "bootstrap.dcs.postgresql.pg_ident",
         "postgresql.create_replica_methods ([\"wal_e\",\"basebackup\"])",
-        "postgresql.authentication.superuser.sslnegotiation", "postgresql.pre_promote", "watchdog",
+        "postgresql.authentication.superuser.sslnegotiation", "postgresql.pre_promote",
         "tpyo (unknown to pgha)");
     assertThat(KeyCoverage.warning(keys)).startsWith("configuration keys pgha does not honour").contains("tpyo")
         .doesNotContain("\n");
@@ -85,6 +85,6 @@ class KeyCoverageTest {
     String table = KeyCoverage.markdown();
     assertThat(table.lines().count()).isEqualTo(KeyCoverage.entries().size() + 2);
     assertThat(table).contains("| `postgresql.use_unix_socket` | honoured |")
-        .contains("| `watchdog` | not supported (warned at start) |");
+        .contains("| `watchdog.mode` | honoured |").contains("| `log` | not supported (warned at start) |");
   }
 }
