@@ -137,7 +137,9 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     var consumer = vertx.eventBus().<NodeStatus>localConsumer(Addresses.HA_STATUS_CHANGED, m -> update(m.body()));
-    HttpServerOptions options = new HttpServerOptions().setTcpNoDelay(true);
+    // HTTP/1.1 only, as Patroni's server: Vert.x accepts an h2c upgrade by default, and the JDK's HttpClient (which
+    // asks for one unless told not to) then sometimes never saw an answer (a 3 s request timeout hung for minutes)
+    HttpServerOptions options = new HttpServerOptions().setTcpNoDelay(true).setHttp2ClearTextEnabled(false);
     Future<HttpServerOptions> ready = restApi == null || restApi.certfile() == null ? Future.succeededFuture(options)
         : vertx.executeBlocking(() -> ServerTls.apply(options, restApi)); // reads the key files
     return consumer.completion()

@@ -192,6 +192,14 @@ class ApiVerticleTest {
   }
 
   @Test
+  void anH2cUpgradeIsIgnoredAndAnsweredInHttp11() throws Exception {
+    String raw = rawExchange("GET /primary HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\n"
+        + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", text -> text.contains("\r\n\r\n"));
+
+    assertThat(raw).startsWith("HTTP/1.1 200 OK\r\n");
+  }
+
+  @Test
   void http11KeepsTheConnectionForPipelinedRequests() throws Exception {
     String request = "GET /primary HTTP/1.1\r\nHost: x\r\n\r\n";
     String raw = rawExchange(request + request, text -> text.split("HTTP/1.1 200 OK", -1).length == 3);
