@@ -239,7 +239,7 @@ public final class FaultSuite {
       }
       cluster.sql(health.leader(), Writers.createTable());
       writers = new Writers(vertx, ledger, FaultSuite.this::nowMs, new AtomicLong(), cluster.members());
-      monitor = new Monitor(cluster, FaultSuite.this::nowMs);
+      monitor = new Monitor(cluster);
       log(agent.label + ": healthy, leader " + health.leader());
     }
 
