@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (c) healthy within 30 s of the fault's end, (d) no agent exited by itself; plus takeover time, fencing guard
  * fires and leader changes. Runs pgha and, where installed, Patroni 3.0.2 through the same faults.
  *
- * <p>Usage: {@code benchmarks/faults.sh [--seed N] [--faults a,b|all] [--sync off|on|both] [--runs N]
+ * <p>Usage: {@code benchmarks/faults.sh [--seed N] [--faults a,b|all|none] [--sync off|on|both] [--runs N]
  * [--patroni auto|off|only] [--healthy SECONDS] [--out DIR] [--keep]}
  */
 public final class FaultSuite {
