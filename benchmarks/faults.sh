@@ -3,7 +3,7 @@
 # PostgreSQL 15 and a writer on each, faults injected from a healthy cluster at seeded moments; pgha, and Patroni
 # 3.0.2 side by side where installed. Prints a table; raw CSV goes to benchmarks/results/. Runs as root (iptables
 # for zk-partition; postgres and the agents run as the unprivileged `postgres` user).
-#   benchmarks/faults.sh [--seed N] [--faults freeze-agent,kill-agent,...|all] [--sync off|on|both] [--runs N]
+#   benchmarks/faults.sh [--seed N] [--faults freeze-agent,kill-agent,...|all|none] [--sync off|on|both] [--runs N]
 #                        [--patroni auto|off|only] [--healthy SECONDS] [--keep]
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."

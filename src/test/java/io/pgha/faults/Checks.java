@@ -2,7 +2,6 @@ package io.pgha.faults;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgha.cli.ClusterSnapshot;
-import io.pgha.launch.MemberConfig;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -201,9 +200,5 @@ final class Checks {
       }
       return OptionalDouble.of(sum);
     }).orElse(OptionalDouble.empty());
-  }
-
-  static String names(List<MemberConfig> members) {
-    return members.stream().map(MemberConfig::name).collect(Collectors.joining(","));
   }
 }

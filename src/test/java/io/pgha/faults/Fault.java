@@ -39,6 +39,10 @@ enum Fault {
     if (list == null || list.isBlank() || list.equals("all")) {
       return List.of(values());
     }
+    if (list.equals("none")) {
+      // only the --healthy run
+      return List.of();
+    }
     return Arrays.stream(list.split(",")).map(Fault::byLabel).toList();
   }
 }

@@ -23,7 +23,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -136,10 +135,6 @@ final class FaultCluster implements AutoCloseable {
 
   ZkEnsemble ensemble() {
     return ensemble;
-  }
-
-  Path dir() {
-    return dir;
   }
 
   List<MemberConfig> members() {
@@ -330,14 +325,6 @@ final class FaultCluster implements AutoCloseable {
       cluster.close();
     } finally {
       ensemble.close();
-    }
-  }
-
-  static void writeFile(Path path, String text) {
-    try {
-      Files.writeString(path, text);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

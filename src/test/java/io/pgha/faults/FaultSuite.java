@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (c) healthy within 30 s of the fault's end, (d) no agent exited by itself; plus takeover time, fencing guard
  * fires and leader changes. Runs pgha and, where installed, Patroni 3.0.2 through the same faults.
  *
- * <p>Usage: {@code benchmarks/faults.sh [--seed N] [--faults a,b|all] [--sync off|on|both] [--runs N]
+ * <p>Usage: {@code benchmarks/faults.sh [--seed N] [--faults a,b|all|none] [--sync off|on|both] [--runs N]
  * [--patroni auto|off|only] [--healthy SECONDS] [--out DIR] [--keep]}
  */
 public final class FaultSuite {
@@ -239,7 +239,7 @@ public final class FaultSuite {
       }
       cluster.sql(health.leader(), Writers.createTable());
       writers = new Writers(vertx, ledger, FaultSuite.this::nowMs, new AtomicLong(), cluster.members());
-      monitor = new Monitor(cluster, FaultSuite.this::nowMs);
+      monitor = new Monitor(cluster);
       log(agent.label + ": healthy, leader " + health.leader());
     }
 

@@ -31,6 +31,7 @@ class FaultSuiteOptionsTest {
     assertThat(options.healthySeconds()).isEqualTo(600);
     assertThat(options.keep()).isTrue();
     assertThat(FaultSuite.Options.parse(new String[] {"--patroni", "only"}).pgha()).isFalse();
+    assertThat(FaultSuite.Options.parse(new String[] {"--faults", "none", "--healthy", "600"}).faults()).isEmpty();
   }
 
   @Test

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.function.DoubleSupplier;
 
 /**
  * Watches the cluster in the background: leader key changes (polled every 250 ms on the observer's own ZooKeeper
@@ -21,7 +20,7 @@ final class Monitor implements AutoCloseable {
   private double guardFires;
   private final Map<String, Double> lastFires = new HashMap<>();
 
-  Monitor(FaultCluster cluster, DoubleSupplier clockMs) {
+  Monitor(FaultCluster cluster) {
     this.cluster = cluster;
     this.thread = new Thread(this::watch, "fault-monitor");
     thread.setDaemon(true);
