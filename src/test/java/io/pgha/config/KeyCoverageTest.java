@@ -87,4 +87,12 @@ class KeyCoverageTest {
     assertThat(table).contains("| `postgresql.use_unix_socket` | honoured |")
         .contains("| `watchdog.mode` | honoured |").contains("| `log` | not supported (warned at start) |");
   }
+
+  @Test
+  void theReadmeHasTheTableAsTheCodeMakesIt() throws Exception {
+    String readme = java.nio.file.Files.readString(Path.of("README.md"));
+
+    assertThat(readme).as("README.md's 'Patroni configuration keys' table: regenerate it from KeyCoverage.markdown()")
+        .contains(KeyCoverage.markdown());
+  }
 }
