@@ -312,7 +312,8 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  static void sleep(Duration duration) {
+  /** Thread.sleep for a Duration; an interrupt is restored and ends the wait with an exception. */
+  public static void sleep(Duration duration) {
     try {
       Thread.sleep(duration.toMillis());
     } catch (InterruptedException e) {

@@ -146,22 +146,23 @@ public final class ZooKeeperProcess implements AutoCloseable {
 
   /** Whether the server answers {@code srvr} with a mode (standalone, leader or follower). */
   public boolean isServing() {
-    String reply = fourLetterWord("srvr");
+    String reply = fourLetterWord(clientPort, "srvr");
     return reply != null && reply.contains("Mode: ");
   }
 
   /** The server's mode ({@code standalone}, {@code leader}, {@code follower}) or null when not serving. */
   public String mode() {
-    String reply = fourLetterWord("srvr");
+    String reply = fourLetterWord(clientPort, "srvr");
     if (reply == null) {
       return null;
     }
     return reply.lines().filter(l -> l.startsWith("Mode: ")).map(l -> l.substring(6).trim()).findFirst().orElse(null);
   }
 
-  private String fourLetterWord(String word) {
+  /** Sends a four-letter word ({@code srvr}, {@code ruok}...) to the server on 127.0.0.1:{@code port}; null if none answers. */
+  public static String fourLetterWord(int port, String word) {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", clientPort), (int) PROBE_TIMEOUT.toMillis());
+      socket.connect(new InetSocketAddress("127.0.0.1", port), (int) PROBE_TIMEOUT.toMillis());
       socket.setSoTimeout((int) PROBE_TIMEOUT.toMillis());
       OutputStream out = socket.getOutputStream();
       out.write(word.getBytes(StandardCharsets.US_ASCII));

@@ -2,6 +2,7 @@ package io.pgha.faults;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgha.cli.ClusterSnapshot;
+import io.pgha.launch.LocalCluster;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -151,7 +152,7 @@ final class Checks {
           return last.at(checkedAt);
         }
       }
-      ZkEnsemble.sleep(Duration.ofMillis(250));
+      LocalCluster.sleep(Duration.ofMillis(250));
     }
     return last;
   }
@@ -171,7 +172,7 @@ final class Checks {
             + " AND " + max).stream().map(r -> ((Number) r.get("value")).longValue()).collect(Collectors.toSet());
         return new OptionalLongish(acked.stream().filter(a -> !present.contains(a.value())).count());
       } catch (Exception e) {
-        ZkEnsemble.sleep(Duration.ofMillis(500));
+        LocalCluster.sleep(Duration.ofMillis(500));
       }
     }
     return new OptionalLongish(-1);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgha.cli.ClusterSnapshot;
+import io.pgha.it.TestCluster;
 import io.pgha.launch.AgentProcess;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.MemberConfig;
@@ -14,8 +15,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -25,7 +24,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -219,17 +217,8 @@ final class FaultCluster implements AutoCloseable {
     }
     connection.exceptionHandler(e -> { });
     try {
-      RowSet<Row> rows = connection.query(query).execute().toCompletionStage().toCompletableFuture()
-          .get(SQL_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
-      List<Map<String, Object>> result = new ArrayList<>();
-      for (Row row : rows) {
-        Map<String, Object> values = new LinkedHashMap<>();
-        for (int i = 0; i < row.size(); i++) {
-          values.put(row.getColumnName(i), row.getValue(i));
-        }
-        result.add(values);
-      }
-      return result;
+      return TestCluster.asMaps(connection.query(query).execute().toCompletionStage().toCompletableFuture()
+          .get(SQL_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS));
     } finally {
       connection.close();
     }

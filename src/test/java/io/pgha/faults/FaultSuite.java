@@ -248,7 +248,7 @@ public final class FaultSuite {
       double start = nowMs();
       monitor.reset();
       log(agent.label + ": healthy run under write load for " + seconds + " s");
-      ZkEnsemble.sleep(Duration.ofSeconds(seconds));
+      LocalCluster.sleep(Duration.ofSeconds(seconds));
       double end = nowMs();
       List<Ledger.Ack> window = ledger.between(start, end);
       Ledger.SingleWriter singleWriter = Ledger.singleWriter(window, before.leader());
@@ -265,7 +265,7 @@ public final class FaultSuite {
       if (fault == Fault.ZK_PARTITION && iptables.isEmpty()) {
         return Report.skipped(agent.label, sync, fault, run, options.seed(), "iptables does not work here");
       }
-      ZkEnsemble.sleep(BASELINE.plusMillis(random.nextInt(INJECTION_WINDOW_MS)));
+      LocalCluster.sleep(BASELINE.plusMillis(random.nextInt(INJECTION_WINDOW_MS)));
       Optional<ClusterSnapshot> view = cluster.snapshot();
       String oldLeader = view.map(ClusterSnapshot::leader).orElse(null);
       if (oldLeader == null) {
@@ -312,19 +312,19 @@ public final class FaultSuite {
         case FREEZE_AGENT -> {
           long pid = cluster.agentProcess(leader).pid();
           Processes.freeze(pid);
-          ZkEnsemble.sleep(twiceTtl);
+          LocalCluster.sleep(twiceTtl);
           Processes.thaw(pid);
         }
         case KILL_AGENT -> {
           cluster.killAgent(leader);
-          ZkEnsemble.sleep(twiceTtl);
+          LocalCluster.sleep(twiceTtl);
           cluster.startAgent(leader);
         }
         case ZK_PARTITION -> {
           Partition partition = Partition.cut(iptables.orElseThrow(), cluster.zooKeeperAddress(leader),
               cluster.ensemble().clientPorts());
           try {
-            ZkEnsemble.sleep(twiceTtl);
+            LocalCluster.sleep(twiceTtl);
           } finally {
             partition.heal();
           }
@@ -339,14 +339,14 @@ public final class FaultSuite {
           ZkEnsemble.Server victim = fault == Fault.ZK_LEADER_KILL ? zkLeader
               : followers.get(random.nextInt(followers.size()));
           victim.kill();
-          ZkEnsemble.sleep(twiceTtl);
+          LocalCluster.sleep(twiceTtl);
           victim.launch();
           cluster.ensemble().awaitAllServing(Duration.ofSeconds(60));
         }
         case ZK_FREEZE -> {
           List<ZkEnsemble.Server> servers = cluster.ensemble().servers();
           servers.forEach(s -> Processes.freeze(s.pid()));
-          ZkEnsemble.sleep(Duration.ofSeconds(ttl + 5L));
+          LocalCluster.sleep(Duration.ofSeconds(ttl + 5L));
           servers.forEach(s -> Processes.thaw(s.pid()));
         }
         case SWITCHOVER_KILL_CANDIDATE, SWITCHOVER_KILL_OLD_PRIMARY -> {
@@ -362,12 +362,12 @@ public final class FaultSuite {
           post.setDaemon(true);
           post.start();
           // a switchover takes well under a second here: the kill must land while it runs
-          ZkEnsemble.sleep(Duration.ofMillis(random.nextInt(SWITCHOVER_KILL_WINDOW_MS)));
+          LocalCluster.sleep(Duration.ofMillis(random.nextInt(SWITCHOVER_KILL_WINDOW_MS)));
           int answeredBeforeKill = answer.get();
           cluster.killNode(victim);
           log(agent.label + ": killed node " + victim + (answeredBeforeKill < 0 ? " before the switchover answered"
               : " after the switchover had answered " + answeredBeforeKill));
-          ZkEnsemble.sleep(twiceTtl);
+          LocalCluster.sleep(twiceTtl);
           cluster.startAgent(victim);
           try {
             post.join(Duration.ofSeconds(60).toMillis());

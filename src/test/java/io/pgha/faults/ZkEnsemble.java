@@ -4,14 +4,10 @@ import io.pgha.launch.FreePorts;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.LogFiles;
 import io.pgha.launch.RunAs;
+import io.pgha.launch.ZooKeeperProcess;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,7 +71,7 @@ final class ZkEnsemble implements AutoCloseable {
 
     /** {@code leader}, {@code follower}, or null when it does not serve (down, frozen, no quorum). */
     String mode() {
-      String reply = fourLetterWord(clientPort, "srvr");
+      String reply = ZooKeeperProcess.fourLetterWord(clientPort, "srvr");
       if (reply == null) {
         return null;
       }
@@ -187,7 +183,7 @@ final class ZkEnsemble implements AutoCloseable {
       if (servers.stream().allMatch(s -> s.mode() != null)) {
         return;
       }
-      sleep(Duration.ofMillis(200));
+      LocalCluster.sleep(Duration.ofMillis(200));
     }
     StringBuilder tails = new StringBuilder();
     servers.forEach(s -> tails.append(s).append(": ").append(LogFiles.tail(s.dir.resolve("zookeeper.log"), 15))
@@ -206,35 +202,12 @@ final class ZkEnsemble implements AutoCloseable {
     servers.forEach(s -> s.stop(true));
   }
 
-  private static String fourLetterWord(int port, String word) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), (int) PROBE_TIMEOUT.toMillis());
-      socket.setSoTimeout((int) PROBE_TIMEOUT.toMillis());
-      OutputStream out = socket.getOutputStream();
-      out.write(word.getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      InputStream in = socket.getInputStream();
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
   private static boolean waitExit(Process process, Duration timeout) {
     try {
       return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return !process.isAlive();
-    }
-  }
-
-  static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
     }
   }
 }

@@ -272,20 +272,24 @@ public final class TestCluster implements AutoCloseable {
       throw e;
     }
     try {
-      RowSet<Row> rows = connection.query(sql).execute().toCompletionStage().toCompletableFuture()
-          .get(SQL_TIMEOUT.toMillis() + 1_000, TimeUnit.MILLISECONDS);
-      List<Map<String, Object>> result = new ArrayList<>();
-      for (Row row : rows) {
-        Map<String, Object> values = new LinkedHashMap<>();
-        for (int i = 0; i < row.size(); i++) {
-          values.put(row.getColumnName(i), row.getValue(i));
-        }
-        result.add(values);
-      }
-      return result;
+      return asMaps(connection.query(sql).execute().toCompletionStage().toCompletableFuture()
+          .get(SQL_TIMEOUT.toMillis() + 1_000, TimeUnit.MILLISECONDS));
     } finally {
       connection.close();
     }
+  }
+
+  /** Each row as column name to value, in column order. */
+  public static List<Map<String, Object>> asMaps(RowSet<Row> rows) {
+    List<Map<String, Object>> result = new ArrayList<>();
+    for (Row row : rows) {
+      Map<String, Object> values = new LinkedHashMap<>();
+      for (int i = 0; i < row.size(); i++) {
+        values.put(row.getColumnName(i), row.getValue(i));
+      }
+      result.add(values);
+    }
+    return result;
   }
 
   /** Creates the table {@link #tryWrite} inserts into (on the leader; it replicates). */
@@ -477,11 +481,6 @@ public final class TestCluster implements AutoCloseable {
   }
 
   static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
+    LocalCluster.sleep(duration);
   }
 }
