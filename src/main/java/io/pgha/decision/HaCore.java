@@ -17,6 +17,9 @@ import java.util.Objects;
 public final class HaCore {
   private HaCore() {}
 
+  /** How long a diverged replica's fast stop may take before it becomes immediate (then crash recovery, rewind). */
+  public static final long DIVERGED_STOP_ESCALATE_MS = 10_000;
+
   public static Decision decide(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
     Decision fence = fenceWhenDcsLost(view, local, cfg, nowMs);
     if (fence != null) return fence;
@@ -287,7 +290,10 @@ public final class HaCore {
     if (local.diverged() && local.isRunningReplica()) {
       // §3.13: its WAL forked off the leader's timeline, so postgres rejects the leader's stream: repair it first
       if (me.usePgRewind()) {
-        return Decision.of(new Action.Stop(StopMode.FAST, false, 0), Reason.DIVERGED_STOP_FOR_REWIND, view.leader());
+        // a bounded fast stop: a standby's fast shutdown once waited its whole pg_ctl_timeout (60 s) after its
+        // restartpoint; an immediate stop instead costs only the crash recovery that runs before pg_rewind
+        return Decision.of(new Action.Stop(StopMode.FAST, false, DIVERGED_STOP_ESCALATE_MS),
+            Reason.DIVERGED_STOP_FOR_REWIND, view.leader());
       }
       if (me.removeDataOnDivergedTimelines()) {
         return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DIVERGED_REINIT);

@@ -343,12 +343,12 @@ class HaCoreTest {
     // §3.13: a running replica whose WAL forked off the leader's timeline (issue 9)
     rows.add(scenario("diverged running replica, use_pg_rewind: stop fast to rewind")
         .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true))
-        .expect(new Action.Stop(StopMode.FAST, false, 0), Reason.DIVERGED_STOP_FOR_REWIND)
+        .expect(new Action.Stop(StopMode.FAST, false, 10_000), Reason.DIVERGED_STOP_FOR_REWIND)
         .message("stopping postgres to run pg_rewind from pg2: my WAL goes past the point where its timeline forked"
             + " off mine"));
     rows.add(scenario("diverged running replica, still pointed at the old leader: stop before re-pointing")
         .ledBy("pg2").runningReplica().upstream("pg3").local(b -> b.diverged(true))
-        .expect(new Action.Stop(StopMode.FAST, false, 0), Reason.DIVERGED_STOP_FOR_REWIND));
+        .expect(new Action.Stop(StopMode.FAST, false, 10_000), Reason.DIVERGED_STOP_FOR_REWIND));
     rows.add(scenario("diverged running replica, no rewind, remove_data_directory_on_diverged_timelines: stop")
         .ledBy("pg2").runningReplica().upstream("pg2").local(b -> b.diverged(true)).noPgRewind().removeOnDiverged()
         .expect(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DIVERGED_REINIT));
