@@ -124,6 +124,8 @@ public final class PostgresSupervisor {
   public Future<Boolean> start(Map<String, String> params, ConfigFiles.Recovery recovery) {
     return blocking(() -> {
       if (postmasterAlive()) throw new IllegalStateException("postmaster already running (pid " + postmasterPid() + ")");
+      long waitedMs = OrphanedBackends.awaitDetached(pg.dataDir());
+      if (waitedMs > 0) LOG.info("waited {} ms for the old postmaster's backends to exit before starting", waitedMs);
       ConfigFiles.writePgpass(pg);
       writePostgresqlConf(params, recovery);
       Path log = logFile();
