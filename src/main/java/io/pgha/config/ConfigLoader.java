@@ -439,12 +439,12 @@ public final class ConfigLoader {
   }
 
   /**
-   * A command of the file is split into words as Patroni splits it ({@link io.pgha.postgres.ShellWords}, shlex):
+   * A command of the file is split into words as Patroni splits it ({@link ShellWords}, shlex):
    * one that cannot be split (an unclosed quote) is refused now rather than failing when it is first run.
    */
   private static void checkCommand(ConfigNode key, String command) throws ConfigException {
     try {
-      io.pgha.postgres.ShellWords.split(command);
+      ShellWords.split(command);
     } catch (IllegalArgumentException e) {
       throw key.error("cannot split the command into words: " + e.getMessage());
     }
@@ -507,7 +507,7 @@ public final class ConfigLoader {
     ObjectNode dcs = dcsNode.objectCopy();
     checkBootstrapTimings(dcsNode);
     // the remaining dynamic keys are parsed leniently at run time; say now what would be adjusted
-    for (String warning : DynamicConfig.parse(dcs).warnings()) LOG.warn("bootstrap.dcs: {}", warning);
+    for (String warning : DynamicConfigJson.parse(dcs).warnings()) LOG.warn("bootstrap.dcs: {}", warning);
 
     List<String> initdbArgs = toolOptions(bootstrap.get("initdb"), "initdb", INITDB_FORBIDDEN, true);
     List<String> pgHba = lines(bootstrap.get("pg_hba"));
@@ -525,7 +525,7 @@ public final class ConfigLoader {
   /**
    * The timings the bootstrap winner writes to the {@code config} znode must hold the leader lock safely: each at
    * least its minimum, and {@code loop_wait + 2*retry_timeout <= ttl}. At run time a bad {@code config} is only
-   * adjusted ({@link DynamicConfig#parse}); the operator's own file is rejected so the mistake is seen.
+   * adjusted ({@link DynamicConfigJson#parse}); the operator's own file is rejected so the mistake is seen.
    */
   private static void checkBootstrapTimings(ConfigNode dcs) throws ConfigException {
     long ttl = atLeast(dcs.get("ttl"), DynamicConfig.TTL_DEFAULT, MIN_TTL);

@@ -3,6 +3,7 @@ package io.pgha.postgres;
 import io.pgha.config.Credentials;
 import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
+import io.pgha.config.ShellWords;
 import io.pgha.decision.Action.StopMode;
 import io.pgha.decision.DataDirState;
 import io.vertx.core.Context;

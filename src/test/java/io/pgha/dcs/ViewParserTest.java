@@ -125,7 +125,7 @@ class ViewParserTest {
       assertThat(view.config().ttlSeconds()).isEqualTo(30);
       assertThat(view.config().usePgRewind()).isTrue();
       assertThat(view.config().maximumLagOnFailoverBytes()).isEqualTo(1048576L);
-      assertThat(view.config().postgresqlParameters().get("wal_level").asText()).isEqualTo("logical");
+      assertThat(view.config().postgresqlParameters().get("wal_level")).isEqualTo("logical");
     }
 
     @Test
