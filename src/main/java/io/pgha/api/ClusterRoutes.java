@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.bus.Addresses;
-import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.dcs.ViewParser;
 import io.pgha.dcs.ZkLayout;
 import io.vertx.core.Future;

@@ -3,7 +3,6 @@ package io.pgha.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.ClusterJson;
 import io.pgha.dcs.ClusterSnapshot.Member;
-import io.pgha.dcs.ClusterSnapshot;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -3,7 +3,6 @@ package io.pgha.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.dcs.ClusterSnapshot.Member;
-import io.pgha.dcs.ClusterSnapshot;
 import java.io.IOException;
 import java.util.List;
 
