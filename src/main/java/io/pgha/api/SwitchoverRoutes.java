@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.bus.Addresses;
-import io.pgha.dcs.ClusterSnapshot.Member;
 import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import io.pgha.dcs.ViewParser;
 import io.pgha.dcs.ZkLayout;
 import io.vertx.core.Future;
@@ -86,7 +86,7 @@ public final class SwitchoverRoutes {
     this.basePath = Objects.requireNonNull(basePath, "basePath");
     this.layout = new ZkLayout(basePath);
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.zk = new ZkCalls(curator, vertx);
+    this.zk = new ZkCalls(Objects.requireNonNull(curator, "curator"), vertx);
     this.http = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) settings.probeTimeoutMs())
         .setTrustAll(true).setVerifyHost(false).setKeepAlive(false));

@@ -1,7 +1,7 @@
 package io.pgha.cli;
 
-import io.pgha.dcs.ClusterSnapshot.Member;
 import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.io.IOException;
 import java.util.List;
 

@@ -12,7 +12,9 @@ import org.apache.zookeeper.KeeperException;
 
 /**
  * One read of a cluster's keys under {@code /<namespace>/<scope>} (patroni-compat §1.7), as {@code patronictl list}
- * sees them: what the table, the demo and the integration tests need, nothing an agent decides on.
+ * sees them: what the REST API's {@code GET /cluster} and switchover checks, the CLI's table, the demo and the
+ * integration tests need, nothing an agent decides on. Parsed by {@link ViewParser#snapshot} from the same bytes the
+ * agent's {@link io.pgha.decision.ClusterView} comes from.
  *
  * @param initialize content of {@code initialize}: null when absent, "" while a bootstrap runs, else the sysid
  * @param config the {@code config} object, or null when absent or not a JSON object
