@@ -2,7 +2,7 @@ package io.pgha.api;
 
 import io.pgha.bus.Addresses;
 import io.pgha.config.RestApiConfig;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;

@@ -2,9 +2,9 @@ package io.pgha.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.cli.ClusterSnapshot;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import io.pgha.config.Values;
+import io.pgha.dcs.ClusterSnapshot;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Locale;

@@ -5,16 +5,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.bus.Addresses;
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ViewParser;
 import io.pgha.dcs.ZkLayout;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.io.UncheckedIOException;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
@@ -26,14 +24,12 @@ import org.slf4j.LoggerFactory;
  * (409 when someone wrote in between) and wakes the HA loop; {@code PUT} overwrites when the text differs.
  *
  * <p>Nothing here blocks an event loop: single keys go through {@link ZkCalls} (asynchronous, no retries, with a
- * deadline); the whole-cluster read reuses the blocking {@link ClusterSnapshot#read} on a small worker pool of its own,
- * and only while connected, so that an outage cannot tie up the agent's shared workers.
+ * deadline); the whole-cluster read gathers the znodes the same way ({@link ZkCalls#readCluster}) and parses them with
+ * the agent's parser ({@link ViewParser#snapshot}).
  */
 public final class ClusterRoutes {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.api");
   private static final ObjectMapper JSON = new ObjectMapper();
-  static final String DCS_POOL = "pgha-rest-dcs";
-  private static final int DCS_POOL_SIZE = 2;
 
   /** Runs between reading {@code config} and writing it back in {@code PATCH /config}; only tests need another. */
   interface BeforeWrite {
@@ -41,23 +37,19 @@ public final class ClusterRoutes {
   }
 
   private final ApiVerticle api;
-  private final CuratorFramework curator;
   private final String basePath;
   private final ZkLayout layout;
   private final Vertx vertx;
   private final ZkCalls zk;
-  private final WorkerExecutor pool;
   private final BeforeWrite beforeWrite;
 
   private ClusterRoutes(ApiVerticle api, CuratorFramework curator, String basePath, Vertx vertx,
       BeforeWrite beforeWrite) {
     this.api = api;
-    this.curator = curator;
     this.basePath = basePath;
     this.layout = new ZkLayout(basePath);
     this.vertx = vertx;
     this.zk = new ZkCalls(curator, vertx);
-    this.pool = vertx.createSharedWorkerExecutor(DCS_POOL, DCS_POOL_SIZE, 60, TimeUnit.SECONDS);
     this.beforeWrite = beforeWrite;
   }
 
@@ -87,8 +79,7 @@ public final class ClusterRoutes {
       api.text(req, 503, "Service Unavailable: not connected to ZooKeeper");
       return;
     }
-    pool.executeBlocking(() -> ClusterSnapshot.read(curator, basePath), false)
-        .timeout(ZkCalls.TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    zk.readCluster(layout).map(ViewParser::snapshot)
         .onSuccess(cluster -> api.json(req, 200, render(ClusterJson.render(cluster, scope()))))
         .onFailure(e -> api.text(req, 503, "Service Unavailable: cannot read the cluster: " + ZkCalls.reason(e)));
   }

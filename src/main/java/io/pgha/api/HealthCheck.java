@@ -1,7 +1,7 @@
 package io.pgha.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import java.util.List;
 import java.util.Map;
 

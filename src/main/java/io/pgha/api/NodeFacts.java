@@ -1,6 +1,6 @@
 package io.pgha.api;
 
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 
 /**
  * Facts the REST API derives from a {@link NodeStatus} snapshot, kept in one place so the health checks, the probes

@@ -1,6 +1,6 @@
 package io.pgha.api;
 
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 
 /** The status-line-only probes of §5.5, as pure functions. */
 public final class Probes {

@@ -3,7 +3,7 @@ package io.pgha.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import java.io.UncheckedIOException;
 
 /**

@@ -4,13 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.bus.Addresses;
-import io.pgha.cli.ClusterSnapshot;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
+import io.pgha.dcs.ViewParser;
 import io.pgha.dcs.ZkLayout;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClient;
@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * {@link Addresses#HA_WAKE}, and an immediate request is answered once ZooKeeper shows its outcome. The HA loop does
  * the rest (§3.8); nothing here touches postgres or the leader key. Rejected requests write nothing.
  *
- * <p>ZooKeeper as in {@link ClusterRoutes}: the whole-cluster read is the blocking {@link ClusterSnapshot#read} on a
- * small worker pool of its own and only while connected; single keys (the write, the polls, DELETE) go through
+ * <p>ZooKeeper as in {@link ClusterRoutes}: the whole-cluster read gathers the znodes asynchronously
+ * ({@link ZkCalls#readCluster}), only while connected; single keys (the write, the polls, DELETE) go through
  * {@link ZkCalls}, without the agent client's endless retries, so an outage gets a 503 at once and a write the client
  * was told failed cannot land later.
  *
@@ -73,24 +73,20 @@ public final class SwitchoverRoutes {
 
   private final ApiVerticle api;
   private final Vertx vertx;
-  private final CuratorFramework curator;
   private final String basePath;
   private final ZkLayout layout;
   private final Settings settings;
   private final ZkCalls zk;
-  private final WorkerExecutor pool;
   private final HttpClient http;
 
   private SwitchoverRoutes(ApiVerticle api, Vertx vertx, CuratorFramework curator, String basePath,
       Settings settings) {
     this.api = Objects.requireNonNull(api, "api");
     this.vertx = Objects.requireNonNull(vertx, "vertx");
-    this.curator = Objects.requireNonNull(curator, "curator");
     this.basePath = Objects.requireNonNull(basePath, "basePath");
     this.layout = new ZkLayout(basePath);
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.zk = new ZkCalls(curator, vertx);
-    this.pool = vertx.createSharedWorkerExecutor(ClusterRoutes.DCS_POOL, 2, 60, TimeUnit.SECONDS);
+    this.zk = new ZkCalls(Objects.requireNonNull(curator, "curator"), vertx);
     this.http = vertx.createHttpClient(new HttpClientOptions()
         .setConnectTimeout((int) settings.probeTimeoutMs())
         .setTrustAll(true).setVerifyHost(false).setKeepAlive(false));
@@ -162,8 +158,7 @@ public final class SwitchoverRoutes {
     if (!zk.connected()) {
       return Future.failedFuture(new RequestRejected(503, "Service Unavailable: not connected to ZooKeeper"));
     }
-    return pool.executeBlocking(() -> ClusterSnapshot.read(curator, basePath), false)
-        .timeout(ZkCalls.TIMEOUT_MS, TimeUnit.MILLISECONDS)
+    return zk.readCluster(layout).map(ViewParser::snapshot)
         .recover(e -> Future.failedFuture(
             new RequestRejected(503, "Service Unavailable: cannot read the cluster: " + ZkCalls.reason(e))));
   }
@@ -324,26 +319,8 @@ public final class SwitchoverRoutes {
   private Future<Outcome> readOutcome() {
     return zk.read(layout.failover()).compose(failover -> zk.read(layout.leader()).map(leader -> {
       String name = leader == null ? "" : new String(leader.data(), StandardCharsets.UTF_8).trim();
-      return new Outcome(requestPending(failover == null ? null : failover.data()), name.isEmpty() ? null : name);
+      return new Outcome(ViewParser.failoverPending(failover == null ? null : failover.data()), name.isEmpty() ? null : name);
     }));
-  }
-
-  /** A {@code failover} value that still asks for something: {@code {}}, empty or absent = no request (§1.3). */
-  static boolean requestPending(byte[] data) {
-    if (data == null || data.length == 0) {
-      return false;
-    }
-    String text = new String(data, StandardCharsets.UTF_8).trim();
-    JsonNode node;
-    try {
-      node = JSON.readTree(text);
-    } catch (Exception legacy) {
-      return !text.replace(":", "").isBlank(); // legacy "leader:candidate"
-    }
-    if (node == null || !node.isObject()) {
-      return false;
-    }
-    return !node.path("leader").asText("").isBlank() || !node.path("member").asText("").isBlank();
   }
 
   private void poll(HttpServerRequest req, String action, String leaderAtRequest, String candidate, long deadlineMs) {
@@ -393,7 +370,7 @@ public final class SwitchoverRoutes {
         .recover(e -> Future.failedFuture(
             new RequestRejected(503, "Service Unavailable: cannot read the failover key: " + ZkCalls.reason(e))))
         .compose(node -> {
-          if (node == null || !scheduled(node.data())) {
+          if (node == null || !ViewParser.failoverScheduled(node.data())) {
             return Future.failedFuture(new RequestRejected(404, "no switchover is scheduled"));
           }
           return settings.beforeClear().get()
@@ -410,19 +387,4 @@ public final class SwitchoverRoutes {
         })
         .onFailure(e -> api.fail(req, e));
   }
-
-  /** Whether a {@code failover} value has a {@code scheduled_at}. */
-  static boolean scheduled(byte[] data) {
-    if (data == null || data.length == 0) {
-      return false;
-    }
-    try {
-      JsonNode node = JSON.readTree(data);
-      return node != null && node.isObject() && !node.path("scheduled_at").asText("").isBlank();
-    } catch (Exception notJson) {
-      return false;
-    }
-  }
-
-
 }

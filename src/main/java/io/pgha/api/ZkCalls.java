@@ -1,10 +1,15 @@
 package io.pgha.api;
 
+import io.pgha.dcs.ViewParser;
+import io.pgha.dcs.ZkLayout;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.CreateMode;
@@ -55,6 +60,64 @@ final class ZkCalls {
         done.fail(KeeperException.create(code, p));
       }
     }, null));
+  }
+
+  /** The znode's data ({@code []} for none), or null when it does not exist. */
+  Future<byte[]> data(String path) {
+    return read(path).map(node -> node == null ? null : node.data());
+  }
+
+  /** The znode's children, or an empty list when it does not exist. */
+  Future<List<String>> children(String path) {
+    return call((zk, done) -> zk.getChildren(path, false, (rc, p, ctx, names) -> {
+      Code code = Code.get(rc);
+      if (code == Code.OK) {
+        done.complete(names == null ? List.of() : List.copyOf(names));
+      } else if (code == Code.NONODE) {
+        done.complete(List.of());
+      } else {
+        done.fail(KeeperException.create(code, p));
+      }
+    }, null));
+  }
+
+  /**
+   * The znodes of the cluster under {@code layout}, gathered with asynchronous calls (what the CLI's blocking
+   * {@code ClusterSnapshot.read} reads), for {@link ViewParser#snapshot}; within one deadline for the whole read.
+   */
+  Future<ViewParser.RawCluster> readCluster(ZkLayout layout) {
+    Future<ViewParser.RawCluster> read = children(layout.base()).compose(keys -> {
+      Future<byte[]> leader = keys.contains("leader") ? data(layout.leader()) : Future.succeededFuture();
+      Future<byte[]> initialize = keys.contains("initialize") ? data(layout.initialize()) : Future.succeededFuture();
+      Future<byte[]> config = keys.contains("config") ? data(layout.config()) : Future.succeededFuture();
+      Future<byte[]> failover = keys.contains("failover") ? data(layout.failover()) : Future.succeededFuture();
+      Future<byte[]> sync = keys.contains("sync") ? data(layout.sync()) : Future.succeededFuture();
+      Future<byte[]> status = data(layout.status());
+      Future<byte[]> legacyOptime = status.compose(s -> s == null ? data(layout.legacyOptime())
+          : Future.<byte[]>succeededFuture());
+      Future<Map<String, byte[]>> members = !keys.contains("members") ? Future.succeededFuture(Map.of())
+          : children(layout.members()).compose(names -> {
+            List<Future<byte[]>> values = new ArrayList<>();
+            for (String name : names) {
+              values.add(data(layout.member(name)));
+            }
+            return Future.all(values).map(all -> {
+              Map<String, byte[]> byName = new TreeMap<>();
+              for (int i = 0; i < names.size(); i++) {
+                byte[] value = values.get(i).result();
+                if (value != null) { // deleted between the listing and the read
+                  byName.put(names.get(i), value);
+                }
+              }
+              return byName;
+            });
+          });
+      return Future.all(List.of(leader, initialize, config, failover, sync, status, legacyOptime, members))
+          .map(all -> new ViewParser.RawCluster(leader.result(), 0, members.result(), initialize.result(),
+              config.result(), failover.result(), null, status.result(), sync.result(), -1,
+              legacyOptime.result()));
+    });
+    return read.timeout(TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -13,7 +13,7 @@ public final class Addresses {
   public static final String DCS_HEALTH_CHANGED = "pgha.dcs.health-changed";
   /** Event: the postmaster started, exited or was adopted ({@code PostmasterEvent}). */
   public static final String PG_POSTMASTER_CHANGED = "pgha.pg.postmaster-changed";
-  /** Event: the HA loop published a new {@link io.pgha.ha.NodeStatus}. */
+  /** Event: the HA loop published a new {@link io.pgha.model.NodeStatus}. */
   public static final String HA_STATUS_CHANGED = "pgha.ha.status-changed";
   /** Event: the HA loop took a decision ({@code DecisionRecord}). */
   public static final String HA_DECIDED = "pgha.ha.decided";

@@ -1,7 +1,8 @@
 package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.net.URI;
 import java.time.Duration;
 import java.time.OffsetDateTime;

@@ -2,6 +2,7 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.dcs.ClusterSnapshot;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Clock;

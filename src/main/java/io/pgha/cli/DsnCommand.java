@@ -1,7 +1,7 @@
 package io.pgha.cli;
 
 import io.pgha.api.ClusterJson;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.util.List;
 
 /** {@code dsn [CLUSTER] [-r ROLE | -m MEMBER]} (§7.8): {@code host=H port=P} of the leader or the member asked for. */

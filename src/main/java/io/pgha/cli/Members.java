@@ -2,7 +2,8 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.pgha.api.Schedules;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;

@@ -2,6 +2,7 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgha.api.ServerTls;
+import io.pgha.dcs.ClusterSnapshot;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.io.IOException;

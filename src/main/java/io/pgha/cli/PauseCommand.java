@@ -2,7 +2,8 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,7 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.ClusterJson;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -1,6 +1,7 @@
 package io.pgha.cli;
 
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.io.IOException;
 import java.util.List;
 

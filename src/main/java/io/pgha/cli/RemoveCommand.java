@@ -1,5 +1,6 @@
 package io.pgha.cli;
 
+import io.pgha.dcs.ClusterSnapshot;
 import java.util.List;
 
 /**

@@ -2,7 +2,7 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgha.cli.ClusterSnapshot.Member;
+import io.pgha.dcs.ClusterSnapshot.Member;
 import java.io.IOException;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.pgha.cli;
 
+import io.pgha.dcs.ClusterSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;

@@ -1,17 +1,23 @@
 package io.pgha.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 
 /**
  * The cluster-wide configuration kept in the {@code config} znode (patroni-compat §8.3, §3.19), parsed leniently:
  * strings for numbers and booleans are accepted, values below the minimum are raised, and the timing rule
  * {@code loop_wait + 2*retry_timeout <= ttl} is enforced by shrinking loop_wait/retry_timeout, in memory only.
  * What was adjusted is listed in {@link #warnings()}.
+ *
+ * <p>Free of Jackson so that the pure core ({@code io.pgha.decision}) may hold it: {@link DynamicConfigJson} parses
+ * the JSON tree and gives it back.
+ *
+ * @param postgresqlParameters {@code postgresql.parameters} as GUC text (booleans as on/off); a null value means
+ *     "not set here" (Patroni removes the GUC); in the key's order, unmodifiable
+ * @param raw the whole {@code config} object as canonical JSON (keys sorted at every level, compact), so that two
+ *     configurations are equal exactly when their trees are
  */
 public record DynamicConfig(
     int ttlSeconds,
@@ -28,9 +34,14 @@ public record DynamicConfig(
     boolean usePgRewind,
     boolean useSlots,
     boolean pause,
-    ObjectNode postgresqlParameters,
-    ObjectNode raw,
+    Map<String, String> postgresqlParameters,
+    String raw,
     List<String> warnings) {
+
+  public DynamicConfig {
+    postgresqlParameters = Collections.unmodifiableMap(new LinkedHashMap<>(postgresqlParameters));
+    warnings = List.copyOf(warnings);
+  }
 
   public enum SyncMode { OFF, ON, QUORUM }
 
@@ -47,80 +58,11 @@ public record DynamicConfig(
   public static final int LOOP_WAIT_MIN = 1;
   public static final int RETRY_TIMEOUT_MIN = 3;
 
+  /** What an empty {@code config} key gives ({@code DynamicConfigJson.parse({})}, checked by DynamicConfigTest). */
   public static DynamicConfig defaults() {
-    return parse(JsonNodeFactory.instance.objectNode());
-  }
-
-  /** Parses a {@code config} tree; never throws: bad values fall back to defaults with a warning. */
-  public static DynamicConfig parse(JsonNode tree) {
-    ObjectNode raw = tree != null && tree.isObject() ? ((ObjectNode) tree).deepCopy()
-        : JsonNodeFactory.instance.objectNode();
-    List<String> warnings = new ArrayList<>();
-    int ttl = intAtLeast(raw, "ttl", TTL_DEFAULT, TTL_MIN, warnings);
-    int loopWait = intAtLeast(raw, "loop_wait", LOOP_WAIT_DEFAULT, LOOP_WAIT_MIN, warnings);
-    int retryTimeout = intAtLeast(raw, "retry_timeout", RETRY_TIMEOUT_DEFAULT, RETRY_TIMEOUT_MIN, warnings);
-    if (loopWait + 2 * retryTimeout > ttl) {
-      int fitted = ttl - 2 * retryTimeout;
-      if (fitted >= 1) {
-        warnings.add("loop_wait + 2*retry_timeout must be <= ttl: loop_wait lowered from " + loopWait + " to " + fitted);
-        loopWait = fitted;
-      } else {
-        warnings.add("loop_wait + 2*retry_timeout must be <= ttl: loop_wait set to 1 and retry_timeout to "
-            + ((ttl - 1) / 2));
-        loopWait = 1;
-        retryTimeout = (ttl - 1) / 2;
-      }
-    }
-    long maxLag = longOr(raw, "maximum_lag_on_failover", MAXIMUM_LAG_ON_FAILOVER_DEFAULT, warnings);
-    JsonNode startTimeout = raw.has("primary_start_timeout") ? raw.get("primary_start_timeout")
-        : raw.get("master_start_timeout");
-    int primaryStart = (int) Math.max(0, orDefault(startTimeout, "primary_start_timeout",
-        PRIMARY_START_TIMEOUT_DEFAULT, warnings));
-    JsonNode stopTimeout = raw.has("primary_stop_timeout") ? raw.get("primary_stop_timeout")
-        : raw.get("master_stop_timeout");
-    int primaryStop = (int) Math.max(0, orDefault(stopTimeout, "primary_stop_timeout", 0, warnings));
-    SyncMode syncMode = syncMode(raw.get("synchronous_mode"));
-    boolean strict = Values.bool(raw.get("synchronous_mode_strict"), false);
-    int syncCount = (int) Math.max(1, longOr(raw, "synchronous_node_count", 1, warnings));
-    long maxSyncLag = longOr(raw, "maximum_lag_on_syncnode", -1, warnings);
-    boolean checkTimeline = Values.bool(raw.get("check_timeline"), false);
-    JsonNode pg = raw.path("postgresql");
-    boolean usePgRewind = Values.bool(pg.get("use_pg_rewind"), false);
-    boolean useSlots = Values.bool(pg.get("use_slots"), true);
-    boolean pause = Values.bool(raw.get("pause"), false);
-    ObjectNode params = pg.path("parameters").isObject() ? (ObjectNode) pg.get("parameters").deepCopy()
-        : JsonNodeFactory.instance.objectNode();
-    return new DynamicConfig(ttl, loopWait, retryTimeout, maxLag, primaryStart, primaryStop, syncMode, strict,
-        syncCount, maxSyncLag, checkTimeline, usePgRewind, useSlots, pause, params, raw, List.copyOf(warnings));
-  }
-
-  static SyncMode syncMode(JsonNode node) {
-    if (node == null || node.isNull()) return SyncMode.OFF;
-    if (!node.isBoolean() && "quorum".equals(node.asText().trim().toLowerCase(Locale.ROOT))) return SyncMode.QUORUM;
-    return Values.bool(node, false) ? SyncMode.ON : SyncMode.OFF;
-  }
-
-  private static int intAtLeast(ObjectNode raw, String key, int fallback, int min, List<String> warnings) {
-    long value = longOr(raw, key, fallback, warnings);
-    if (value < min) {
-      warnings.add(key + "=" + value + " is below the minimum " + min + ": using " + min);
-      return min;
-    }
-    return (int) Math.min(value, Integer.MAX_VALUE);
-  }
-
-  private static long longOr(ObjectNode raw, String key, long fallback, List<String> warnings) {
-    return orDefault(raw.get(key), key, fallback, warnings);
-  }
-
-  private static long orDefault(JsonNode node, String key, long fallback, List<String> warnings) {
-    if (node == null || node.isNull()) return fallback;
-    Long parsed = Values.integer(node);
-    if (parsed == null) {
-      warnings.add(key + "=" + node + " is not a number: using " + fallback);
-      return fallback;
-    }
-    return parsed;
+    return new DynamicConfig(TTL_DEFAULT, LOOP_WAIT_DEFAULT, RETRY_TIMEOUT_DEFAULT, MAXIMUM_LAG_ON_FAILOVER_DEFAULT,
+        PRIMARY_START_TIMEOUT_DEFAULT, 0, SyncMode.OFF, false, 1, -1, false, false, true, false, Map.of(), "{}",
+        List.of());
   }
 
   public boolean synchronousModeActive() {

@@ -2,7 +2,10 @@ package io.pgha.dcs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.config.DynamicConfig;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.config.Values;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.FailoverRequest;
@@ -11,12 +14,21 @@ import io.pgha.decision.SyncState;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
-/** Turns raw znode contents into a {@link ClusterView}; tolerant of garbage, as Patroni is (§1.3). */
+/**
+ * The one parser of Patroni's znode layout (§1.1, §1.3): turns raw znode contents into a {@link ClusterView} for
+ * the agent's decisions, into a {@link ClusterSnapshot} for what the REST API and the CLI show, and answers the
+ * REST API's questions about a single {@code failover} value. Tolerant of garbage, as Patroni is. Paths are in
+ * {@link ZkLayout}; reading is the caller's business (ZooKeeperDcs, the REST API's asynchronous calls, the CLI).
+ */
 public final class ViewParser {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Like Python's json.loads: trailing text after a value is an error, not ignored. */
@@ -25,10 +37,19 @@ public final class ViewParser {
 
   private ViewParser() {}
 
-  /** Raw data of the znodes that exist; absent keys are null. */
+  /**
+   * Raw data of the znodes that exist; absent keys are null.
+   *
+   * @param legacyOptime {@code optime/leader} (Patroni < 2.1), read only when {@code status} is absent, else null
+   */
   public record RawCluster(
       byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
-      byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion) {
+      byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion, byte[] legacyOptime) {
+
+    public RawCluster(byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
+        byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion) {
+      this(leader, leaderOwner, members, initialize, config, failover, history, status, sync, syncVersion, null);
+    }
 
     public RawCluster(byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
         byte[] failover, byte[] history, byte[] status) {
@@ -46,6 +67,96 @@ public final class ViewParser {
     return new ClusterView(leader, leaderIsMe, Map.copyOf(members), initialize, config(raw.config()),
         failover(raw.failover()), clusterTimeline(raw.history()), optime(raw.status()), configError(raw.config()),
         sync(raw.sync(), raw.syncVersion()));
+  }
+
+  /**
+   * What {@code patronictl list} and {@code GET /cluster} see: members' JSON as written (legacy connection-URL
+   * values become {@code {"conn_url": ...}}), sorted by name; {@code config} and {@code failover} as objects;
+   * {@code sync_standby} names; the optime from {@code status} or else {@code optime/leader}. Keys' text untrimmed.
+   */
+  public static ClusterSnapshot snapshot(RawCluster raw) {
+    List<ClusterSnapshot.Member> members = new ArrayList<>();
+    new TreeMap<>(raw.members()).forEach((name, data) -> {
+      if (data != null) members.add(new ClusterSnapshot.Member(name, memberData(text(data))));
+    });
+    Set<String> sync = Set.of();
+    ObjectNode syncState = raw.sync() == null ? null : object(raw.sync());
+    if (syncState != null && syncState.hasNonNull("sync_standby")) {
+      sync = Arrays.stream(syncState.get("sync_standby").asText().split(","))
+          .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+    }
+    ObjectNode failover = raw.failover() == null ? null : object(raw.failover());
+    if (failover != null && failover.isEmpty()) failover = null;
+    return new ClusterSnapshot(
+        raw.initialize() == null ? null : text(raw.initialize()),
+        raw.config() == null ? null : object(raw.config()),
+        raw.leader() == null ? null : text(raw.leader()),
+        List.copyOf(members), snapshotOptime(raw.status(), raw.legacyOptime()), sync, failover);
+  }
+
+  private static long snapshotOptime(byte[] status, byte[] legacyOptime) {
+    String value = null;
+    if (status != null) {
+      JsonNode parsed = json(status);
+      if (parsed != null && parsed.isObject()) {
+        value = parsed.path("optime").asText(null);
+      } else if (parsed != null && parsed.isIntegralNumber()) {
+        value = parsed.asText();
+      }
+    } else if (legacyOptime != null) {
+      value = text(legacyOptime);
+    }
+    try {
+      return value == null ? 0 : Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static ObjectNode memberData(String value) {
+    if (value.startsWith("postgres")) {
+      // legacy member value: a connection URL, without the JSON fields patronictl would show
+      ObjectNode data = JsonNodeFactory.instance.objectNode();
+      data.put("conn_url", value.split("\\?", 2)[0]);
+      return data;
+    }
+    ObjectNode data = object(value.getBytes(StandardCharsets.UTF_8));
+    return data != null ? data : JsonNodeFactory.instance.objectNode();
+  }
+
+  private static ObjectNode object(byte[] data) {
+    JsonNode node = json(data);
+    return node != null && node.isObject() ? (ObjectNode) node : null;
+  }
+
+  /**
+   * Whether a {@code failover} value still asks for something: {@code {}}, empty, absent or no leader and no member
+   * = no request (§1.3); a legacy {@code leader:candidate} text counts when either name is there.
+   */
+  public static boolean failoverPending(byte[] data) {
+    if (data == null || data.length == 0) {
+      return false;
+    }
+    String text = text(data).trim();
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (Exception legacy) {
+      return !text.replace(":", "").isBlank(); // legacy "leader:candidate"
+    }
+    if (node == null || !node.isObject()) {
+      return false;
+    }
+    return !node.path("leader").asText("").isBlank() || !node.path("member").asText("").isBlank();
+  }
+
+  /** Whether a {@code failover} value has a {@code scheduled_at}. */
+  public static boolean failoverScheduled(byte[] data) {
+    if (data == null || data.length == 0) {
+      return false;
+    }
+    JsonNode node = json(data);
+    return node != null && node.isObject() && !node.path("scheduled_at").asText("").isBlank();
   }
 
   /** §4.3: {@code {"leader": L, "sync_standby": "a,b" | null, "quorum": N}}; garbage or {@code {}} counts as empty. */
@@ -116,7 +227,7 @@ public final class ViewParser {
     if (data == null || data.length == 0) return null;
     try {
       JsonNode node = STRICT_JSON.readTree(data);
-      return node != null && node.isObject() ? DynamicConfig.parse(node) : null;
+      return node != null && node.isObject() ? DynamicConfigJson.parse(node) : null;
     } catch (Exception notJson) {
       return null; // configError says why
     }

@@ -1,7 +1,7 @@
 package io.pgha.demo;
 
-import io.pgha.cli.ClusterSnapshot;
 import io.pgha.cli.ClusterTable;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.FreePorts;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.MemberConfig;

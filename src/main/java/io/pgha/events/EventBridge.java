@@ -1,7 +1,7 @@
 package io.pgha.events;
 
 import io.pgha.bus.Addresses;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.pgha.postgres.PostmasterEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

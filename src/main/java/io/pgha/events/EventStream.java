@@ -1,32 +1,22 @@
 package io.pgha.events;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.zookeeper.ZookeeperClusterManager;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: {@link #subscribe subscribers} are called on this instance's event loop (never the agent's): they must
  * not block, and must hop to their own context for anything context-bound (as {@link EventsRoute} does). The future
  * returned by {@link #start} completes on this instance's threads.
+ *
+ * <p>Here: publishing, subscribing and healing (rebuild, watchdog, backoff); one clustered instance's own life
+ * (building, joining, tearing down) is {@link ClusterInstance}; the SSE route is {@link EventsRoute}.
  */
 public final class EventStream implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.events");
@@ -119,35 +112,24 @@ public final class EventStream implements AutoCloseable {
   private final Promise<Void> closedPromise = Promise.promise();
 
   // written on the supervisor thread only, read anywhere
-  private volatile Generation current;
+  private volatile ClusterInstance current;
   private volatile boolean closed;
   private int generations;
   private int failures;
   private String brokenReason;
   private ScheduledFuture<?> pendingRebuild;
   private ScheduledFuture<?> watchdog;
-
-  /** One clustered Vert.x instance with its Curator client and node id; rebuilt as a whole. */
-  private static final class Generation {
-    final int number;
-    final String nodeId;
-    final CuratorFramework curator;
-    final AtomicInteger pending = new AtomicInteger();
-    volatile ZookeeperClusterManager clusterManager;
-    volatile Vertx vertx;
-    volatile Context context;
-    volatile boolean connected = true;
-    volatile boolean lost;
-    volatile boolean missing;
-    volatile boolean retired;
-    int missingChecks;
-
-    Generation(int number, String nodeId, CuratorFramework curator) {
-      this.number = number;
-      this.nodeId = nodeId;
-      this.curator = curator;
+  private final ClusterInstance.Listener listener = new ClusterInstance.Listener() {
+    @Override
+    public void delivered(ClusterInstance g, JsonObject event) {
+      deliver(g, event);
     }
-  }
+
+    @Override
+    public void lost(ClusterInstance g) {
+      requestRebuild(g, "ZooKeeper session lost");
+    }
+  };
 
   private EventStream(String hosts, String scope, String member, String advertiseHost, Settings settings) {
     this.hosts = requireText(hosts, "zookeeperHosts");
@@ -199,7 +181,8 @@ public final class EventStream implements AutoCloseable {
     Promise<EventStream> started = Promise.promise();
     stream.supervisor.execute(() -> {
       try {
-        stream.current = stream.build();
+        stream.current = ClusterInstance.build(++stream.generations, stream.hosts, stream.namespace, stream.scope,
+            stream.member, stream.advertiseHost, stream.address, stream.settings, stream.listener);
         stream.startWatchdog();
         started.complete(stream);
       } catch (Throwable t) {
@@ -240,9 +223,9 @@ public final class EventStream implements AutoCloseable {
    * The caller's object is copied, not modified.
    */
   public void publish(JsonObject event) {
-    Generation g = current;
+    ClusterInstance g = current;
     try {
-      if (event == null || closed || g == null || !isUsable(g)) {
+      if (event == null || closed || g == null || !ClusterInstance.usable(g)) {
         dropped.increment();
         return;
       }
@@ -258,7 +241,7 @@ public final class EventStream implements AutoCloseable {
         g.context.runOnContext(v -> {
           g.pending.decrementAndGet();
           try {
-            if (current == g && isUsable(g)) {
+            if (current == g && ClusterInstance.usable(g)) {
               g.vertx.eventBus().publish(address, e);
               published.increment();
             } else {
@@ -300,8 +283,8 @@ public final class EventStream implements AutoCloseable {
    * member is in the cluster's member list.
    */
   public boolean healthy() {
-    Generation g = current;
-    return !closed && g != null && isUsable(g) && !g.missing;
+    ClusterInstance g = current;
+    return !closed && g != null && ClusterInstance.usable(g) && !g.missing;
   }
 
   public String member() {
@@ -345,10 +328,10 @@ public final class EventStream implements AutoCloseable {
       try {
         supervisor.execute(() -> {
           cancelTimers();
-          Generation g = current;
+          ClusterInstance g = current;
           current = null;
           if (g != null) {
-            teardown(g);
+            g.teardown(settings, scope);
           }
           supervisor.shutdown();
           closedPromise.tryComplete();
@@ -364,89 +347,25 @@ public final class EventStream implements AutoCloseable {
 
   /** The current instance's cluster manager, or null between instances. */
   ZookeeperClusterManager clusterManager() {
-    Generation g = current;
+    ClusterInstance g = current;
     return g == null ? null : g.clusterManager;
   }
 
   /** The current instance's Curator client, or null between instances. */
   CuratorFramework curator() {
-    Generation g = current;
+    ClusterInstance g = current;
     return g == null ? null : g.curator;
   }
 
   /** The current instance's cluster node id, or null between instances. */
   String nodeId() {
-    Generation g = current;
+    ClusterInstance g = current;
     return g == null ? null : g.nodeId;
   }
 
   // ---- building and healing (supervisor thread) ----
 
-  private static boolean isUsable(Generation g) {
-    return g.connected && !g.lost && g.context != null;
-  }
-
-  private Generation build() throws Exception {
-    int number = ++generations;
-    String nodeId = pathSafe(member) + "-" + UUID.randomUUID();
-    CuratorFramework curator = CuratorFrameworkFactory.builder()
-        .connectString(hosts)
-        .namespace(namespace)
-        .sessionTimeoutMs(settings.sessionTimeoutMs())
-        .connectionTimeoutMs(settings.connectTimeoutMs())
-        .retryPolicy(new ExponentialBackoffRetry(200, 3, 2_000))
-        .build();
-    Generation g = new Generation(number, nodeId, curator);
-    curator.getConnectionStateListenable().addListener((client, state) -> onConnectionState(g, state));
-    Vertx vertx = null;
-    try {
-      curator.start();
-      if (!curator.blockUntilConnected(settings.connectTimeoutMs(), TimeUnit.MILLISECONDS)) {
-        throw new TimeoutException("cannot reach ZooKeeper at " + hosts);
-      }
-      ZookeeperClusterManager clusterManager = new ZookeeperClusterManager(curator, nodeId);
-      VertxOptions options = new VertxOptions()
-          .setEventLoopPoolSize(1)
-          .setWorkerPoolSize(2)
-          .setInternalBlockingPoolSize(2);
-      options.getEventBusOptions()
-          .setHost(advertiseHost)
-          .setPort(settings.eventBusPort())
-          .setClusterPublicHost(advertiseHost)
-          .setConnectTimeout(settings.connectTimeoutMs())
-          .setClusterPingInterval(5_000)
-          .setClusterPingReplyInterval(5_000);
-      Future<Vertx> building = Vertx.builder().with(options).withClusterManager(clusterManager).buildClustered();
-      vertx = await(building, settings.joinTimeoutMs(), () -> building.onSuccess(Vertx::close));
-      g.clusterManager = clusterManager;
-      g.vertx = vertx;
-      Context context = vertx.getOrCreateContext();
-      CompletableFuture<Void> subscribed = new CompletableFuture<>();
-      context.runOnContext(v -> {
-        MessageConsumer<JsonObject> consumer = g.vertx.eventBus().consumer(address, m -> deliver(g, m.body()));
-        consumer.completion().onComplete(ar -> {
-          if (ar.succeeded()) {
-            subscribed.complete(null);
-          } else {
-            subscribed.completeExceptionally(ar.cause());
-          }
-        });
-      });
-      subscribed.get(settings.joinTimeoutMs(), TimeUnit.MILLISECONDS);
-      g.context = context;
-      LOG.info("event stream {}: member {} joined the event cluster at {} as node {} (instance {})", scope, member,
-          rootPath(scope), nodeId, number);
-      return g;
-    } catch (Exception e) {
-      if (vertx != null) {
-        closeQuietly(vertx);
-      }
-      curator.close();
-      throw e;
-    }
-  }
-
-  private void deliver(Generation g, JsonObject event) {
+  private void deliver(ClusterInstance g, JsonObject event) {
     if (g.retired || event == null) {
       return;
     }
@@ -460,21 +379,7 @@ public final class EventStream implements AutoCloseable {
     }
   }
 
-  /** Curator's event thread. */
-  private void onConnectionState(Generation g, ConnectionState state) {
-    switch (state) {
-      case CONNECTED, RECONNECTED -> g.connected = true;
-      case SUSPENDED, READ_ONLY -> g.connected = false;
-      case LOST -> {
-        g.connected = false;
-        g.lost = true;
-        requestRebuild(g, "ZooKeeper session lost");
-      }
-      default -> { }
-    }
-  }
-
-  private void requestRebuild(Generation g, String reason) {
+  private void requestRebuild(ClusterInstance g, String reason) {
     if (closed) {
       return;
     }
@@ -494,16 +399,17 @@ public final class EventStream implements AutoCloseable {
     if (closed) {
       return;
     }
-    Generation old = current;
+    ClusterInstance old = current;
     current = null;
     if (old != null) {
       brokenReason = reason;
       rebuilds.increment();
       LOG.warn("event stream {}: rebuilding the clustered instance ({}); events are dropped meanwhile", scope, reason);
-      teardown(old);
+      old.teardown(settings, scope);
     }
     try {
-      current = build();
+      current = ClusterInstance.build(++generations, hosts, namespace, scope, member, advertiseHost, address,
+            settings, listener);
       failures = 0;
       if (brokenReason != null) {
         publish(Events.eventsRejoined(brokenReason));
@@ -513,7 +419,8 @@ public final class EventStream implements AutoCloseable {
       failures++;
       long delay = Math.min(settings.maxBackoffMs(),
           settings.minBackoffMs() << Math.min(failures - 1, 16));
-      LOG.warn("event stream {}: cannot join the event cluster ({}); retrying in {} ms", scope, rootCause(t), delay);
+      LOG.warn("event stream {}: cannot join the event cluster ({}); retrying in {} ms", scope,
+          ClusterInstance.rootCause(t), delay);
       if (!closed) {
         pendingRebuild = supervisor.schedule(() -> rebuild(reason), delay, TimeUnit.MILLISECONDS);
       }
@@ -531,7 +438,7 @@ public final class EventStream implements AutoCloseable {
    */
   private void check() {
     try {
-      Generation g = current;
+      ClusterInstance g = current;
       if (closed || g == null || pendingRebuild != null) {
         return;
       }
@@ -554,51 +461,6 @@ public final class EventStream implements AutoCloseable {
     }
   }
 
-  /**
-   * Connected (or reconnected within a moment, as after a session expiry): Vert.x's own close, which unregisters and
-   * whose cluster manager {@code leave()} closes the Curator client. Not connected: the Curator client first, which
-   * makes the cluster manager's operations during the close fail at once (Vert.x and Curator log them as errors)
-   * instead of waiting on an unreachable ensemble, where Vert.x's close never completes; the session then ends on the
-   * server by itself. Either way bounded by the close timeout, and the Curator client is closed at the end (a second
-   * close does nothing).
-   */
-  private void teardown(Generation g) {
-    g.retired = true;
-    g.context = null;
-    boolean connected;
-    try {
-      connected = g.connected || g.curator.blockUntilConnected(
-          (int) Math.min(2_000, settings.connectTimeoutMs()), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      connected = false;
-    }
-    if (!connected) {
-      g.curator.close();
-    }
-    Vertx vertx = g.vertx;
-    Future<Void> closing = vertx == null ? Future.succeededFuture() : vertx.close();
-    try {
-      closing.toCompletionStage().toCompletableFuture().get(settings.closeTimeoutMs(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      LOG.warn("event stream {}: the clustered instance did not close within {} ms ({}); closing its ZooKeeper client",
-          scope, settings.closeTimeoutMs(), rootCause(e));
-    }
-    g.curator.close();
-    if (!closing.isComplete()) {
-      closing.onComplete(ar -> LOG.info("event stream {}: the previous clustered instance closed", scope));
-    }
-  }
-
-  private void closeQuietly(Vertx vertx) {
-    try {
-      vertx.close().toCompletionStage().toCompletableFuture().get(settings.closeTimeoutMs(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      LOG.warn("event stream {}: the clustered instance did not close within {} ms: {}", scope,
-          settings.closeTimeoutMs(), rootCause(e));
-    }
-  }
-
   private void cancelTimers() {
     if (pendingRebuild != null) {
       pendingRebuild.cancel(false);
@@ -608,25 +470,6 @@ public final class EventStream implements AutoCloseable {
       watchdog.cancel(false);
       watchdog = null;
     }
-  }
-
-  private static <T> T await(Future<T> future, long timeoutMs, Runnable onTimeout) throws Exception {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(timeoutMs, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      onTimeout.run();
-      throw e;
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof Exception ex ? ex : e;
-    }
-  }
-
-  private static String rootCause(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c.toString();
   }
 
   private static String requireText(String s, String name) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.Version;
 import io.pgha.bus.Addresses;
 import io.pgha.config.DynamicConfig;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
@@ -29,6 +30,7 @@ import io.pgha.decision.Reason;
 import io.pgha.decision.ReplicationSlots;
 import io.pgha.decision.Task;
 import io.pgha.decision.TimelineHistory;
+import io.pgha.model.NodeStatus;
 import io.pgha.postgres.CallbackRunner;
 import io.pgha.postgres.ConfigFiles;
 import io.pgha.postgres.Lsn;
@@ -145,7 +147,7 @@ public final class HaLoopVerticle extends VerticleBase {
     this.metrics = metrics;
     this.dcs = dcs;
     this.supervisor = supervisor;
-    this.bootstrapDynamic = DynamicConfig.parse(config.bootstrap().dcs());
+    this.bootstrapDynamic = DynamicConfigJson.parse(config.bootstrap().dcs());
     this.settings = settingsOf(config);
     this.local = LocalState.builder(config.name()).build();
   }
@@ -192,12 +194,12 @@ public final class HaLoopVerticle extends VerticleBase {
 
   /** The session timeout to ask ZooKeeper for: ttl from the bootstrap configuration (§1.5). */
   public static int sessionTimeoutMs(PghaConfig config) {
-    return DynamicConfig.parse(config.bootstrap().dcs()).ttlSeconds() * 1000;
+    return DynamicConfigJson.parse(config.bootstrap().dcs()).ttlSeconds() * 1000;
   }
 
   /** Connection timeout per server, {@code max(1, loop_wait/2)} s as Patroni tunes it. */
   public static int connectionTimeoutMs(PghaConfig config) {
-    return Math.max(1000, DynamicConfig.parse(config.bootstrap().dcs()).loopWaitSeconds() * 500);
+    return Math.max(1000, DynamicConfigJson.parse(config.bootstrap().dcs()).loopWaitSeconds() * 500);
   }
 
   @Override
@@ -331,14 +333,7 @@ public final class HaLoopVerticle extends VerticleBase {
   }
 
   private static String describeChange(DynamicConfig before, DynamicConfig after) {
-    List<String> changed = new ArrayList<>();
-    Set<String> keys = new TreeSet<>();
-    before.raw().fieldNames().forEachRemaining(keys::add);
-    after.raw().fieldNames().forEachRemaining(keys::add);
-    for (String key : keys) {
-      if (!Objects.equals(before.raw().get(key), after.raw().get(key))) changed.add(key);
-    }
-    return String.join(", ", changed);
+    return String.join(", ", DynamicConfigJson.changedKeys(before, after));
   }
 
   private void scheduleLoop() {
@@ -1285,12 +1280,7 @@ public final class HaLoopVerticle extends VerticleBase {
 
   /** {@code postgresql.pg_hba} of the dynamic configuration: a list of lines (or one line), null when not set. */
   static List<String> dynamicPgHba(DynamicConfig cfg) {
-    com.fasterxml.jackson.databind.JsonNode node = cfg.raw().path("postgresql").path("pg_hba");
-    if (node.isTextual()) return List.of(node.asText());
-    if (!node.isArray()) return null;
-    List<String> lines = new ArrayList<>();
-    node.forEach(line -> { if (line.isValueNode() && !line.asText().isBlank()) lines.add(line.asText().trim()); });
-    return lines;
+    return DynamicConfigJson.pgHba(cfg);
   }
 
   /**

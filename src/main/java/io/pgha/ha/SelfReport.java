@@ -9,6 +9,7 @@ import io.pgha.dcs.DcsHealth;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.LocalState;
 import io.pgha.decision.PgRunState;
+import io.pgha.model.NodeStatus;
 import io.pgha.postgres.PgStatus;
 import java.util.List;
 

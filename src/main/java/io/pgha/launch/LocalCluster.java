@@ -1,8 +1,8 @@
 package io.pgha.launch;
 
-import io.pgha.cli.ClusterSnapshot;
 import io.pgha.config.ConfigException;
 import io.pgha.config.PostgresBinaries;
+import io.pgha.dcs.ClusterSnapshot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

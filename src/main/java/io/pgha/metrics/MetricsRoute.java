@@ -1,7 +1,7 @@
 package io.pgha.metrics;
 
 import io.pgha.api.ApiVerticle;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;

@@ -1,7 +1,7 @@
 package io.pgha.metrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import java.math.BigDecimal;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;

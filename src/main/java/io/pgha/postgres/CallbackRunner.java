@@ -1,5 +1,6 @@
 package io.pgha.postgres;
 
+import io.pgha.config.ShellWords;
 import java.io.File;
 import java.io.IOException;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package io.pgha.postgres;
 
 import io.pgha.config.PostgresqlConfig;
-import io.pgha.ha.NodeStatus.ReplicationRow;
+import io.pgha.model.NodeStatus.ReplicationRow;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;

@@ -40,7 +40,7 @@ public final class PgParameters {
     putAll(params, dynamic.postgresqlParameters());
     validateProtected(params);
     putAll(params, local.parameters());
-    boolean explicitWalKeepSize = dynamic.postgresqlParameters().has("wal_keep_size")
+    boolean explicitWalKeepSize = dynamic.postgresqlParameters().containsKey("wal_keep_size")
         || (local.parameters() != null && local.parameters().has("wal_keep_size"));
     translateWalKeepSegments(params, explicitWalKeepSize);
     if ("hot_standby".equals(params.get("wal_level"))) params.put("wal_level", "replica");
@@ -98,6 +98,13 @@ public final class PgParameters {
       case "TB" -> n * 1024 * 1024;
       default -> n;
     };
+  }
+
+  private static void putAll(Map<String, String> params, Map<String, String> gucs) {
+    gucs.forEach((name, value) -> {
+      if (value == null) params.remove(name);
+      else params.put(name, value);
+    });
   }
 
   private static void putAll(Map<String, String> params, JsonNode tree) {

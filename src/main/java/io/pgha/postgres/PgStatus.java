@@ -1,6 +1,6 @@
 package io.pgha.postgres;
 
-import io.pgha.ha.NodeStatus.ReplicationRow;
+import io.pgha.model.NodeStatus.ReplicationRow;
 import java.util.List;
 
 /** One status query of the local postgres; what the HA loop and /patroni need. */

@@ -1,6 +1,5 @@
 package io.pgha.postgres;
 
-import io.pgha.config.Credentials;
 import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
 import io.pgha.decision.Action.StopMode;
@@ -13,17 +12,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * Owns the postmaster of this member: spawns it as a child process in its own session (so an agent restart spares
  * it and a postmaster death is known from the process itself, at once), stops it with escalation, and runs the long
  * operations (initdb, pg_basebackup, pg_rewind, crash recovery) on a worker pool, never on an event loop.
+ *
+ * <p>Here: the postmaster's life (start, adopt, watch, stop, signals) and its configuration files; the data
+ * directory's long tasks are {@link DataDirTasks}, the questions asked over a replication connection
+ * {@link ReplicationQueries}.
  */
 public final class PostgresSupervisor {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresSupervisor.class);
@@ -42,9 +41,13 @@ public final class PostgresSupervisor {
   private final PostgresqlConfig pg;
   private final WorkerExecutor longTasks;
   private final Consumer<PostmasterEvent> onPostmaster;
+  private final DataDirTasks dataDir;
+  private final ReplicationQueries replication;
   private volatile ProcessHandle postmaster;
   private volatile boolean stopRequested;
   private volatile CompletableFuture<Void> exited = CompletableFuture.completedFuture(null);
+  /** The log file of the last start (found on a worker: it checks the file system). */
+  private volatile Path startLog;
 
   public PostgresSupervisor(Context context, PghaConfig config, Consumer<PostmasterEvent> onPostmaster) {
     this.context = context;
@@ -52,6 +55,8 @@ public final class PostgresSupervisor {
     this.pg = config.postgresql();
     this.onPostmaster = onPostmaster;
     this.longTasks = context.owner().createSharedWorkerExecutor("pgha-pg-long", 2, 2, TimeUnit.HOURS);
+    this.dataDir = new DataDirTasks(config, longTasks);
+    this.replication = new ReplicationQueries(pg, longTasks);
   }
 
   public boolean postmasterAlive() {
@@ -129,6 +134,7 @@ public final class PostgresSupervisor {
       ConfigFiles.writePgpass(pg);
       writePostgresqlConf(params, recovery);
       Path log = logFile();
+      startLog = log;
       List<String> command = List.of("setsid", bin("postgres"), "-D", pg.dataDir().toString(),
           "--config-file=" + pg.configDir().resolve("postgresql.conf"));
       ProcessBuilder builder = new ProcessBuilder(command)
@@ -160,20 +166,24 @@ public final class PostgresSupervisor {
 
   private void pollReady(long pid, long deadlineNanos, Promise<Boolean> ready) {
     if (postmasterPid() != pid || !postmasterAlive()) {
-      ready.tryFail("postgres exited during start-up (see " + logFile() + ")");
+      ready.tryFail("postgres exited during start-up (see " + startLog + ")");
       return;
     }
-    // a postmaster killed with SIGKILL leaves its postmaster.pid (saying "ready") behind: only ours counts
-    String status = postmasterPidFileOwner() == pid ? readinessStatus() : null;
-    if ("ready".equals(status) || "standby".equals(status)) {
-      ready.tryComplete(true);
-      return;
-    }
-    if (System.nanoTime() > deadlineNanos) {
-      ready.tryComplete(false);
-      return;
-    }
-    context.owner().setTimer(READY_POLL_MS, t -> pollReady(pid, deadlineNanos, ready));
+    // a postmaster killed with SIGKILL leaves its postmaster.pid (saying "ready") behind: only ours counts.
+    // The file is read on a worker: even a small file read does not belong on the event loop.
+    context.owner().executeBlocking(() -> postmasterPidFileOwner() == pid ? readinessStatus() : null, false)
+        .onComplete(read -> {
+          String status = read.succeeded() ? read.result() : null;
+          if ("ready".equals(status) || "standby".equals(status)) {
+            ready.tryComplete(true);
+            return;
+          }
+          if (System.nanoTime() > deadlineNanos) {
+            ready.tryComplete(false);
+            return;
+          }
+          context.owner().setTimer(READY_POLL_MS, t -> pollReady(pid, deadlineNanos, ready));
+        });
   }
 
   private long postmasterPidFileOwner() {
@@ -185,7 +195,10 @@ public final class PostgresSupervisor {
     }
   }
 
-  /** Line 8 of postmaster.pid: {@code starting}, {@code ready}, {@code standby}, {@code stopping}; null if none. */
+  /**
+   * Line 8 of postmaster.pid: {@code starting}, {@code ready}, {@code standby}, {@code stopping}; null if none.
+   * Reads a file: call it on a worker.
+   */
   public String readinessStatus() {
     try {
       List<String> lines = Files.readAllLines(pg.dataDir().resolve("postmaster.pid"), StandardCharsets.UTF_8);
@@ -254,129 +267,38 @@ public final class PostgresSupervisor {
     });
   }
 
-  private static void signal(long pid, String signal) {
-    try {
-      new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).start();
-    } catch (IOException e) {
-      LOG.error("cannot signal pid {}: {}", pid, e.toString());
-    }
+  /**
+   * {@code kill -s <signal> <pid>} (Java sends only TERM and KILL itself). Forking a process blocks, so it runs on
+   * a worker, never on the event loop that asked; ordered, so a stop's signals arrive in the order they were sent.
+   */
+  private void signal(long pid, String signal) {
+    context.owner().executeBlocking(() -> new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).start(), true)
+        .onFailure(e -> LOG.error("cannot signal pid {}: {}", pid, e.toString()));
   }
 
   /** initdb with bootstrap.initdb options, then pg_hba lines from bootstrap.pg_hba, then the base config. */
   public Future<Void> initdb() {
-    return blocking(() -> {
-      Files.createDirectories(pg.dataDir().getParent());
-      List<String> command = new ArrayList<>(List.of(bin("initdb"), "-D", pg.dataDir().toString(),
-          "--username=" + pg.superuser().username()));
-      Path pwfile = null;
-      if (pg.superuser().password() != null) {
-        pwfile = Files.createTempFile("pgha-pw", ".txt",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(pwfile, pg.superuser().password() + "\n");
-        command.add("--pwfile=" + pwfile);
-      }
-      command.addAll(config.bootstrap().initdbArgs());
-      try {
-        ProcessRunner.Result r = ProcessRunner.run(command, Map.of(), Duration.ofMinutes(10));
-        if (!r.ok()) throw new IOException("initdb failed: " + r.lastLine());
-      } finally {
-        if (pwfile != null) Files.deleteIfExists(pwfile);
-      }
-      ConfigFiles.adoptBaseConf(pg.configDir());
-      if (pg.pgHba() == null && !config.bootstrap().pgHba().isEmpty()) {
-        ConfigFiles.writePgHba(pg.configDir(), config.bootstrap().pgHba(), true);
-      }
-      return null;
-    });
+    return dataDir.initdb();
   }
 
   /** The roles a new cluster needs (§3.14): superuser password, replication user, rewind user. */
   public List<String> bootstrapRoleStatements() {
-    List<String> sql = new ArrayList<>();
-    sql.add("SET log_statement TO 'none'");
-    Credentials su = pg.superuser();
-    if (su.password() != null) sql.add("ALTER ROLE " + ident(su.username()) + " WITH PASSWORD " + literal(su.password()));
-    Credentials repl = pg.replication();
-    if (repl != null && !repl.username().equals(su.username())) {
-      sql.add(createOrAlterRole(repl, "LOGIN REPLICATION"));
-    }
-    Credentials rewind = pg.rewind();
-    if (rewind != null && !rewind.username().equals(su.username())) {
-      sql.add(createOrAlterRole(rewind, "LOGIN"));
-      for (String fn : List.of("pg_catalog.pg_ls_dir(text, boolean, boolean)", "pg_catalog.pg_stat_file(text, boolean)",
-          "pg_catalog.pg_read_binary_file(text)", "pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)")) {
-        sql.add("GRANT EXECUTE ON FUNCTION " + fn + " TO " + ident(rewind.username()));
-      }
-    }
-    return sql;
-  }
-
-  private static String createOrAlterRole(Credentials c, String options) {
-    String password = c.password() == null ? "" : " PASSWORD " + literal(c.password());
-    return "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = " + literal(c.username()) + ") THEN "
-        + "ALTER ROLE " + ident(c.username()) + " WITH " + options + password + "; ELSE "
-        + "CREATE ROLE " + ident(c.username()) + " WITH " + options + password + "; END IF; END$$";
-  }
-
-  static String ident(String s) {
-    return "\"" + s.replace("\"", "\"\"") + "\"";
-  }
-
-  static String literal(String s) {
-    return "'" + s.replace("'", "''") + "'";
+    return dataDir.bootstrapRoleStatements();
   }
 
   /** Runs bootstrap.post_bootstrap, as {@code <script> '<dsn without password>'}. */
   public Future<Void> postBootstrapScript() {
-    String script = config.bootstrap().postBootstrap();
-    if (script == null || script.isBlank()) return Future.succeededFuture();
-    return blocking(() -> {
-      String dsn = PgConnections.conninfo(pg.localConnectHost(), pg.port(), pg.superuser(), pg.database());
-      List<String> command = postBootstrapCommand(script, dsn);
-      ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
-          "PGOPTIONS", "-c synchronous_commit=local -c statement_timeout=0"), Duration.ofHours(1));
-      if (!r.ok()) throw new IOException("post_bootstrap script failed: " + r.lastLine());
-      return null;
-    });
+    return dataDir.postBootstrapScript();
   }
 
   /** Patroni's {@code shlex.split(post_bootstrap) + [dsn]}: words as a POSIX shell splits them, then the DSN. */
   static List<String> postBootstrapCommand(String script, String dsn) {
-    List<String> command = new ArrayList<>(ShellWords.split(script.trim()));
-    command.add(dsn);
-    return command;
+    return DataDirTasks.postBootstrapCommand(script, dsn);
   }
 
   /** pg_basebackup from {@code host:port} into an emptied data directory. */
   public Future<Void> basebackup(String host, int port) {
-    return blocking(() -> {
-      wipe(pg.dataDir());
-      ConfigFiles.writePgpass(pg);
-      List<String> command = new ArrayList<>(List.of(bin("pg_basebackup"), "--pgdata=" + pg.dataDir(), "-X", "stream",
-          "--dbname=" + PgConnections.conninfo(host, port, pg.replication(), pg.database())
-              + " application_name=" + PgConnections.value(config.name())));
-      boolean checkpointGiven = pg.basebackupArgs().stream().anyMatch(a -> a.startsWith("--checkpoint"));
-      if (!checkpointGiven) command.add("--checkpoint=fast");
-      command.addAll(pg.basebackupArgs());
-      ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString()),
-          Duration.ofHours(12));
-      if (!r.ok()) {
-        wipe(pg.dataDir());
-        throw new IOException("pg_basebackup from " + host + ":" + port + " failed: " + r.lastLine());
-      }
-      ConfigFiles.adoptBaseConf(pg.configDir());
-      markStandby();
-      return null;
-    });
-  }
-
-  /**
-   * A base backup's pg_control still says "in production" and a rewound one may say "shut down": the standby
-   * signal is what tells this data directory apart from a former primary, so it is written as soon as it is one.
-   */
-  private void markStandby() throws IOException {
-    Path signal = pg.dataDir().resolve("standby.signal");
-    if (!Files.exists(signal)) Files.createFile(signal);
+    return dataDir.basebackup(host, port);
   }
 
   /** Single-user crash recovery, so that pg_rewind finds a cleanly shut down cluster. */
@@ -397,90 +319,23 @@ public final class PostgresSupervisor {
    * off: the data directory may follow as it is, or must be cloned again).
    */
   public Future<Void> rewind(String host, int port, boolean dryRun) {
-    return blocking(() -> {
-      ConfigFiles.writePgpass(pg);
-      Credentials user = pg.rewind() != null ? pg.rewind() : pg.superuser();
-      List<String> command = new ArrayList<>(List.of(bin("pg_rewind"), "-D", pg.dataDir().toString(),
-          "--source-server=" + PgConnections.conninfo(host, port, user, pg.database())));
-      if (dryRun) command.add("--dry-run");
-      ProcessRunner.Result r = ProcessRunner.run(command, Map.of("PGPASSFILE", pg.pgpass().toString(),
-          "PGOPTIONS", "-c statement_timeout=0", "LC_ALL", "C"), Duration.ofHours(1));
-      if (!r.ok()) throw new IOException("pg_rewind failed: " + r.lastLine());
-      if (dryRun && !r.output().contains("no rewind required")) {
-        throw new IOException("pg_rewind --dry-run: a rewind is needed and use_pg_rewind is off");
-      }
-      LOG.info("pg_rewind{}: {}", dryRun ? " --dry-run" : "", r.lastLine());
-      markStandby();
-      return null;
-    });
+    return dataDir.rewind(host, port, dryRun);
   }
 
   /** A leader's timeline and the text of its history file ({@code ""} on timeline 1, which has none). */
   public record LeaderTimeline(int timeline, String history) {}
 
-  /**
-   * The leader's current timeline ({@code IDENTIFY_SYSTEM}) and history ({@code TIMELINE_HISTORY}), asked over a
-   * replication connection as the replication user, with the pgpass pg_basebackup uses. This is the authority on
-   * where the leader's timeline forked: the {@code history} znode is written by the new leader only a cycle after it
-   * promoted, may be truncated (max_timelines_history), and may still be an older leader's.
-   */
+  /** The leader's timeline and history over a replication connection: see {@link ReplicationQueries}. */
   public Future<LeaderTimeline> leaderTimeline(String host, int port) {
-    return blocking(() -> {
-      ConfigFiles.writePgpass(pg);
-      String dsn = replicationDsn(host, port);
-      String identify = replicationCommand(dsn, "IDENTIFY_SYSTEM");
-      String[] fields = identify.strip().split("\\|");
-      int timeline;
-      try {
-        timeline = Integer.parseInt(fields[1].trim());
-      } catch (RuntimeException e) {
-        throw new IOException("IDENTIFY_SYSTEM on " + host + ":" + port + " answered " + identify.strip());
-      }
-      if (timeline <= 1) return new LeaderTimeline(timeline, "");
-      String answer = replicationCommand(dsn, "TIMELINE_HISTORY " + timeline);
-      int bar = answer.indexOf('|');
-      if (bar < 0) throw new IOException("TIMELINE_HISTORY " + timeline + " on " + host + ":" + port + " answered "
-          + answer.strip());
-      return new LeaderTimeline(timeline, answer.substring(bar + 1));
-    });
+    return replication.leaderTimeline(host, port);
   }
 
   /** A running postgres's timeline and WAL position as {@code IDENTIFY_SYSTEM} reports them. */
   public record WalPosition(int timeline, long lsn) {}
 
-  /**
-   * {@code IDENTIFY_SYSTEM} on a postgres, over a replication connection as the replication user. On a standby it
-   * answers the timeline and position of max(flushed receive, replay) read together, where pg_stat_wal_receiver's
-   * {@code received_tli} and the written position may disagree for a moment around a timeline switch.
-   */
+  /** {@code IDENTIFY_SYSTEM} on a postgres: see {@link ReplicationQueries#identifySystem}. */
   public Future<WalPosition> identifySystem(String host, int port) {
-    return blocking(() -> {
-      ConfigFiles.writePgpass(pg);
-      String answer = replicationCommand(replicationDsn(host, port), "IDENTIFY_SYSTEM");
-      String[] fields = answer.strip().split("\\|");
-      try {
-        return new WalPosition(Integer.parseInt(fields[1].trim()), Lsn.parse(fields[2].trim()));
-      } catch (RuntimeException e) {
-        throw new IOException("IDENTIFY_SYSTEM on " + host + ":" + port + " answered " + answer.strip());
-      }
-    });
-  }
-
-  private String replicationDsn(String host, int port) {
-    // the replication user's libpq keys (sslmode, sslcert...) as for pg_basebackup: a TLS-only pg_hba refuses others
-    return PgConnections.conninfo(host, port, pg.replication(), pg.database())
-        + " replication=1 connect_timeout=3 application_name=pgha-timeline-check";
-  }
-
-  private String replicationCommand(String dsn, String command) throws IOException {
-    ProcessRunner.Result r = ProcessRunner.run(List.of(bin("psql"), "-XAtq", "-v", "ON_ERROR_STOP=1", dsn, "-c", command),
-        Map.of("PGPASSFILE", pg.pgpass().toString(), "LC_ALL", "C"), Duration.ofSeconds(10));
-    if (!r.ok()) {
-      // psql's first line names the error; a HINT or DETAIL may follow
-      String error = r.output().strip().lines().findFirst().orElse("exit code " + r.exitCode());
-      throw new IOException(command.split(" ")[0] + " failed: " + error);
-    }
-    return r.output();
+    return replication.identifySystem(host, port);
   }
 
   /** Rewrites postgresql.conf for a running postgres (the caller reloads it). */
@@ -537,21 +392,12 @@ public final class PostgresSupervisor {
 
   public Future<Void> wipeDataDir() {
     return blocking(() -> {
-      wipe(pg.dataDir());
+      DataDirTasks.wipe(pg.dataDir());
       return null;
     });
   }
 
   /** Empties the data directory (keeping the directory itself, whose ownership and mode an operator may have set). */
-  private static void wipe(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        if (!p.equals(dir)) Files.delete(p);
-      }
-    }
-  }
-
   private String bin(String name) {
     return pg.binDir().resolve(name).toString();
   }

@@ -6,7 +6,7 @@ import io.pgha.api.TestHttp.Reply;
 import io.pgha.bus.LocalCodec;
 import io.pgha.config.Credentials;
 import io.pgha.config.RestApiConfig;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;

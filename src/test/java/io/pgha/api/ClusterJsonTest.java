@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

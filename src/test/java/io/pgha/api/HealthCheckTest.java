@@ -8,7 +8,7 @@ import static io.pgha.api.Statuses.with;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgha.bus.Addresses;
 import io.pgha.bus.LocalCodec;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;

@@ -2,8 +2,8 @@ package io.pgha.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.ha.NodeStatus;
-import io.pgha.ha.NodeStatus.ReplicationRow;
+import io.pgha.model.NodeStatus;
+import io.pgha.model.NodeStatus.ReplicationRow;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.RecordComponent;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package io.pgha.bench;
 
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.FreePorts;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.MemberConfig;

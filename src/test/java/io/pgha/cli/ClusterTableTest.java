@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.FreePorts;
 import io.pgha.zk.EmbeddedZooKeeper;
 import java.io.IOException;

@@ -149,7 +149,7 @@ class ConfigLoaderTest {
     BootstrapConfig bootstrap = config.bootstrap();
     assertThat(bootstrap.present()).isTrue();
     assertThat(bootstrap.initdbArgs()).containsExactly("--encoding=UTF8", "--data-checksums");
-    DynamicConfig dynamic = DynamicConfig.parse(bootstrap.dcs());
+    DynamicConfig dynamic = DynamicConfigJson.parse(bootstrap.dcs());
     assertThat(dynamic.ttlSeconds()).isEqualTo(30);
     assertThat(dynamic.loopWaitSeconds()).isEqualTo(10);
     assertThat(dynamic.retryTimeoutSeconds()).isEqualTo(10);
@@ -825,7 +825,7 @@ class ConfigLoaderTest {
     PghaConfig config = load(MINIMAL + "bootstrap:\n  dcs: {ttl: " + ttl + ", loop_wait: " + loopWait
         + ", retry_timeout: " + retryTimeout + "}\n");
 
-    DynamicConfig dynamic = DynamicConfig.parse(config.bootstrap().dcs());
+    DynamicConfig dynamic = DynamicConfigJson.parse(config.bootstrap().dcs());
     assertThat(dynamic.ttlSeconds()).isEqualTo(Integer.parseInt(ttl.replace("\"", "")));
     assertThat(dynamic.loopWaitSeconds()).isEqualTo(Integer.parseInt(loopWait.replace("\"", "")));
     assertThat(dynamic.retryTimeoutSeconds()).isEqualTo(Integer.parseInt(retryTimeout.replace("\"", "")));

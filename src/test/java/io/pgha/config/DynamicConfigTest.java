@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DynamicConfigTest {
 
   private static DynamicConfig parse(String yaml) throws Exception {
-    return DynamicConfig.parse(PatroniYaml.parse(yaml));
+    return DynamicConfigJson.parse(PatroniYaml.parse(yaml));
   }
 
   @Test
@@ -40,8 +40,8 @@ class DynamicConfigTest {
 
   @Test
   void nullOrNonObjectTreesGiveDefaults() {
-    assertThat(DynamicConfig.parse(null).ttlSeconds()).isEqualTo(30);
-    assertThat(DynamicConfig.parse(com.fasterxml.jackson.databind.node.TextNode.valueOf("x")).loopWaitSeconds())
+    assertThat(DynamicConfigJson.parse(null).ttlSeconds()).isEqualTo(30);
+    assertThat(DynamicConfigJson.parse(com.fasterxml.jackson.databind.node.TextNode.valueOf("x")).loopWaitSeconds())
         .isEqualTo(10);
   }
 
@@ -199,11 +199,38 @@ class DynamicConfigTest {
   void parametersAndRawAreCopies() throws Exception {
     JsonNode tree = PatroniYaml.parse("postgresql: {parameters: {max_connections: 200, work_mem: 8MB}}\n");
 
-    DynamicConfig config = DynamicConfig.parse(tree);
+    DynamicConfig config = DynamicConfigJson.parse(tree);
     ((com.fasterxml.jackson.databind.node.ObjectNode) tree.at("/postgresql/parameters")).put("work_mem", "1GB");
 
-    assertThat(config.postgresqlParameters().get("max_connections").asInt()).isEqualTo(200);
-    assertThat(config.postgresqlParameters().get("work_mem").asText()).isEqualTo("8MB");
-    assertThat(config.raw().at("/postgresql/parameters/work_mem").asText()).isEqualTo("8MB");
+    assertThat(config.postgresqlParameters().get("max_connections")).isEqualTo("200");
+    assertThat(config.postgresqlParameters().get("work_mem")).isEqualTo("8MB");
+    assertThat(DynamicConfigJson.tree(config).at("/postgresql/parameters/work_mem").asText()).isEqualTo("8MB");
+  }
+
+  @Test
+  void defaultsAreWhatAnEmptyKeyGives() throws Exception {
+    assertThat(DynamicConfig.defaults()).isEqualTo(DynamicConfigJson.parse(PatroniYaml.parse("{}\n")));
+  }
+
+  @Test
+  void parametersAreGucTextAndNullMeansUnset() throws Exception {
+    DynamicConfig config = parse("postgresql: {parameters: {hot_standby: true, wal_keep_segments: null, x: 1.5}}\n");
+
+    assertThat(config.postgresqlParameters()).containsEntry("hot_standby", "on").containsEntry("x", "1.5")
+        .containsKey("wal_keep_segments");
+    assertThat(config.postgresqlParameters().get("wal_keep_segments")).isNull();
+  }
+
+  @Test
+  void rawIsCanonicalSoEqualTreesGiveEqualConfigs() throws Exception {
+    DynamicConfig a = parse("{ttl: 30, postgresql: {use_slots: true, parameters: {a: 1, b: 2}}}\n");
+    DynamicConfig b = parse("{postgresql: {parameters: {b: 2, a: 1}, use_slots: true}, ttl: 30}\n");
+
+    assertThat(a.raw()).isEqualTo("{\"postgresql\":{\"parameters\":{\"a\":1,\"b\":2},\"use_slots\":true},\"ttl\":30}");
+    assertThat(a).isEqualTo(b);
+    assertThat(DynamicConfigJson.changedKeys(a, parse("{ttl: 31, postgresql: {use_slots: true, parameters: {a: 1, b: 2}}}\n")))
+        .containsExactly("ttl");
+    assertThat(DynamicConfigJson.pgHba(parse("postgresql: {pg_hba: ['host all all 0.0.0.0/0 md5', '']}\n")))
+        .containsExactly("host all all 0.0.0.0/0 md5");
   }
 }

@@ -125,7 +125,7 @@ class ViewParserTest {
       assertThat(view.config().ttlSeconds()).isEqualTo(30);
       assertThat(view.config().usePgRewind()).isTrue();
       assertThat(view.config().maximumLagOnFailoverBytes()).isEqualTo(1048576L);
-      assertThat(view.config().postgresqlParameters().get("wal_level").asText()).isEqualTo("logical");
+      assertThat(view.config().postgresqlParameters().get("wal_level")).isEqualTo("logical");
     }
 
     @Test
@@ -541,6 +541,61 @@ class ViewParserTest {
       });
       assertThat(ViewParser.sync(null, -1)).isEqualTo(io.pgha.decision.SyncState.EMPTY);
       assertThat(ViewParser.sync(bytes("garbage"), 1).isEmpty()).isTrue();
+    }
+  }
+
+  /** {@link ViewParser#snapshot}: what the REST API and the CLI show, from the same bytes the agent parses. */
+  @Nested
+  class Snapshot {
+    private byte[] b(String s) {
+      return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void keysAsPatronictlSeesThem() {
+      Map<String, byte[]> members = new LinkedHashMap<>();
+      members.put("m2", b("{\"state\":\"running\",\"role\":\"replica\",\"xlog_location\":5}"));
+      members.put("m0", b("postgres://repl@h0:5432/postgres?application_name=m0"));
+      members.put("m1", b("not json"));
+      ClusterSnapshot snap = ViewParser.snapshot(new ViewParser.RawCluster(b("m2"), 0, members, b("7"),
+          b("{\"pause\":\"on\",\"synchronous_mode\":true}"), b("{}"), null, null,
+          b("{\"leader\":\"m2\",\"sync_standby\":\"m0, m1\"}"), 3, b("42")));
+
+      assertThat(snap.members()).extracting(ClusterSnapshot.Member::name).containsExactly("m0", "m1", "m2");
+      assertThat(snap.member("m0").orElseThrow().connUrl()).isEqualTo("postgres://repl@h0:5432/postgres");
+      assertThat(snap.member("m1").orElseThrow().data().isEmpty()).isTrue();
+      assertThat(snap.leaderMember().orElseThrow().isRunningReplica()).isTrue();
+      assertThat(snap.initialize()).isEqualTo("7");
+      assertThat(snap.paused()).isTrue();
+      assertThat(snap.failover()).as("an empty failover object is no request").isNull();
+      assertThat(snap.syncStandbys()).containsExactlyInAnyOrder("m0", "m1");
+      assertThat(snap.optime()).as("optime/leader when there is no status key").isEqualTo(42);
+    }
+
+    @Test
+    void statusWinsOverTheLegacyOptimeAndAbsentKeysStayEmpty() {
+      ClusterSnapshot snap = ViewParser.snapshot(new ViewParser.RawCluster(null, 0, Map.of(), null, null, null,
+          null, b("{\"optime\":1234}"), null, -1, b("42")));
+
+      assertThat(snap.optime()).isEqualTo(1234);
+      assertThat(snap.leader()).isNull();
+      assertThat(snap.config()).isNull();
+      assertThat(snap.members()).isEmpty();
+      assertThat(snap.syncStandbys()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"leader\":\"a\",\"member\":\"b\"}|true|false",
+        "{\"member\":\"b\",\"scheduled_at\":\"2030-01-01T00:00:00+00:00\"}|true|true",
+        "{}|false|false",
+        "a:b|true|false",
+        ":|false|false",
+        "5|false|false"})
+    void theFailoverKeysQuestions(String value, boolean pending, boolean scheduled) {
+      assertThat(ViewParser.failoverPending(b(value))).isEqualTo(pending);
+      assertThat(ViewParser.failoverScheduled(b(value))).isEqualTo(scheduled);
+      assertThat(ViewParser.failover(b(value)) != null).as("the agent's reading agrees").isEqualTo(pending);
     }
   }
 }

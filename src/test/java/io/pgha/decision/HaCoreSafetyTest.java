@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.fail;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.config.DynamicConfig;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.decision.Action.StopMode;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -236,7 +237,7 @@ class HaCoreSafetyTest {
     if (r.nextBoolean()) node.put("check_timeline", r.nextBoolean());
     if (r.nextInt(3) == 0) node.put("synchronous_mode", pick(r, "true", "on", "off"));
     if (r.nextBoolean()) node.putObject("postgresql").put("use_slots", r.nextBoolean());
-    return DynamicConfig.parse(node);
+    return DynamicConfigJson.parse(node);
   }
 
   private static ClusterView view(Random r, String myName, DynamicConfig cfg) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.config.DynamicConfig;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.decision.Action.StopMode;
 import io.pgha.decision.Decision.LeaderDuty;
 import java.io.IOException;
@@ -1061,7 +1062,7 @@ class HaCoreTest {
     Scenario message(String v) { expectedMessage = v; return this; }
 
     DynamicConfig cfg() {
-      return DynamicConfig.parse(cfg);
+      return DynamicConfigJson.parse(cfg);
     }
 
     NodeSettings me() {

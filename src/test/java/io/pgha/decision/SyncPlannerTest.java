@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.config.DynamicConfig;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.decision.SyncPlanner.Standby;
 import io.pgha.decision.SyncPlanner.Step;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ class SyncPlannerTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static DynamicConfig cfg(String json) throws Exception {
-    return DynamicConfig.parse(JSON.readTree(json));
+    return DynamicConfigJson.parse(JSON.readTree(json));
   }
 
   private static MemberRecord running(String name) {

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.bus.Addresses;
 import io.pgha.bus.LocalCodec;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.pgha.postgres.PostmasterEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.ApiVerticle;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.pgha.zk.EmbeddedZooKeeper;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

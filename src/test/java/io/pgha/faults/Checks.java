@@ -1,7 +1,7 @@
 package io.pgha.faults;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.LocalCluster;
 import java.time.Duration;
 import java.util.HashSet;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.it.TestCluster;
 import io.pgha.launch.AgentProcess;
 import io.pgha.launch.LocalCluster;

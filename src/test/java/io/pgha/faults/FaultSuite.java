@@ -1,6 +1,6 @@
 package io.pgha.faults;
 
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.RunAs;
 import io.vertx.core.Vertx;

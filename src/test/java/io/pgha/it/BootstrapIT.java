@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgha.cli.ClusterSnapshot;
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.AgentProcess;
 import io.pgha.launch.FreePorts;
 import io.pgha.launch.MemberConfig;

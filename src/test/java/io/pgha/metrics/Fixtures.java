@@ -2,8 +2,8 @@ package io.pgha.metrics;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.ha.NodeStatus;
-import io.pgha.ha.NodeStatus.ReplicationRow;
+import io.pgha.model.NodeStatus;
+import io.pgha.model.NodeStatus.ReplicationRow;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;

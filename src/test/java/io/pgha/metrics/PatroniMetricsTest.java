@@ -5,8 +5,8 @@ import static io.pgha.metrics.Fixtures.replica;
 import static io.pgha.metrics.Fixtures.with;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.pgha.ha.NodeStatus;
 import io.pgha.metrics.Exposition.Family;
+import io.pgha.model.NodeStatus;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

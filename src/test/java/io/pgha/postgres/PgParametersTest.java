@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.config.Credentials;
 import io.pgha.config.DynamicConfig;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.config.PostgresqlConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class PgParametersTest {
   }
 
   static Map<String, String> effective(String dynamicJson, String localJson) {
-    return PgParameters.effective(local(localJson), DynamicConfig.parse(json(dynamicJson)), "batman", SOCKETS);
+    return PgParameters.effective(local(localJson), DynamicConfigJson.parse(json(dynamicJson)), "batman", SOCKETS);
   }
 
   @Test
@@ -174,12 +175,12 @@ class PgParametersTest {
   @Test
   void inputsAreNotModified() {
     PostgresqlConfig pg = local("{\"wal_keep_segments\":4}");
-    DynamicConfig dynamic = DynamicConfig.parse(json("{\"postgresql\":{\"parameters\":{\"wal_level\":\"hot_standby\"}}}"));
+    DynamicConfig dynamic = DynamicConfigJson.parse(json("{\"postgresql\":{\"parameters\":{\"wal_level\":\"hot_standby\"}}}"));
 
     PgParameters.effective(pg, dynamic, "batman", SOCKETS);
 
     assertThat(pg.parameters().has("wal_keep_segments")).isTrue();
-    assertThat(dynamic.postgresqlParameters().get("wal_level").asText()).isEqualTo("hot_standby");
+    assertThat(dynamic.postgresqlParameters().get("wal_level")).isEqualTo("hot_standby");
   }
 
   @ParameterizedTest

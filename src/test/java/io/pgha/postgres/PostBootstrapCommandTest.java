@@ -2,6 +2,7 @@ package io.pgha.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgha.config.ShellWords;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.pgha.postgres;
+package io.pgha.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

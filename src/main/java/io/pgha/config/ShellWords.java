@@ -1,4 +1,4 @@
-package io.pgha.postgres;
+package io.pgha.config;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,23 +1,20 @@
-package io.pgha.cli;
+package io.pgha.dcs;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.TreeMap;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 
 /**
  * One read of a cluster's keys under {@code /<namespace>/<scope>} (patroni-compat §1.7), as {@code patronictl list}
- * sees them: what the table, the demo and the integration tests need, nothing an agent decides on.
+ * sees them: what the REST API's {@code GET /cluster} and switchover checks, the CLI's table, the demo and the
+ * integration tests need, nothing an agent decides on. Parsed by {@link ViewParser#snapshot} from the same bytes the
+ * agent's {@link io.pgha.decision.ClusterView} comes from.
  *
  * @param initialize content of {@code initialize}: null when absent, "" while a bootstrap runs, else the sysid
  * @param config the {@code config} object, or null when absent or not a JSON object
@@ -35,8 +32,6 @@ public record ClusterSnapshot(
     long optime,
     Set<String> syncStandbys,
     ObjectNode failover) {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One {@code members/<name>} key; {@code data} is its JSON object (empty when unparsable). */
   public record Member(String name, ObjectNode data) {
@@ -99,67 +94,31 @@ public record ClusterSnapshot(
     return truthy(standby.get("host")) || truthy(standby.get("port")) || truthy(standby.get("restore_command"));
   }
 
-  /** Reads the cluster under {@code basePath} in one pass; keys that do not exist stay null/empty. */
+  /**
+   * Reads the cluster under {@code basePath} in one pass, blocking (the CLI, the demo, tests; the REST API gathers
+   * the same znodes asynchronously); keys that do not exist stay null/empty. {@link ViewParser#snapshot} parses.
+   */
   public static ClusterSnapshot read(CuratorFramework client, String basePath) throws Exception {
+    ZkLayout layout = new ZkLayout(basePath);
     List<String> keys = children(client, basePath);
-    String initialize = keys.contains("initialize") ? text(client, basePath + "/initialize") : null;
-    ObjectNode config = keys.contains("config") ? object(text(client, basePath + "/config")) : null;
-    List<Member> members = new ArrayList<>();
+    Map<String, byte[]> members = new TreeMap<>();
     if (keys.contains("members")) {
-      for (String name : children(client, basePath + "/members")) {
-        String value = text(client, basePath + "/members/" + name);
+      for (String name : children(client, layout.members())) {
+        byte[] value = data(client, layout.member(name));
         if (value != null) {
-          members.add(new Member(name, memberData(value)));
+          members.put(name, value);
         }
       }
     }
-    members.sort(Comparator.comparing(Member::name));
-    String leader = keys.contains("leader") ? text(client, basePath + "/leader") : null;
-    long optime = optime(client, basePath);
-    Set<String> sync = Set.of();
-    if (keys.contains("sync")) {
-      ObjectNode syncState = object(text(client, basePath + "/sync"));
-      if (syncState != null && syncState.hasNonNull("sync_standby")) {
-        sync = Arrays.stream(syncState.get("sync_standby").asText().split(","))
-            .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
-      }
-    }
-    ObjectNode failover = keys.contains("failover") ? object(text(client, basePath + "/failover")) : null;
-    if (failover != null && failover.isEmpty()) {
-      failover = null;
-    }
-    return new ClusterSnapshot(initialize, config, leader, List.copyOf(members), optime, sync, failover);
-  }
-
-  private static long optime(CuratorFramework client, String basePath) throws Exception {
-    String status = text(client, basePath + "/status");
-    String value = null;
-    if (status != null) {
-      JsonNode parsed = parse(status);
-      if (parsed != null && parsed.isObject()) {
-        value = parsed.path("optime").asText(null);
-      } else if (parsed != null && parsed.isIntegralNumber()) {
-        value = parsed.asText();
-      }
-    } else {
-      value = text(client, basePath + "/optime/leader");
-    }
-    try {
-      return value == null ? 0 : Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  private static ObjectNode memberData(String value) {
-    if (value.startsWith("postgres")) {
-      // legacy member value: a connection URL, without the JSON fields patronictl would show
-      ObjectNode data = JsonNodeFactory.instance.objectNode();
-      data.put("conn_url", value.split("\\?", 2)[0]);
-      return data;
-    }
-    ObjectNode data = object(value);
-    return data != null ? data : JsonNodeFactory.instance.objectNode();
+    byte[] status = data(client, layout.status());
+    return ViewParser.snapshot(new ViewParser.RawCluster(
+        keys.contains("leader") ? data(client, layout.leader()) : null, 0, members,
+        keys.contains("initialize") ? data(client, layout.initialize()) : null,
+        keys.contains("config") ? data(client, layout.config()) : null,
+        keys.contains("failover") ? data(client, layout.failover()) : null,
+        null, status,
+        keys.contains("sync") ? data(client, layout.sync()) : null, -1,
+        status == null ? data(client, layout.legacyOptime()) : null));
   }
 
   private static List<String> children(CuratorFramework client, String path) throws Exception {
@@ -170,33 +129,18 @@ public record ClusterSnapshot(
     }
   }
 
-  private static String text(CuratorFramework client, String path) throws Exception {
+  /** The znode's data ({@code []} for none), or null when it does not exist. */
+  private static byte[] data(CuratorFramework client, String path) throws Exception {
     try {
       byte[] data = client.getData().forPath(path);
-      return data == null ? "" : new String(data, StandardCharsets.UTF_8);
+      return data == null ? new byte[0] : data;
     } catch (KeeperException.NoNodeException e) {
       return null;
     }
   }
 
-  private static JsonNode parse(String text) {
-    if (text == null) {
-      return null;
-    }
-    try {
-      return JSON.readTree(text);
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  private static ObjectNode object(String text) {
-    JsonNode node = parse(text);
-    return node != null && node.isObject() ? (ObjectNode) node : null;
-  }
-
   /** Patroni's parse_bool: on/true/yes/1 (any case). */
-  static boolean parseBool(JsonNode value) {
+  public static boolean parseBool(JsonNode value) {
     if (value == null || value.isNull()) {
       return false;
     }

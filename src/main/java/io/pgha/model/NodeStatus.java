@@ -1,4 +1,4 @@
-package io.pgha.ha;
+package io.pgha.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
