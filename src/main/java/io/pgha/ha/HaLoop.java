@@ -117,37 +117,14 @@ public final class HaLoop {
     state = change.apply(state.toBuilder()).build();
   }
 
-  LocalState local() {
-    return state.local();
-  }
-
-  void local(LocalState local) {
-    update(b -> b.local(local));
-  }
-
-  ClusterView view() {
-    return state.view();
-  }
-
-  void view(ClusterView view) {
-    update(b -> b.view(view));
-  }
-
-  PghaConfig config() {
-    return state.config();
-  }
-
-  NodeSettings settings() {
-    return state.settings();
-  }
-
-  String me() {
-    return state.config().name();
-  }
-
-  long cycle() {
-    return state.cycle();
-  }
+  LocalState local() { return state.local(); }
+  void local(LocalState local) { update(b -> b.local(local)); }
+  ClusterView view() { return state.view(); }
+  void view(ClusterView view) { update(b -> b.view(view)); }
+  PghaConfig config() { return state.config(); }
+  NodeSettings settings() { return state.settings(); }
+  String me() { return state.config().name(); }
+  long cycle() { return state.cycle(); }
 
   DynamicConfig dynamic() {
     return state.lastValidConfig() != null ? state.lastValidConfig() : bootstrapDynamic;
