@@ -85,7 +85,7 @@ public final class Operations {
   public static ScheduledRestart scheduled(RestartRequest req, String postmasterStartTime) {
     Long at = scheduleEpochMs(req.schedule());
     if (at == null) throw new IllegalArgumentException("unparsable schedule " + req.schedule());
-    return new ScheduledRestart(req.schedule(), at, req.conditionsOnly(), postmasterStartTime);
+    return new ScheduledRestart(req.schedule(), at, req.withoutSchedule(), postmasterStartTime);
   }
 
   /** An ISO-8601 time with offset in epoch milliseconds, null when it does not parse. */
