@@ -41,4 +41,9 @@ public final class LocalFacts {
   public static boolean crash(boolean alive, boolean expected) {
     return !alive && !expected;
   }
+
+  /** A starting postgres counts as running once pg_ctl's readiness says {@code ready} (primary) or {@code standby}. */
+  public static boolean startedUp(String readinessStatus) {
+    return "ready".equals(readinessStatus) || "standby".equals(readinessStatus);
+  }
 }

@@ -109,6 +109,16 @@ public final class Operations {
     return OperationVerdict.accept(200, Reason.REINIT_ACCEPTED);
   }
 
+  /** In pause the HA loop starts nothing, so an accepted reinitialize clones and starts postgres itself, as Patroni's. */
+  public static boolean reinitializeStartsItself(boolean paused) {
+    return paused;
+  }
+
+  /** {@code POST /reload} reloads postgres too, when it runs and no task is in flight (the task rewrites the files). */
+  public static boolean reloadPostgres(LocalState local) {
+    return local.pg() == PgRunState.RUNNING && local.task() == null;
+  }
+
   /** {@code 15.4} → 150004, {@code 9.6.1} → 90601, as server_version_num; 0 when it does not parse. */
   public static int versionNumber(String version) {
     String[] parts = version.trim().split("\\.");

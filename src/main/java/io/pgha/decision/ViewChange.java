@@ -39,6 +39,11 @@ public final class ViewChange {
     return view != null && keyReleased && view.leaderIsMe() ? view.withLeader(null, false) : view;
   }
 
+  /** The ZooKeeper session connected or disconnected: a cycle at once (trigger), else null. */
+  public static String healthTrigger(boolean wasConnected, boolean connected) {
+    return wasConnected != connected ? "zookeeper connection" : null;
+  }
+
   /** The leader key's holder changed, or whether it is ours. */
   public static boolean leaderChanged(ClusterView a, ClusterView b) {
     return !Objects.equals(a.leader(), b.leader()) || a.leaderIsMe() != b.leaderIsMe();

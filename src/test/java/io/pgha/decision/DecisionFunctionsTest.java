@@ -579,6 +579,37 @@ class DecisionFunctionsTest {
     rows.add(row("postmaster: exited unasked is a crash", () -> LocalFacts.crash(false, false), true));
     rows.add(row("postmaster: exited as asked", () -> LocalFacts.crash(false, true), false));
     rows.add(row("postmaster: came up", () -> LocalFacts.crash(true, false), false));
+    rows.add(row("started up: a primary ready", () -> LocalFacts.startedUp("ready"), true));
+    rows.add(row("started up: a standby", () -> LocalFacts.startedUp("standby"), true));
+    rows.add(row("started up: still starting", () -> LocalFacts.startedUp("starting"), false));
+    rows.add(row("started up: unknown", () -> LocalFacts.startedUp(null), false));
+    rows.add(row("session: connected again: a cycle", () -> ViewChange.healthTrigger(false, true),
+        "zookeeper connection"));
+    rows.add(row("session: disconnected: a cycle", () -> ViewChange.healthTrigger(true, false),
+        "zookeeper connection"));
+    rows.add(row("session: still connected", () -> ViewChange.healthTrigger(true, true), null));
+    rows.add(row("takeover slots: a new request names me", () -> Switchover.prepareSlotsForTakeover(null, toMe, ME,
+        false), true));
+    rows.add(row("takeover slots: the same request again", () -> Switchover.prepareSlotsForTakeover(toMe,
+        new FailoverRequest("pg2", ME, null), ME, false), false));
+    rows.add(row("takeover slots: the request now names me", () -> Switchover.prepareSlotsForTakeover(toOther, toMe,
+        ME, false), true));
+    rows.add(row("takeover slots: it names another member", () -> Switchover.prepareSlotsForTakeover(null, toOther,
+        ME, false), false));
+    rows.add(row("takeover slots: I lead already", () -> Switchover.prepareSlotsForTakeover(null, toMe, ME, true),
+        false));
+    rows.add(row("takeover slots: the request cleared", () -> Switchover.prepareSlotsForTakeover(toMe, null, ME,
+        false), false));
+    rows.add(row("reinitialize in pause clones and starts itself", () -> Operations.reinitializeStartsItself(true),
+        true));
+    rows.add(row("reinitialize outside pause leaves the start to the loop",
+        () -> Operations.reinitializeStartsItself(false), false));
+    rows.add(row("reload: running postgres is reloaded", () -> Operations.reloadPostgres(REPLICA), true));
+    rows.add(row("reload: not while a task runs",
+        () -> Operations.reloadPostgres(REPLICA.toBuilder().task(Task.RESTART).build()), false));
+    rows.add(row("reload: not while postgres starts",
+        () -> Operations.reloadPostgres(REPLICA.toBuilder().pg(PgRunState.STARTING).build()), false));
+    rows.add(row("reload: stopped postgres", () -> Operations.reloadPostgres(STOPPED), false));
     return rows;
   }
 
