@@ -1,0 +1,368 @@
+package io.pgha.ha;
+
+import static io.pgha.ha.HaLoop.LOG;
+
+import io.pgha.config.HostPort;
+import io.pgha.decision.Action;
+import io.pgha.decision.DataDirState;
+import io.pgha.decision.Decision;
+import io.pgha.decision.MemberRecord;
+import io.pgha.decision.PgRunState;
+import io.pgha.decision.Reason;
+import io.pgha.decision.Switchover;
+import io.pgha.decision.Task;
+import io.pgha.ha.port.Clock;
+import io.pgha.ha.port.Dcs;
+import io.pgha.ha.port.Postgres;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Carries out the action of a decision, one method per {@link Action}, through the ports only; outcomes go back
+ * into the loop's state (and the next cycle reads them). Also the leader's duties of a cycle and the parameters'
+ * reload. Runs on the loop's thread.
+ */
+final class ActionExecutor {
+  /**
+   * After a re-point, how often and how long to look for the walreceiver streaming, so /patroni says so at once. A
+   * poll, because the walreceiver coming up has no event we can wait for.
+   */
+  private static final long STREAMING_POLL_MS = 100;
+  private static final long STREAMING_WATCH_MS = 10_000;
+
+  private final HaLoop loop;
+  private final Dcs dcs;
+  private final Postgres pg;
+  private final Clock clock;
+
+  ActionExecutor(HaLoop loop) {
+    this.loop = loop;
+    this.dcs = loop.dcs;
+    this.pg = loop.pg;
+    this.clock = loop.clock;
+  }
+
+  CompletableFuture<Void> execute(Decision d) {
+    Action a = d.action();
+    if (a instanceof Action.None) return Async.done();
+    if (a instanceof Action.RaceInitialize) return raceInitialize();
+    if (a instanceof Action.Bootstrap) {
+      loop.callbacks.bootstrapStarted();
+      return loop.runTask(Task.BOOTSTRAP, bootstrap());
+    }
+    if (a instanceof Action.FinishBootstrap fb) return finishBootstrap(fb.sysid());
+    if (a instanceof Action.WriteInitialize wi) {
+      return Async.of(dcs.createInitialize(wi.sysid())).thenRun(loop::again);
+    }
+    if (a instanceof Action.Clone c) return cloneFrom(c.source());
+    if (a instanceof Action.ProbePeers) return probePeers();
+    if (a instanceof Action.AcquireLeader) return acquireLeader();
+    if (a instanceof Action.ReleaseLeader) {
+      if (d.reason() == Reason.START_FAILED_RELEASE) loop.callbacks.gaveUpAfterFailedStart();
+      return releaseLeaderKey().thenRun(loop::again);
+    }
+    if (a instanceof Action.Promote) return promote();
+    if (a instanceof Action.StartPrimary) return startPostgres(null, false);
+    if (a instanceof Action.StartReplica sr) return startPostgres(sr.upstream(), true);
+    if (a instanceof Action.Follow f) return follow(f.upstream());
+    if (a instanceof Action.Stop s) return stop(s);
+    if (a instanceof Action.DemoteGraceful g) return loop.demotion.demoteGraceful(g.candidate());
+    if (a instanceof Action.HandOver h) return loop.demotion.handOver(h);
+    if (a instanceof Action.StayLeader sl) return loop.demotion.stayLeader(sl);
+    if (a instanceof Action.ClearFailover) return Async.of(dcs.clearFailover()).thenRun(loop::again);
+    if (a instanceof Action.CrashRecovery) {
+      return loop.runTask(Task.CRASH_RECOVERY, pg.crashRecovery(loop.parameters()));
+    }
+    if (a instanceof Action.Rewind r) return rewind(r.source(), r.dryRunOnly());
+    if (a instanceof Action.WipeDataDir) {
+      return loop.runTask(Task.CLONE, pg.wipeDataDir().thenRun(() -> loop.local(loop.local().toBuilder()
+          .dataDir(DataDirState.EMPTY).rewindFailed(false).diverged(false).build())));
+    }
+    if (a instanceof Action.CancelBootstrap) return Async.of(dcs.deleteInitialize());
+    if (a instanceof Action.Fatal f) {
+      LOG.error("FATAL: {}", f.why());
+      clock.after(10, () -> loop.fatalExit(f.why()));
+      return Async.done();
+    }
+    return Async.failed("unknown action " + a);
+  }
+
+  // ---- bootstrap ----
+
+  private CompletableFuture<Void> raceInitialize() {
+    return Async.of(dcs.raceInitialize()).thenAccept(won -> {
+      if (won) loop.local(loop.local().toBuilder().wonInitializeRace(true).build());
+      else LOG.info("failed to acquire initialize lock");
+      loop.again();
+    });
+  }
+
+  private CompletableFuture<Void> bootstrap() {
+    return Async.of(pg.initdb())
+        .thenCompose(v -> pg.start(loop.parameters(), null))
+        .thenCompose(ready -> ready ? Async.done() : Async.<Void>failed("postgres did not start"))
+        .thenCompose(v -> pg.createBootstrapRoles())
+        .thenCompose(v -> pg.postBootstrapScript())
+        .thenRun(() -> loop.local(loop.local().toBuilder().pg(PgRunState.RUNNING).inRecovery(false)
+            .dataDir(DataDirState.PRIMARY).build()));
+  }
+
+  private CompletableFuture<Void> finishBootstrap(String sysid) {
+    String dcsConfig = loop.config().bootstrap().dcs().toString();
+    return Async.of(dcs.writeInitialize(sysid))
+        .thenCompose(v -> dcs.createConfig(dcsConfig))
+        .thenCompose(v -> dcs.acquireLeader())
+        .thenAccept(won -> {
+          loop.local(loop.local().toBuilder().wonInitializeRace(false).build());
+          if (won) tookKey();
+          loop.callbacks.bootstrapFinished();
+          LOG.info("initialized a new cluster (system ID {}){}", sysid, won ? "" : ": leader key taken");
+          loop.again();
+        });
+  }
+
+  /** §3.14: a failed bootstrap gives the initialize key back, keeps the data for inspection and stops the agent. */
+  void cancelBootstrap(String why) {
+    Async.of(pg.stop(Action.StopMode.IMMEDIATE, 0))
+        .thenCompose(v -> dcs.deleteInitialize())
+        .whenComplete((v, e) -> pg.moveDataDirAside().whenComplete((x, err) -> loop.fatalExit("bootstrap failed: "
+            + why)));
+  }
+
+  // ---- data directory ----
+
+  private CompletableFuture<Void> cloneFrom(String member) {
+    HostPort source = loop.memberAddress(member);
+    if (source == null) return Async.failed("member " + member + " has no conn_url");
+    return loop.runTask(Task.CLONE, pg.basebackup(source).thenRun(() -> loop.local(loop.local().toBuilder()
+        .dataDir(DataDirState.REPLICA).cloneFromLeader(false).diverged(false).build())));
+  }
+
+  private CompletableFuture<Void> rewind(String member, boolean dryRunOnly) {
+    HostPort source = loop.memberAddress(member);
+    if (source == null) return Async.failed("member " + member + " has no conn_url");
+    return loop.runTask(Task.REWIND, pg.rewind(source, dryRunOnly).handle((v, e) -> {
+      if (e == null) {
+        loop.local(loop.local().toBuilder().dataDir(DataDirState.REPLICA).rewindFailed(false).diverged(false)
+            .build());
+      } else {
+        LOG.warn("{}", Async.message(e));
+        loop.local(loop.local().toBuilder().rewindFailed(true).build());
+      }
+      return null;
+    }));
+  }
+
+  // ---- the leader key ----
+
+  private CompletableFuture<Void> probePeers() {
+    List<MemberRecord> others = loop.view().members().values().stream()
+        .filter(m -> !m.name().equals(loop.me())).toList();
+    return Async.of(loop.peers.probe(others)).thenAccept(result -> {
+      loop.local(loop.local().toBuilder().peers(result).build());
+      loop.again();
+    });
+  }
+
+  private CompletableFuture<Void> acquireLeader() {
+    return loop.duties.slotsBeforeTakeover("leader race").thenCompose(x -> dcs.acquireLeader()).thenCompose(won -> {
+      loop.local(loop.local().toBuilder().peers(null).build());
+      LOG.info(won ? "acquired session lock as a leader" : "leader race lost");
+      // the watch confirms it a moment later; deciding on the stale view would only race again
+      if (won) tookKey();
+      loop.again();
+      // in pause the request stays until the new owner has promoted (§3.4: Patroni rewrites it; pgha keeps it)
+      if (won && Switchover.clearRequestAfterWin(loop.view().failover(), loop.me(), loop.dynamic().pause())) {
+        return dcs.clearFailover();
+      }
+      return Async.done();
+    });
+  }
+
+  private void tookKey() {
+    loop.update(b -> b.view(loop.view().withLeader(loop.me(), true)).keyReleased(false));
+    loop.updateGuard("leader key taken");
+  }
+
+  /**
+   * Deletes our leader key and stops believing we hold it. The watch event that says the key is gone may come only
+   * after the next decision, which would then still see us as the leader and start postgres as a primary beside the
+   * new one: after a switchover the old primary once restarted writable for ~0.2 s and lost the writes it took.
+   */
+  CompletableFuture<Void> releaseLeaderKey() {
+    // postgres is down (or a replica) by now: disarm before the key goes, never after someone else may hold it
+    loop.updateGuard("releasing the leader key");
+    return Async.of(dcs.releaseLeader()).thenRun(() -> loop.update(b -> {
+      b.keyReleased(true).lastSlots(null);
+      var view = loop.view();
+      if (view != null && view.leaderIsMe()) b.view(view.withLeader(null, false));
+      return b;
+    }));
+  }
+
+  // ---- postgres ----
+
+  private CompletableFuture<Void> promote() {
+    // normally made before the key was taken (slotsBeforeTakeover); a no-op then
+    CompletableFuture<Void> slotsFirst = loop.dynamic().useSlots() ? loop.duties.syncSlots().exceptionally(e -> {
+      LOG.warn("creating replication slots before promote: {}", Async.message(e));
+      return null;
+    }) : Async.done();
+    return loop.runTask(Task.PROMOTE, slotsFirst.thenCompose(x -> loop.synchronous.claimBeforePromote())
+        .thenCompose(x -> pg.promote())
+        .thenRun(() -> {
+          loop.local(loop.local().toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null)
+              .crashed(false).build());
+          LOG.info("promoted self to leader: postgres accepts writes");
+          loop.callbacks.promoted();
+          countLeaderChange();
+          checkpointAfterPromote();
+        })
+        .thenCompose(v -> loop.dynamic().useSlots() ? Async.ignoreFailure(loop.duties.syncSlots()) : Async.done()));
+  }
+
+  /** Only the member that promotes counts the failover or switchover, so a sum over the cluster counts each once. */
+  private void countLeaderChange() {
+    long nowMs = clock.wallMs();
+    LoopState s = loop.state();
+    if (s.switchoverRequestedAtMs() > 0) {
+      loop.reporter.switchover(java.time.Duration.ofMillis(nowMs - s.switchoverRequestedAtMs()));
+    } else if (s.leaderLostAtMs() > 0) {
+      loop.reporter.failover(java.time.Duration.ofMillis(nowMs - s.leaderLostAtMs()));
+    }
+    loop.update(b -> b.switchoverRequestedAtMs(0).leaderLostAtMs(0));
+  }
+
+  /**
+   * pg_control shows the new timeline only after the first checkpoint following a promotion; until then a member
+   * that rewinds from us would compute the wrong divergence point. Like Patroni, publish
+   * {@code checkpoint_after_promote: false} until that checkpoint is done.
+   */
+  private void checkpointAfterPromote() {
+    loop.update(b -> b.checkpointPending(true));
+    loop.publishMember();
+    pg.checkpoint().whenComplete((v, e) -> {
+      if (e != null) LOG.warn("checkpoint after promote failed: {}", Async.message(e));
+      else LOG.info("checkpoint after promote finished");
+      loop.update(b -> b.checkpointPending(false));
+      loop.publishMember();
+    });
+  }
+
+  private CompletableFuture<Void> follow(String upstream) {
+    return Async.of(pg.writeConfig(loop.parameters(), loop.recoveryFor(upstream)))
+        .thenCompose(v -> pg.reload())
+        .thenRun(() -> {
+          loop.local(loop.local().toBuilder().upstream(upstream).build());
+          loop.callbacks.reloaded();
+          watchStreaming();
+        });
+  }
+
+  private CompletableFuture<Void> stop(Action.Stop s) {
+    loop.local(loop.local().toBuilder().pg(PgRunState.STOPPING).build());
+    loop.publishStatus();
+    boolean signalled = pg.postmasterAlive();
+    CompletableFuture<Void> stop = Async.of(pg.stop(s.mode(), s.escalateAfterMs()))
+        .thenRun(() -> loop.callbacks.stopped(signalled));
+    if (s.releaseKey()) stop = stop.thenCompose(v -> releaseLeaderKey());
+    return loop.runTask(Task.STOP, stop.thenRun(() -> loop.local(loop.local().toBuilder().pg(PgRunState.STOPPED)
+        .crashed(false).inRecovery(null).build())));
+  }
+
+  private CompletableFuture<Void> startPostgres(String upstream, boolean asReplica) {
+    return loop.runTask(Task.START, startWork(upstream, asReplica));
+  }
+
+  /** Starts postgres and records the outcome, for a task of its own or as the last step of another. */
+  CompletableFuture<Void> startWork(String upstream, boolean asReplica) {
+    Postgres.Recovery recovery = asReplica ? loop.recoveryFor(upstream) : null;
+    loop.callbacks.starting(asReplica ? Callbacks.REPLICA : Callbacks.PRIMARY);
+    loop.local(loop.local().toBuilder().pg(PgRunState.STARTING).upstream(asReplica ? upstream : null)
+        .startAttemptFailed(false).build());
+    return Async.of(pg.start(loop.parameters(), recovery)).handle((ready, e) -> {
+      if (e == null) {
+        loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
+            .pgDownSinceMs(0).build());
+        loop.pendingRestart.restarted();
+        if (recovery != null && recovery.host() != null) watchStreaming();
+        return Async.done();
+      }
+      loop.local(loop.local().toBuilder().pg(PgRunState.STOPPED).startAttemptFailed(true).build());
+      return CompletableFuture.<Void>failedFuture(Async.cause(e));
+    }).thenCompose(f -> f);
+  }
+
+  // ---- the parameters ----
+
+  /**
+   * §8.7: a change of the parameters (from {@code config}, or synchronous_standby_names) reaches the running postgres
+   * at once: postgresql.conf is rewritten and reloaded, and what only a restart applies is reported a moment later
+   * as {@code pending_restart}. postgres is never restarted for it: that is the operator's call.
+   */
+  CompletableFuture<Void> applyConfig() {
+    var local = loop.local();
+    if (local.shuttingDown() || local.task() != null || local.pg() != PgRunState.RUNNING
+        || loop.state().pgStatus() == null) {
+      return Async.done();
+    }
+    Map<String, String> params = loop.parameters();
+    Postgres.Written written = pg.lastWritten();
+    Postgres.Recovery recovery = local.isRunningPrimary() ? null : loop.recoveryFor(local.upstream());
+    // the recovery settings are the Follow and start actions' business (after a promotion they are inert)
+    boolean sameHba = written != null && written.pgHbaCurrent();
+    if (written != null && written.params().equals(params) && sameHba) return Async.done();
+    Set<String> changed = new TreeSet<>();
+    if (written == null) {
+      changed.add("(all: first write by this agent)");
+    } else {
+      if (!sameHba) changed.add("pg_hba");
+      params.forEach((k, v) -> { if (!v.equals(written.params().get(k))) changed.add(k); });
+      written.params().keySet().stream().filter(k -> !params.containsKey(k)).forEach(changed::add);
+    }
+    LOG.info("ha.config cycle={} reloading postgres: changed {}", loop.cycle(), changed);
+    return rewriteAndReload(params, recovery);
+  }
+
+  /** postgresql.conf written and reloaded; then on_reload, and a look at what waits for a restart. */
+  CompletableFuture<Void> rewriteAndReload(Map<String, String> params, Postgres.Recovery recovery) {
+    return Async.of(pg.writeConfig(params, recovery))
+        .thenCompose(v -> pg.reload())
+        .thenRun(() -> {
+          loop.callbacks.reloaded();
+          loop.pendingRestart.checkAfterReload();
+        });
+  }
+
+  /**
+   * After a re-point or a start as a replica the walreceiver connects within moments: report {@code streaming} as
+   * soon as it does (a switchover needs a streaming candidate), not a loop_wait later.
+   */
+  void watchStreaming() {
+    if (loop.state().streamingTimer() != null) loop.state().streamingTimer().cancel();
+    long watch = loop.state().streamingWatch() + 1;
+    long deadline = clock.monotonicMs() + STREAMING_WATCH_MS;
+    Clock.Timer timer = clock.after(STREAMING_POLL_MS, () -> lookForStreaming(watch, deadline));
+    loop.update(b -> b.streamingWatch(watch).streamingTimer(timer));
+  }
+
+  private void lookForStreaming(long watch, long deadline) {
+    loop.update(b -> b.streamingTimer(null));
+    if (watch != loop.state().streamingWatch() || loop.local().upstream() == null || loop.local().shuttingDown()
+        || clock.monotonicMs() > deadline || !pg.postmasterAlive()) {
+      return;
+    }
+    pg.status().whenComplete((status, e) -> {
+      if (watch != loop.state().streamingWatch()) return;
+      if (e == null && "streaming".equals(status.walReceiverStatus())) {
+        loop.runCycle("walreceiver streaming");
+      } else {
+        Clock.Timer timer = clock.after(STREAMING_POLL_MS, () -> lookForStreaming(watch, deadline));
+        loop.update(b -> b.streamingTimer(timer));
+      }
+    });
+  }
+}
