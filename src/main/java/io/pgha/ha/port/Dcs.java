@@ -1,0 +1,77 @@
+package io.pgha.ha.port;
+
+import io.pgha.decision.ClusterView;
+import io.pgha.dcs.DcsHealth;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The cluster's keys in ZooKeeper (Patroni's layout), as the loop uses them. Writes are typed: the adapter owns the
+ * znode paths and the JSON of each key. New views and health arrive as inputs of the loop
+ * ({@link io.pgha.ha.HaLoop#onView}, {@link io.pgha.ha.HaLoop#onHealth}); the getters read the latest ones.
+ */
+public interface Dcs {
+  /** The latest view of the cluster (never null once the first read is done). */
+  ClusterView view();
+
+  /** The session as it stands now. */
+  DcsHealth health();
+
+  /** The session timeout the server granted, 0 when unknown. */
+  long negotiatedSessionTimeoutMs();
+
+  /** Creates the ephemeral {@code leader} key with our name; false: someone else holds it. */
+  CompletionStage<Boolean> acquireLeader();
+
+  /** Deletes our {@code leader} key (only if our session owns it). */
+  CompletionStage<Void> releaseLeader();
+
+  /** Proves that our session still owns the {@code leader} key; false: it does not (gone or someone else's). */
+  CompletionStage<Boolean> confirmLeader();
+
+  /** Creates {@code initialize} = "" to win the right to run initdb; false: another member has it. */
+  CompletionStage<Boolean> raceInitialize();
+
+  /** Writes {@code initialize} = the system id (creating it when missing). */
+  CompletionStage<Void> writeInitialize(String sysid);
+
+  /** Creates {@code initialize} = the system id unless it exists; false: it existed. */
+  CompletionStage<Boolean> createInitialize(String sysid);
+
+  /** Deletes {@code initialize} (a failed bootstrap gives the right back). */
+  CompletionStage<Void> deleteInitialize();
+
+  /** Creates {@code config} with this JSON unless it exists; false: it existed. */
+  CompletionStage<Boolean> createConfig(String json);
+
+  /** Writes {@code status} = {@code {"optime": optime}} (the leader's WAL position). */
+  CompletionStage<Void> writeStatus(long optime);
+
+  /** Writes {@code failover} = {@code {}}: the request is done, stale, or cannot be carried out. */
+  CompletionStage<Void> clearFailover();
+
+  /** Writes {@code history}: one entry per timeline switch, oldest first. */
+  CompletionStage<Void> writeHistory(List<HistoryEntry> history);
+
+  /**
+   * Writes {@code sync} if its version is still {@code expectedVersion} (-1: the key must not exist yet);
+   * {@code leader} null writes {@code {}} (synchronous replication off). False: someone else changed it.
+   */
+  CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion);
+
+  /** Our ephemeral {@code members/<name>} key, kept alive across reconnects; the JSON Patroni publishes. */
+  void publishMember(String json);
+
+  /** A new session with this timeout that keeps our ephemeral keys (ttl changed). */
+  CompletionStage<Void> renewSession(long sessionTimeoutMs);
+
+  /** The api_url of a live member key with this name owned by another session, or null (§3.1). */
+  CompletionStage<String> existingMemberApiUrl(String name);
+
+  /** Removes our member key and closes the session (agent shutdown). */
+  void close();
+
+  /** One line of {@code history}: {@code [timeline, lsn, reason, timestamp, member]}. */
+  record HistoryEntry(int timeline, long lsn, String reason, String timestamp, String member) {}
+}
