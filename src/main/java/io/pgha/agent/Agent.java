@@ -13,7 +13,8 @@ import io.pgha.dcs.DcsHealth;
 import io.pgha.dcs.DcsWatcherVerticle;
 import io.pgha.decision.ClusterView;
 import io.pgha.guard.GuardSettings;
-import io.pgha.ha.HaLoopVerticle;
+import io.pgha.dcs.SessionTimeouts;
+import io.pgha.ha.vertx.HaLoopVerticle;
 import io.pgha.postgres.PostgresSupervisorVerticle;
 import io.pgha.postgres.PostmasterEvent;
 import io.pgha.events.EventBridge;
@@ -69,8 +70,8 @@ public final class Agent {
     Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
         .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
     registerLocalCodecs(vertx);
-    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, HaLoopVerticle.sessionTimeoutMs(config),
-        HaLoopVerticle.connectionTimeoutMs(config));
+    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, SessionTimeouts.sessionTimeoutMs(config),
+        SessionTimeouts.connectionTimeoutMs(config));
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
     ApiVerticle api = MetricsRoute.install(ApiVerticle.secured(config.restapi(), initialStatus(config),
         () -> ApiVerticle.apiUrlHosts(memberApiUrls(dcsWatcher))), metrics);

@@ -1,55 +1,38 @@
 package io.pgha.ha;
 
+import static io.pgha.ha.HaLoop.LOG;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.postgres.PgLocal;
-import io.vertx.core.Vertx;
+import io.pgha.decision.PgRunState;
+import io.pgha.ha.port.Clock;
+import io.pgha.ha.port.Postgres;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.BooleanSupplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * §8.7: which GUCs wait for a restart of postgres, as published in {@code pending_restart_reason}. PostgreSQL
  * itself knows after a reload ({@code pg_settings.pending_restart}); this asks it a moment after each reload and
- * forgets the list when postgres (re)starts. Runs on the HA loop's event loop only.
+ * forgets the list when postgres (re)starts. The list lives in {@link LoopState#pendingRestartReason()}.
  */
 final class PendingRestart {
-  private static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The reload reaches our idle pool connection when it runs its next query; give the postmaster a moment first. */
   private static final long CHECK_DELAY_MS = 300;
 
-  private final Vertx vertx;
-  private final PgLocal pgLocal;
-  private final BooleanSupplier postgresQueryable;
-  private final Runnable onChange;
-  private ObjectNode reason;
-  private long timer = -1;
+  private final HaLoop loop;
 
-  /**
-   * @param postgresQueryable whether postgres runs and no operation is in flight (else the check is skipped)
-   * @param onChange called when the list changed, to publish it
-   */
-  PendingRestart(Vertx vertx, PgLocal pgLocal, BooleanSupplier postgresQueryable, Runnable onChange) {
-    this.vertx = vertx;
-    this.pgLocal = pgLocal;
-    this.postgresQueryable = postgresQueryable;
-    this.onChange = onChange;
-  }
-
-  /** {@code {"guc": {"old_value": .., "new_value": ..}}}, or null when no restart is pending. */
-  ObjectNode reason() {
-    return reason;
+  PendingRestart(HaLoop loop) {
+    this.loop = loop;
   }
 
   void checkAfterReload() {
-    if (timer >= 0) vertx.cancelTimer(timer);
-    timer = vertx.setTimer(CHECK_DELAY_MS, t -> {
-      timer = -1;
+    if (loop.state().pendingRestartTimer() != null) loop.state().pendingRestartTimer().cancel();
+    Clock.Timer timer = loop.clock.after(CHECK_DELAY_MS, () -> {
+      loop.update(b -> b.pendingRestartTimer(null));
       check();
     });
+    loop.update(b -> b.pendingRestartTimer(timer));
   }
 
   /** A (re)start of postgres applies every parameter. */
@@ -58,17 +41,18 @@ final class PendingRestart {
   }
 
   private void check() {
-    if (!postgresQueryable.getAsBoolean()) return;
-    pgLocal.pendingRestart().onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.warn("cannot read pending_restart from pg_settings: {}", ar.cause().getMessage());
+    // postgres runs and no operation is in flight (else the check is skipped)
+    if (!(loop.local().pg() == PgRunState.RUNNING && loop.local().task() == null)) return;
+    loop.pg.pendingRestart().whenComplete((pending, e) -> {
+      if (e != null) {
+        LOG.warn("cannot read pending_restart from pg_settings: {}", Async.message(e));
         return;
       }
-      set(toJson(ar.result()));
+      set(toJson(pending));
     });
   }
 
-  static ObjectNode toJson(Map<String, PgLocal.PendingRestart> pending) {
+  static ObjectNode toJson(Map<String, Postgres.PendingSetting> pending) {
     if (pending.isEmpty()) return null;
     ObjectNode json = JSON.createObjectNode();
     pending.forEach((name, p) -> json.putObject(name).put("old_value", p.oldValue()).put("new_value", p.newValue()));
@@ -76,11 +60,13 @@ final class PendingRestart {
   }
 
   private void set(ObjectNode newReason) {
+    ObjectNode reason = loop.state().pendingRestartReason();
     if (Objects.equals(newReason, reason)) return;
     boolean wasPending = reason != null;
-    reason = newReason;
-    if (reason != null) LOG.info("pending restart: {}", reason);
+    loop.update(b -> b.pendingRestartReason(newReason));
+    if (newReason != null) LOG.info("pending restart: {}", newReason);
     else if (wasPending) LOG.info("no restart pending any more");
-    onChange.run();
+    loop.publishMember();
+    loop.publishStatus();
   }
 }

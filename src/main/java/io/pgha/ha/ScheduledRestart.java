@@ -1,6 +1,8 @@
 package io.pgha.ha;
 
-import io.vertx.core.json.JsonObject;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.decision.RestartRequest;
 
 /**
  * A restart requested for later with {@code POST /restart {"schedule": ...}} (patroni-compat §3.18, §5.9): kept in
@@ -13,7 +15,9 @@ import io.vertx.core.json.JsonObject;
  *     {@code timeout}), checked when it runs
  * @param postmasterStartTime postgres's start time when the restart was scheduled, null if it was not running
  */
-public record ScheduledRestart(String schedule, long atEpochMs, JsonObject conditions, String postmasterStartTime) {
+public record ScheduledRestart(String schedule, long atEpochMs, RestartRequest conditions,
+    String postmasterStartTime) {
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** What a scheduled restart wants now. */
   public enum Due {
@@ -46,9 +50,12 @@ public record ScheduledRestart(String schedule, long atEpochMs, JsonObject condi
   }
 
   /** The member key's {@code scheduled_restart}: the schedule, the start time it was taken at, and the conditions. */
-  public JsonObject memberJson() {
-    JsonObject json = new JsonObject().put("schedule", schedule);
+  public ObjectNode memberJson() {
+    ObjectNode json = JSON.createObjectNode().put("schedule", schedule);
     if (postmasterStartTime != null) json.put("postmaster_start_time", postmasterStartTime);
-    return json.mergeIn(conditions);
+    if (conditions.role() != null) json.put("role", conditions.role());
+    if (conditions.postgresVersion() != null) json.put("postgres_version", conditions.postgresVersion());
+    if (conditions.restartPending() != null) json.put("restart_pending", conditions.restartPending());
+    return json;
   }
 }

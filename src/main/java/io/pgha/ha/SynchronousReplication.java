@@ -1,124 +1,88 @@
 package io.pgha.ha;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import static io.pgha.ha.HaLoop.LOG;
+
 import io.pgha.config.DynamicConfig;
-import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.SyncPlanner;
 import io.pgha.decision.SyncState;
-import io.pgha.postgres.PgLocal;
-import io.vertx.core.Future;
-import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Carries out the primary's synchronous replication (patroni-compat §4): one {@link SyncPlanner} step per call, the
  * {@code sync} key written with compare-and-set, and the standbys named in synchronous_standby_names, which the HA
- * loop writes into postgresql.conf through {@link #synchronousStandbyNames}. Runs on the HA loop's event loop only.
+ * loop writes into postgresql.conf through {@link #synchronousStandbyNames}. Its state lives in {@link LoopState}
+ * ({@code ssnNames}, {@code ssnChangedAtLsn}, {@code settleChecks}); runs on the loop's thread.
  */
 final class SynchronousReplication {
-  private static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** After a change of synchronous_standby_names, how many quick re-checks (100 ms apart) look for confirmation. */
   private static final int SETTLE_CHECKS = 20;
   private static final long SETTLE_CHECK_MS = 100;
 
-  /** What this needs of the HA loop. */
-  interface Loop {
-    ClusterView view();
+  private final HaLoop loop;
 
-    /** Our own write is known before the watch shows it. */
-    void updateView(ClusterView view);
-
-    DynamicConfig config();
-
-    /** Writes postgresql.conf with the parameters in force and reloads, if they changed. */
-    Future<Void> applyConfig();
-
-    /** Runs the next cycle right after this one. */
-    void again();
-
-    /** Runs a cycle soon, on a timer. */
-    void runCycleLater(long delayMs, String trigger);
-
-    long cycle();
-  }
-
-  private final String me;
-  private final ZooKeeperDcs dcs;
-  private final PgLocal pgLocal;
-  private final Loop loop;
-  private Set<String> ssnNames = Set.of();
-  private long ssnChangedAtLsn;
-  private int settleChecks;
-
-  SynchronousReplication(String me, ZooKeeperDcs dcs, PgLocal pgLocal, Loop loop) {
-    this.me = me;
-    this.dcs = dcs;
-    this.pgLocal = pgLocal;
+  SynchronousReplication(HaLoop loop) {
     this.loop = loop;
   }
 
   /** §4.1: in mode {@code on} pgha owns synchronous_standby_names; null when the user's own value applies. */
   String synchronousStandbyNames(DynamicConfig cfg) {
     if (cfg.synchronousMode() != DynamicConfig.SyncMode.ON) return null;
-    return SyncPlanner.ssnText(ssnNames, cfg.synchronousModeStrict());
+    return SyncPlanner.ssnText(loop.state().ssnNames(), cfg.synchronousModeStrict());
   }
 
   void modeChanged() {
-    settleChecks = 0;
+    loop.update(b -> b.settleChecks(0));
+  }
+
+  private void runCycleLater(String trigger) {
+    loop.clock.after(SETTLE_CHECK_MS, () -> loop.runCycle(trigger));
   }
 
   /**
    * The leading primary's duty. After a change of synchronous_standby_names the next few cycles come quickly, so
    * that a standby is listed in {@code sync} within a fraction of a second of confirming, not at the next loop_wait.
    */
-  Future<Void> step() {
-    DynamicConfig cfg = loop.config();
+  CompletableFuture<Void> step() {
+    DynamicConfig cfg = loop.dynamic();
     ClusterView view = loop.view();
-    if (cfg.synchronousMode() != DynamicConfig.SyncMode.ON && view.sync().isEmpty() && ssnNames.isEmpty()) {
-      return Future.succeededFuture();
+    if (cfg.synchronousMode() != DynamicConfig.SyncMode.ON && view.sync().isEmpty()
+        && loop.state().ssnNames().isEmpty()) {
+      return Async.done();
     }
-    return pgLocal.syncSnapshot().compose(snap -> {
-      List<SyncPlanner.Standby> rows = snap.standbys().stream()
-          .map(r -> new SyncPlanner.Standby(r.applicationName(), r.state(), r.syncState(), r.flushLsn())).toList();
+    return Async.of(loop.pg.syncSnapshot()).thenCompose(snap -> {
       ClusterView current = loop.view();
-      SyncPlanner.Step step = SyncPlanner.next(new SyncPlanner.Input(me, cfg, current.members(), rows,
-          current.sync(), ssnNames, ssnChangedAtLsn, snap.primaryFlushLsn()));
+      LoopState s = loop.state();
+      SyncPlanner.Step step = SyncPlanner.next(new SyncPlanner.Input(loop.me(), cfg, current.members(),
+          snap.standbys(), current.sync(), s.ssnNames(), s.ssnChangedAtLsn(), snap.primaryFlushLsn()));
       if (step instanceof SyncPlanner.Step.None) {
-        if (settleChecks > 0) {
-          settleChecks--;
-          loop.runCycleLater(SETTLE_CHECK_MS, "synchronous standby check");
+        if (s.settleChecks() > 0) {
+          loop.update(b -> b.settleChecks(s.settleChecks() - 1));
+          runCycleLater("synchronous standby check");
         }
-        return Future.succeededFuture();
+        return Async.done();
       }
       if (step instanceof SyncPlanner.Step.WriteSync w) {
         return writeSyncKey(w.leader(), w.standbys(), w.expectedVersion(), w.why());
       }
       if (step instanceof SyncPlanner.Step.ClearSync c) {
-        ssnNames = Set.of();
-        return dcs.compareAndSet(dcs.layout().sync(), "{}", c.expectedVersion()).compose(done -> {
+        loop.update(b -> b.ssnNames(Set.of()));
+        return Async.of(loop.dcs.writeSync(null, Set.of(), c.expectedVersion())).thenCompose(done -> {
           if (done) {
             LOG.info("ha.sync cycle={} Disabled synchronous replication", loop.cycle());
-            loop.updateView(loop.view().withSync(SyncState.EMPTY));
+            loop.view(loop.view().withSync(SyncState.EMPTY));
           }
-          return loop.applyConfig();
+          return loop.executor.applyConfig();
         });
       }
       SyncPlanner.Step.SetSsn set = (SyncPlanner.Step.SetSsn) step;
-      ssnNames = Set.copyOf(set.names());
-      ssnChangedAtLsn = snap.primaryFlushLsn();
-      settleChecks = SETTLE_CHECKS;
+      Set<String> names = Set.copyOf(set.names());
+      loop.update(b -> b.ssnNames(names).ssnChangedAtLsn(snap.primaryFlushLsn()).settleChecks(SETTLE_CHECKS));
       LOG.info("ha.sync cycle={} {}: synchronous_standby_names = '{}'", loop.cycle(), set.why(),
-          SyncPlanner.ssnText(ssnNames, cfg.synchronousModeStrict()));
-      return loop.applyConfig().compose(v -> pgLocal.nudgeWal()).map(v -> {
-        loop.runCycleLater(SETTLE_CHECK_MS, "synchronous standby check");
-        return null;
-      });
+          SyncPlanner.ssnText(names, cfg.synchronousModeStrict()));
+      return loop.executor.applyConfig().thenCompose(v -> loop.pg.nudgeWal())
+          .thenRun(() -> runCycleLater("synchronous standby check"));
     });
   }
 
@@ -127,36 +91,33 @@ final class SynchronousReplication {
    * that no member counts as synchronous for a primary it has not confirmed; if someone changed the key meanwhile,
    * the promotion waits for the next cycle.
    */
-  Future<Void> claimBeforePromote() {
-    ssnNames = Set.of();
-    if (loop.config().synchronousMode() != DynamicConfig.SyncMode.ON) return Future.succeededFuture();
+  CompletableFuture<Void> claimBeforePromote() {
+    loop.update(b -> b.ssnNames(Set.of()));
+    if (loop.dynamic().synchronousMode() != DynamicConfig.SyncMode.ON) return Async.done();
     int version = loop.view().sync().version();
-    return dcs.compareAndSet(dcs.layout().sync(), syncValue(me, Set.of()), version).compose(done -> {
-      if (!done) return Future.failedFuture("the sync key changed under us: promotion postponed");
-      loop.updateView(loop.view().withSync(new SyncState(me, Set.of(), version + 1)));
-      return Future.succeededFuture();
+    String me = loop.me();
+    return Async.of(loop.dcs.writeSync(me, Set.of(), version)).thenCompose(done -> {
+      if (!done) return Async.<Void>failed("the sync key changed under us: promotion postponed");
+      loop.view(loop.view().withSync(new SyncState(me, Set.of(), version + 1)));
+      return Async.done();
     });
   }
 
-  private Future<Void> writeSyncKey(String leader, Set<String> standbys, int expectedVersion, String why) {
-    String value = syncValue(leader, standbys);
-    return dcs.compareAndSet(dcs.layout().sync(), value, expectedVersion).map(done -> {
+  private CompletableFuture<Void> writeSyncKey(String leader, Set<String> standbys, int expectedVersion, String why) {
+    return Async.of(loop.dcs.writeSync(leader, standbys, expectedVersion)).thenAccept(done -> {
       if (done) {
-        LOG.info("ha.sync cycle={} {}: sync key {}", loop.cycle(), why, value);
-        loop.updateView(loop.view().withSync(new SyncState(leader, standbys, expectedVersion + 1)));
+        LOG.info("ha.sync cycle={} {}: sync key {}", loop.cycle(), why, describe(leader, standbys));
+        loop.view(loop.view().withSync(new SyncState(leader, standbys, expectedVersion + 1)));
         loop.again();
       } else {
         LOG.info("ha.sync cycle={} the sync key was changed by someone else: reading it again", loop.cycle());
       }
-      return null;
     });
   }
 
-  /** §4.3: {@code {"leader": L, "quorum": 0, "sync_standby": "a,b" | null}}. */
-  static String syncValue(String leader, Set<String> standbys) {
-    ObjectNode value = JSON.createObjectNode().put("leader", leader).put("quorum", 0);
-    if (standbys.isEmpty()) value.putNull("sync_standby");
-    else value.put("sync_standby", String.join(",", new TreeSet<>(standbys)));
-    return value.toString();
+  /** The sync key's value as Patroni writes it, for the log line. */
+  static String describe(String leader, Set<String> standbys) {
+    return "{\"leader\":\"" + leader + "\",\"quorum\":0,\"sync_standby\":"
+        + (standbys.isEmpty() ? "null" : "\"" + String.join(",", new java.util.TreeSet<>(standbys)) + "\"") + "}";
   }
 }

@@ -252,12 +252,16 @@ public final class PostgresSupervisor {
     });
   }
 
-  private static void signal(long pid, String signal) {
-    try {
-      new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).start();
-    } catch (IOException e) {
-      LOG.error("cannot signal pid {}: {}", pid, e.toString());
-    }
+  /** Forks {@code kill} on a worker: a fork must not run on the caller's event loop. */
+  private void signal(long pid, String signal) {
+    context.owner().executeBlocking(() -> {
+      try {
+        new ProcessBuilder("kill", "-s", signal, Long.toString(pid)).start();
+      } catch (IOException e) {
+        LOG.error("cannot signal pid {}: {}", pid, e.toString());
+      }
+      return null;
+    }, true);
   }
 
   /** initdb with bootstrap.initdb options, then pg_hba lines from bootstrap.pg_hba, then the base config. */

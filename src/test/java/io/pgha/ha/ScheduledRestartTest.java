@@ -3,7 +3,7 @@ package io.pgha.ha;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgha.ha.ScheduledRestart.Due;
-import io.vertx.core.json.JsonObject;
+import io.pgha.decision.RestartRequest;
 import org.junit.jupiter.api.Test;
 
 class ScheduledRestartTest {
@@ -11,7 +11,8 @@ class ScheduledRestartTest {
   private static final long LOOP_WAIT_MS = 10_000;
   private static final String STARTED = "2026-11-24 05:00:00.123456+00:00";
   private final ScheduledRestart restart =
-      new ScheduledRestart("2026-11-24T06:00:00+00:00", AT, new JsonObject().put("role", "replica"), STARTED);
+      new ScheduledRestart("2026-11-24T06:00:00+00:00", AT, new RestartRequest("replica", null, null, null, false),
+          STARTED);
 
   private Due at(long nowMs) {
     return restart.check(nowMs, LOOP_WAIT_MS, false, false, STARTED);
@@ -46,9 +47,9 @@ class ScheduledRestartTest {
 
   @Test
   void memberKeyHasTheScheduleTheStartTimeAndTheConditions() {
-    assertThat(restart.memberJson()).isEqualTo(new JsonObject()
-        .put("schedule", "2026-11-24T06:00:00+00:00").put("postmaster_start_time", STARTED).put("role", "replica"));
-    assertThat(new ScheduledRestart("s", AT, new JsonObject(), null).memberJson())
-        .isEqualTo(new JsonObject().put("schedule", "s"));
+    assertThat(restart.memberJson()).hasToString("{\"schedule\":\"2026-11-24T06:00:00+00:00\","
+        + "\"postmaster_start_time\":\"" + STARTED + "\",\"role\":\"replica\"}");
+    assertThat(new ScheduledRestart("s", AT, new RestartRequest(null, null, null, null, false), null).memberJson())
+        .hasToString("{\"schedule\":\"s\"}");
   }
 }

@@ -2,6 +2,7 @@ package io.pgha.ha.port;
 
 import io.pgha.config.DynamicConfig;
 import io.pgha.config.HostPort;
+import io.pgha.config.PghaConfig;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
 import io.pgha.decision.SyncPlanner;
@@ -34,8 +35,11 @@ public interface Postgres {
   /** The status query of the running postgres (answers within 2 s or fails). */
   CompletionStage<PgStatus> status();
 
-  /** The parameters postgres runs with under this dynamic configuration (without synchronous_standby_names). */
-  Map<String, String> parameters(DynamicConfig dynamic);
+  /**
+   * The parameters postgres runs with under this member's configuration (as last reloaded) and the dynamic one,
+   * without synchronous_standby_names; also makes the dynamic configuration's pg_hba the one to write next.
+   */
+  Map<String, String> parameters(PghaConfig config, DynamicConfig dynamic);
 
   /** What this agent last wrote to postgresql.conf, or null before the first write. */
   Written lastWritten();

@@ -23,7 +23,8 @@ public interface Reporter {
 
   default void leaderChanged(long wallMs) {}
 
-  default void membersClaimingPrimary(int count) {}
+  /** Every new view (the gauge of members claiming to be primary). */
+  default void viewSeen(io.pgha.decision.ClusterView view) {}
 
   default void zookeeperConnected(boolean connected) {}
 

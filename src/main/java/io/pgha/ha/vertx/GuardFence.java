@@ -1,9 +1,10 @@
-package io.pgha.ha;
+package io.pgha.ha.vertx;
 
 import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.guard.FencingGuard;
 import io.pgha.guard.GuardProcess;
 import io.pgha.guard.GuardSettings;
+import io.pgha.ha.port.Fence;
 import io.pgha.metrics.PghaMetrics;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * {@link FencingGuard} decides, and counts the guard's fires, whether this agent saw them on the guard's output (it
  * resumed after a freeze) or finds them in the marker file (it started after the fire).
  */
-final class GuardLink {
+final class GuardFence implements Fence {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.guard");
   private static final long RESPAWN_DELAY_MS = 1000;
   private static final long RETRY_AFTER_FAILURE_MS = 30_000;
@@ -34,7 +35,7 @@ final class GuardLink {
   private boolean failedLogged;
   private boolean closed;
 
-  GuardLink(Vertx vertx, GuardSettings settings, PghaMetrics metrics, int ttlSeconds, int loopWaitSeconds) {
+  GuardFence(Vertx vertx, GuardSettings settings, PghaMetrics metrics, int ttlSeconds, int loopWaitSeconds) {
     this.vertx = vertx;
     this.settings = settings;
     this.metrics = metrics;
@@ -56,11 +57,13 @@ final class GuardLink {
   }
 
   /** Patroni's {@code watchdog_failed}: mode required and no usable device; the member must not lead. */
-  boolean watchdogFailed() {
+  @Override
+  public boolean watchdogFailed() {
     return watchdogFailed;
   }
 
-  void start() {
+  @Override
+  public void start() {
     countFires("before this agent started");
     if (!settings.enabled()) {
       LOG.info("fencing guard off ({})", "pgha.fencing_guard / " + GuardSettings.ENV);
@@ -122,18 +125,24 @@ final class GuardLink {
   }
 
   /** Counts (and logs) the fires recorded in the marker file, by any guard of this member. */
-  void countFires(String when) {
-    List<String> fires = GuardProcess.takeFires(settings.runtimeDir());
-    if (fires.isEmpty()) return;
-    for (String fire : fires) LOG.error("the fencing guard fenced postgres {}: {}", when, fire);
-    metrics.fencingGuardFired(fires.size());
+  @Override
+  public void countFires(String when) {
+    // the marker file is read on a worker (a file read must not run on the event loop); the count comes back here
+    vertx.<List<String>>executeBlocking(() -> GuardProcess.takeFires(settings.runtimeDir()), false)
+        .onSuccess(fires -> {
+          if (fires.isEmpty()) return;
+          for (String fire : fires) LOG.error("the fencing guard fenced postgres {}: {}", when, fire);
+          metrics.fencingGuardFired(fires.size());
+        });
   }
 
-  void update(FencingGuard.Situation s, String why) {
+  @Override
+  public void update(FencingGuard.Situation s, String why) {
     if (guard != null) guard.update(s, why);
   }
 
-  void disarm(String why) {
+  @Override
+  public void disarm(String why) {
     if (guard != null) guard.disarm(why);
   }
 
@@ -142,7 +151,8 @@ final class GuardLink {
   }
 
   /** Closes the guard's stdin: disarmed, it exits; still armed (postgres did not stop), it keeps its deadline. */
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     if (process != null) process.close();
     if (guard != null && !guard.armed()) metrics.fencingGuardUp(false);

@@ -1,4 +1,4 @@
-package io.pgha.ha;
+package io.pgha.ha.vertx;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,21 +13,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Which watchdog devices the guard uses (a file stands in for the device: these machines have none). */
-class GuardLinkTest {
+class GuardFenceTest {
   @TempDir
   Path dir;
 
   @Test
   void aWritableDeviceWithAFittingTimeoutIsUsable() throws Exception {
     Path device = Files.createFile(dir.resolve("watchdog7"));
-    assertThat(GuardLink.WatchdogDevice.unusableReason(device, 25, 10)).isNull();
+    assertThat(GuardFence.WatchdogDevice.unusableReason(device, 25, 10)).isNull();
   }
 
   @Test
   void aMissingDeviceOrATimeoutShorterThanLoopWaitIsNot() throws Exception {
-    assertThat(GuardLink.WatchdogDevice.unusableReason(dir.resolve("none"), 25, 10)).isEqualTo("no such device");
+    assertThat(GuardFence.WatchdogDevice.unusableReason(dir.resolve("none"), 25, 10)).isEqualTo("no such device");
     Path device = Files.createFile(dir.resolve("watchdog8"));
-    assertThat(GuardLink.WatchdogDevice.unusableReason(device, 5, 10)).contains("shorter than loop_wait");
+    assertThat(GuardFence.WatchdogDevice.unusableReason(device, 5, 10)).contains("shorter than loop_wait");
   }
 
   @Test
@@ -36,7 +36,7 @@ class GuardLinkTest {
     try (PghaMetrics metrics = new PghaMetrics("s", "m")) {
       GuardSettings off = new GuardSettings(false, dir.resolve("rt"), GuardSettings.WatchdogMode.OFF,
           dir.resolve("wd"), 5);
-      GuardLink link = new GuardLink(vertx, off, metrics, 10, 2);
+      GuardFence link = new GuardFence(vertx, off, metrics, 10, 2);
       vertx.runOnContext(v -> link.start());
       Thread.sleep(300);
       assertThat(metrics.scrape()).containsPattern("pgha_fencing_guard_up\\{[^}]*} 0");
@@ -53,7 +53,7 @@ class GuardLinkTest {
     try (PghaMetrics metrics = new PghaMetrics("s", "m")) {
       GuardSettings on = new GuardSettings(true, dir.resolve("rt"), GuardSettings.WatchdogMode.AUTOMATIC,
           dir.resolve("no-device"), 5);
-      GuardLink link = new GuardLink(vertx, on, metrics, 10, 2);
+      GuardFence link = new GuardFence(vertx, on, metrics, 10, 2);
       vertx.runOnContext(v -> link.start());
       long first = awaitGuardPid(dir.resolve("rt"), -1);
       assertThat(metrics.scrape()).containsPattern("pgha_fencing_guard_up\\{[^}]*} 1");

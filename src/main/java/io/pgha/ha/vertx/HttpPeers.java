@@ -1,8 +1,10 @@
-package io.pgha.ha;
+package io.pgha.ha.vertx;
 
 import io.pgha.config.Values;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.PeerStatus;
+import io.pgha.ha.port.Peers;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -15,18 +17,32 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 
-/** Asks every peer's {@code /patroni} for its WAL position during a leader race (§3.5: 2 s, no retry, parallel). */
-final class PeerProber {
+/**
+ * The {@link Peers} port over HTTP: asks every peer's {@code /patroni} for its WAL position during a leader race
+ * (§3.5: 2 s, no retry, parallel), and whether an agent answers at an api_url.
+ */
+final class HttpPeers implements Peers {
   private static final long TIMEOUT_MS = 2000;
+  private static final long LIVENESS_TIMEOUT_MS = 3000;
+  private final Vertx vertx;
+  private final Context ctx;
   private final HttpClient http;
 
-  PeerProber(Vertx vertx) {
+  HttpPeers(Vertx vertx, Context ctx) {
+    this.vertx = vertx;
+    this.ctx = ctx;
     this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) TIMEOUT_MS)
         .setTrustAll(true).setVerifyHost(false).setKeepAlive(false));
   }
 
-  Future<Map<String, PeerStatus>> probe(Collection<MemberRecord> peers) {
+  @Override
+  public CompletionStage<Map<String, PeerStatus>> probe(Collection<MemberRecord> peers) {
+    return OnContext.of(ctx, probeAll(peers));
+  }
+
+  private Future<Map<String, PeerStatus>> probeAll(Collection<MemberRecord> peers) {
     List<Future<PeerStatus>> answers = new ArrayList<>();
     for (MemberRecord m : peers) {
       if (m.apiUrl() == null) continue;
@@ -68,7 +84,22 @@ final class PeerProber {
     return v instanceof Number n ? n.longValue() : 0;
   }
 
-  void close() {
+  /** §3.1: another agent of the same name answers {@code GET /liveness} at its api_url. */
+  @Override
+  public CompletionStage<Boolean> answers(String apiUrl) {
+    java.net.URI uri = java.net.URI.create(apiUrl);
+    String liveness = uri.getScheme() + "://" + uri.getAuthority() + "/liveness";
+    HttpClient client = vertx.createHttpClient();
+    Future<Boolean> answered = client.request(new RequestOptions().setAbsoluteURI(liveness)
+            .setTimeout(LIVENESS_TIMEOUT_MS))
+        .compose(req -> req.send())
+        .eventually(() -> client.close())
+        .transform(ar -> Future.succeededFuture(ar.succeeded()));
+    return OnContext.of(ctx, answered);
+  }
+
+  @Override
+  public void close() {
     http.close();
   }
 }

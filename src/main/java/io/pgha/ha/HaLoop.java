@@ -1,0 +1,696 @@
+package io.pgha.ha;
+
+import io.pgha.config.DynamicConfig;
+import io.pgha.config.PghaConfig;
+import io.pgha.config.PostgresqlConfig;
+import io.pgha.dcs.DcsHealth;
+import io.pgha.decision.ClusterView;
+import io.pgha.decision.DataDirState;
+import io.pgha.decision.Decision;
+import io.pgha.decision.HaCore;
+import io.pgha.decision.LocalState;
+import io.pgha.decision.MemberRecord;
+import io.pgha.decision.NodeSettings;
+import io.pgha.decision.PgRunState;
+import io.pgha.decision.Reason;
+import io.pgha.decision.ReinitRequest;
+import io.pgha.decision.RestartRequest;
+import io.pgha.decision.Task;
+import io.pgha.guard.FencingGuard;
+import io.pgha.ha.port.Clock;
+import io.pgha.ha.port.ConfigFile;
+import io.pgha.ha.port.Dcs;
+import io.pgha.ha.port.Fence;
+import io.pgha.ha.port.Hooks;
+import io.pgha.ha.port.OperationReply;
+import io.pgha.ha.port.Peers;
+import io.pgha.ha.port.Ports;
+import io.pgha.ha.port.Postgres;
+import io.pgha.ha.port.Reporter;
+import io.pgha.postgres.PostmasterEvent;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HA loop as a plain driver: runs {@link HaCore#decide} on every relevant input (a new view of the cluster, a
+ * change of the ZooKeeper session, a postmaster exit, the end of a task) and every loop_wait, logs one line per
+ * decision with its reason, and hands the action to the {@link ActionExecutor}, whose outcomes come back as inputs.
+ * All loop state is one immutable {@link LoopState}; everything runs on the loop's thread (the ports complete their
+ * stages there), so the driver is single-threaded and deterministic. Nothing here knows Vert.x.
+ */
+public final class HaLoop {
+  static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
+  private static final long STATUS_RETRY_MS = 100;
+
+  /** @param timelineCheck check a running replica's timeline against the leader's history (§3.13, issue 9) */
+  public record Options(boolean timelineCheck) {
+    public static Options defaults() {
+      return new Options(true);
+    }
+  }
+
+  final Clock clock;
+  final Dcs dcs;
+  final Postgres pg;
+  final Peers peers;
+  final Fence fence;
+  final Reporter reporter;
+  final Hooks hooks;
+  final ConfigFile configFile;
+  final Options options;
+  final Callbacks callbacks;
+  final SynchronousReplication synchronous;
+  final PendingRestart pendingRestart;
+  final ActionExecutor executor;
+  final LoopOperations operations;
+  final TimelineWatch timelineWatch;
+  private final DynamicConfig bootstrapDynamic;
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private LoopState state;
+
+  public HaLoop(PghaConfig config, Ports ports, Options options) {
+    this.clock = ports.clock();
+    this.dcs = ports.dcs();
+    this.pg = ports.postgres();
+    this.peers = ports.peers();
+    this.fence = ports.fence();
+    this.reporter = ports.reporter();
+    this.hooks = ports.hooks();
+    this.configFile = ports.configFile();
+    this.options = options;
+    this.bootstrapDynamic = DynamicConfig.parse(config.bootstrap().dcs());
+    this.callbacks = new Callbacks(hooks::fire);
+    this.state = LoopState.initial(config, null, LocalState.builder(config.name()).build());
+    this.state = state.toBuilder().settings(settingsOf(config)).build();
+    this.synchronous = new SynchronousReplication(this);
+    this.pendingRestart = new PendingRestart(this);
+    this.executor = new ActionExecutor(this);
+    this.operations = new LoopOperations(this);
+    this.timelineWatch = new TimelineWatch(this);
+  }
+
+  // ---- the state ----
+
+  /** The loop's state now (for the simulation's checkers and tests). */
+  public LoopState state() {
+    return state;
+  }
+
+  void update(UnaryOperator<LoopState.Builder> change) {
+    state = change.apply(state.toBuilder()).build();
+  }
+
+  LocalState local() {
+    return state.local();
+  }
+
+  void local(LocalState local) {
+    update(b -> b.local(local));
+  }
+
+  ClusterView view() {
+    return state.view();
+  }
+
+  void view(ClusterView view) {
+    update(b -> b.view(view));
+  }
+
+  PghaConfig config() {
+    return state.config();
+  }
+
+  NodeSettings settings() {
+    return state.settings();
+  }
+
+  String me() {
+    return state.config().name();
+  }
+
+  long cycle() {
+    return state.cycle();
+  }
+
+  DynamicConfig dynamic() {
+    return state.lastValidConfig() != null ? state.lastValidConfig() : bootstrapDynamic;
+  }
+
+  NodeSettings settingsOf(PghaConfig c) {
+    var tags = c.tags();
+    PostgresqlConfig pgc = c.postgresql();
+    boolean rewind = pgc.usePgRewind() != null ? pgc.usePgRewind() : bootstrapDynamic.usePgRewind();
+    // Patroni: watchdog required but unusable => never lead (peers see watchdog_failed and skip the member)
+    boolean nofailover = tags.nofailover() || fence.watchdogFailed();
+    return new NodeSettings(c.name(), nofailover, tags.effectiveFailoverPriority(), tags.clonefrom(),
+        tags.nostream(), tags.replicatefrom(), c.bootstrap().present(), rewind, pgc.removeDataDirectoryOnRewindFailure(),
+        pgc.removeDataDirectoryOnDivergedTimelines());
+  }
+
+  // ---- start ----
+
+  /** Refuses a duplicate name, adopts a running postmaster, then runs the first cycle and starts the timers. */
+  public CompletionStage<Void> start() {
+    view(dcs.view());
+    takeConfig(view());
+    long ttlMs = bootstrapDynamic.ttlSeconds() * 1000L;
+    return refuseDuplicateName()
+        .thenCompose(v -> pg.adoptRunning())
+        .thenApply(adopted -> {
+          if (adopted) local(local().toBuilder().pg(PgRunState.STARTING).build());
+          long negotiated = dcs.negotiatedSessionTimeoutMs();
+          if (negotiated > 0 && negotiated != ttlMs) {
+            LOG.warn("zookeeper granted a session timeout of {} ms instead of ttl {} ms: using the shorter for"
+                + " safety", negotiated, ttlMs);
+          }
+          fence.start();
+          scheduleLoop();
+          runCycle("start");
+          warmUpProber();
+          return null;
+        });
+  }
+
+  /** §3.1: a second agent with the same name must not run; a stale key whose agent does not answer is ignored. */
+  private CompletableFuture<Void> refuseDuplicateName() {
+    return Async.of(dcs.existingMemberApiUrl(me())).thenCompose(apiUrl -> {
+      if (apiUrl == null) return Async.done();
+      return Async.of(peers.answers(apiUrl)).thenCompose(alive -> alive
+          ? Async.failed("there is already a member named " + me() + " running (" + apiUrl + ")")
+          : Async.done());
+    });
+  }
+
+  /**
+   * The first HTTP request of a JVM costs a few hundred milliseconds (class loading, JIT); pay it now rather than in
+   * the first leader race.
+   */
+  private void warmUpProber() {
+    if (view() == null) return;
+    peers.probe(view().members().values().stream().filter(m -> !m.name().equals(me())).toList());
+  }
+
+  // ---- the dynamic configuration ----
+
+  /**
+   * A new {@code config} takes effect at once; one that does not parse is ignored, loudly, and the last valid one
+   * stays in force, so a typo written with zkCli cannot take the cluster down.
+   */
+  private void takeConfig(ClusterView newView) {
+    DynamicConfig before = dynamic();
+    if (newView.config() != null) update(b -> b.lastValidConfig(newView.config()));
+    if (!Objects.equals(state.configError(), newView.configError())) {
+      if (newView.configError() != null) {
+        LOG.error("ignoring the cluster configuration: {}; keeping the last valid one", newView.configError());
+      } else if (state.configError() != null) {
+        LOG.info("the cluster configuration is valid again");
+      }
+      update(b -> b.configError(newView.configError()));
+      reporter.dynamicConfigInvalid(newView.configError() != null);
+    }
+    DynamicConfig after = dynamic();
+    if (before == after || Objects.equals(before.raw(), after.raw())) return;
+    reporter.dynamicConfigApplied();
+    after.warnings().forEach(w -> LOG.warn("config: {}", w));
+    LOG.info("cluster configuration changed: {}", describeChange(before, after));
+    if (before.loopWaitSeconds() != after.loopWaitSeconds()) scheduleLoop();
+    if (before.ttlSeconds() != after.ttlSeconds()) {
+      if (state.heartbeatTimer() != null) {
+        state.heartbeatTimer().cancel(); // its period follows ttl
+        update(b -> b.heartbeatTimer(null));
+      }
+      renewSession(after.ttlSeconds());
+    }
+    if (before.synchronousMode() != after.synchronousMode()) synchronous.modeChanged();
+  }
+
+  /** §1.5: the session timeout is ttl; a new one takes a new session, which keeps our keys (no leader change). */
+  private void renewSession(int ttlSeconds) {
+    dcs.renewSession(ttlSeconds * 1000L).whenComplete((v, e) -> {
+      if (e != null) {
+        LOG.warn("keeping the current zookeeper session: renewing it for ttl {} s failed: {}", ttlSeconds,
+            Async.message(e));
+      }
+      runCycle("zookeeper session renewed");
+    });
+  }
+
+  private static String describeChange(DynamicConfig before, DynamicConfig after) {
+    List<String> changed = new ArrayList<>();
+    Set<String> keys = new TreeSet<>();
+    before.raw().fieldNames().forEachRemaining(keys::add);
+    after.raw().fieldNames().forEachRemaining(keys::add);
+    for (String key : keys) {
+      if (!Objects.equals(before.raw().get(key), after.raw().get(key))) changed.add(key);
+    }
+    return String.join(", ", changed);
+  }
+
+  private void scheduleLoop() {
+    if (state.loopTimer() != null) state.loopTimer().cancel();
+    long periodMs = dynamic().loopWaitSeconds() * 1000L;
+    Clock.Timer timer = clock.after(periodMs, () -> {
+      update(b -> b.loopTimer(null));
+      runCycle("loop_wait");
+      scheduleLoop();
+    });
+    update(b -> b.nextLoopDueEpochMs(clock.wallMs() + periodMs).loopTimer(timer));
+  }
+
+  // ---- inputs ----
+
+  /** A new view of the cluster (every watch event). */
+  public void onView(ClusterView incoming) {
+    ClusterView newView = state.keyReleased() && incoming.leaderIsMe() ? incoming.withLeader(null, false) : incoming;
+    ClusterView old = view();
+    view(newView);
+    takeConfig(newView);
+    long nowMs = clock.wallMs();
+    reporter.viewSeen(newView);
+    if (old != null && newView.hasLeader() && !Objects.equals(old.leader(), newView.leader())) {
+      reporter.leaderChanged(nowMs);
+    }
+    if (!newView.hasLeader() && old != null && old.hasLeader()) {
+      LOG.info("leader key {} is gone", old.leader());
+      update(b -> b.leaderLostAtMs(nowMs));
+    }
+    if (newView.failover() != null && (old == null || old.failover() == null)) {
+      Long at = newView.failover().scheduledAtEpochMs();
+      update(b -> b.switchoverRequestedAtMs(at == null ? nowMs : Math.max(nowMs, at)));
+    }
+    if (old != null && old.leaderIsMe() && !newView.leaderIsMe()) update(b -> b.lastSlots(null));
+    if (newView.failover() != null && !Objects.equals(old == null ? null : old.failover(), newView.failover())
+        && me().equals(newView.failover().candidate()) && !newView.leaderIsMe()) {
+      executor.slotsBeforeTakeover("switchover candidate");
+    }
+    // a diverged replica whose pg_rewind failed tries again from a new leader (Patroni checks again too)
+    if (old != null && leaderChanged(old, newView) && local().diverged() && local().rewindFailed()
+        && local().dataDir() == DataDirState.REPLICA) {
+      local(local().toBuilder().rewindFailed(false).build());
+    }
+    // probe results belong to one situation: a new leader (or none) makes them stale
+    if (old != null && leaderChanged(old, newView) && local().peers() != null) {
+      local(local().toBuilder().peers(null).build());
+    }
+    String trigger = viewChangeTrigger(old, newView);
+    if (trigger != null) runCycle(trigger);
+    ensureHeartbeat();
+    executor.checkSyncLeave(); // leaving the sync set waits for this very event: the sync key's watch
+  }
+
+  /** Whether a new view needs a cycle (the core's ViewChange.trigger once it exists); null: it does not. */
+  private static String viewChangeTrigger(ClusterView old, ClusterView now) {
+    if (old == null || leaderChanged(old, now) || !Objects.equals(old.initialize(), now.initialize())
+        || !Objects.equals(old.failover(), now.failover()) || configChanged(old, now)
+        || membersRunningChanged(old, now)) {
+      return "zookeeper";
+    }
+    return null;
+  }
+
+  static boolean leaderChanged(ClusterView a, ClusterView b) {
+    return !Objects.equals(a.leader(), b.leader()) || a.leaderIsMe() != b.leaderIsMe();
+  }
+
+  private static boolean configChanged(ClusterView a, ClusterView b) {
+    return !Objects.equals(a.config() == null ? null : a.config().raw(), b.config() == null ? null : b.config().raw())
+        || !Objects.equals(a.sync(), b.sync());
+  }
+
+  private static boolean membersRunningChanged(ClusterView a, ClusterView b) {
+    return !runningMembers(a).equals(runningMembers(b));
+  }
+
+  private static Map<String, String> runningMembers(ClusterView v) {
+    return v.members().values().stream()
+        .collect(Collectors.toMap(MemberRecord::name, m -> m.state() + "/" + m.role()));
+  }
+
+  /** The ZooKeeper session changed (connected, suspended, lost, reconnected). */
+  public void onHealth(DcsHealth h) {
+    DcsHealth before = state.health();
+    boolean wasConnected = before != null && before.connected();
+    reporter.zookeeperConnected(h.connected());
+    if (h.connected() && !wasConnected && state.everConnected()) reporter.zookeeperReconnect();
+    update(b -> b.everConnected(state.everConnected() || h.connected()).health(h));
+    if (wasConnected != h.connected()) runCycle("zookeeper connection");
+  }
+
+  /** The postmaster started, was adopted, or exited. */
+  public void onPostmaster(PostmasterEvent e) {
+    if (e.alive()) return;
+    if (!pg.postmasterAlive()) fence.disarm("postgres stopped");
+    boolean crash = !e.expected();
+    LocalState.Builder b = local().toBuilder().pg(PgRunState.STOPPED);
+    if (crash) b.crashed(true).pgDownSinceMs(clock.monotonicMs());
+    LocalState next = b.build();
+    update(s -> s.local(next).pgStatus(null));
+    publishStatus();
+    if (crash) runCycle("postmaster exited");
+  }
+
+  /** A cycle now (the REST API recorded a request). */
+  public void wake(String trigger) {
+    runCycle(trigger);
+  }
+
+  public CompletionStage<OperationReply> restart(RestartRequest request) {
+    return operations.restart(request);
+  }
+
+  public CompletionStage<OperationReply> reinitialize(ReinitRequest request) {
+    return operations.reinitialize(request);
+  }
+
+  public CompletionStage<OperationReply> reload() {
+    return operations.reload();
+  }
+
+  // ---- the leader key's heartbeat ----
+
+  /** While we hold the key, prove it to ourselves often: the fence deadline is measured from the last proof. */
+  void ensureHeartbeat() {
+    boolean holding = leaderHeartbeatWanted();
+    if (holding && state.heartbeatTimer() == null) {
+      long periodMs = Math.max(100, Math.min(500, dynamic().ttlSeconds() * 100L));
+      armHeartbeat(periodMs);
+    } else if (!holding && state.heartbeatTimer() != null
+        && (!local().isRunningPrimary() || local().shuttingDown())) {
+      state.heartbeatTimer().cancel();
+      // without a key to confirm, the session state alone says whether ZooKeeper answers
+      update(b -> b.heartbeatTimer(null).heartbeatFailing(false));
+    }
+  }
+
+  /** The core's LeaderHeartbeat.shouldConfirm once it exists: hold the key's proof while we lead. */
+  private boolean leaderHeartbeatWanted() {
+    return view() != null && view().leaderIsMe()
+        && !(local().shuttingDown() && (dynamic().pause() || !pg.postmasterAlive()));
+  }
+
+  private void armHeartbeat(long periodMs) {
+    Clock.Timer timer = clock.after(periodMs, () -> {
+      if (state.heartbeatTimer() == null) return;
+      armHeartbeat(periodMs); // a fixed period, as a periodic timer: the next beat does not wait for this answer
+      heartbeat();
+    });
+    update(b -> b.heartbeatTimer(timer));
+  }
+
+  void cancelHeartbeat() {
+    if (state.heartbeatTimer() != null) state.heartbeatTimer().cancel();
+    update(b -> b.heartbeatTimer(null));
+  }
+
+  private void heartbeat() {
+    dcs.confirmLeader().whenComplete((held, e) -> {
+      boolean failing = e != null;
+      if (failing != state.heartbeatFailing()) {
+        if (failing) LOG.warn("cannot confirm the leader key: {}", Async.message(e));
+        else LOG.warn("leader key confirmed again");
+      }
+      update(b -> b.heartbeatFailing(failing));
+      if (!failing && held) updateGuard("leader key confirmed");
+      if (failing || !held) runCycle("leader key not confirmed");
+    });
+  }
+
+  // ---- the cycle ----
+
+  void runCycle(String trigger) {
+    if (local().shuttingDown()) return;
+    if (state.cycleRunning()) {
+      update(b -> b.rerunRequested(true));
+      return;
+    }
+    update(b -> b.cycleRunning(true));
+    long cycleStartNanos = System.nanoTime();
+    refreshLocal().thenCompose(v -> {
+      if (options.timelineCheck()) timelineWatch.check(trigger);
+      update(b -> b.cycle(state.cycle() + 1));
+      Decision d = HaCore.decide(view(), local(), dynamic(), settings(), clock.monotonicMs());
+      logDecision(d, trigger);
+      reporter.decision(d.reason().name());
+      if (d.reason() == Reason.SWITCHOVER_AWAIT) wakeAtScheduledTime();
+      return executor.execute(d).thenCompose(x -> executor.performDuties(d)).thenCompose(x -> executor.applyConfig());
+    }).whenComplete((v, e) -> {
+      if (e != null) LOG.error("ha.cycle cycle={} failed: {}", cycle(), Async.message(e));
+      reporter.haCycle(Duration.ofNanos(System.nanoTime() - cycleStartNanos));
+      publishMember();
+      publishStatus();
+      ensureHeartbeat();
+      updateGuard("cycle " + cycle());
+      fence.countFires("by an earlier agent's guard");
+      update(b -> b.cycleRunning(false));
+      if (state.rerunRequested()) {
+        update(b -> b.rerunRequested(false));
+        runCycle("rerun");
+      }
+    });
+  }
+
+  /** A scheduled switchover may fall due between two loop_wait cycles: wake up for it. */
+  private void wakeAtScheduledTime() {
+    Long at = view() == null || view().failover() == null ? null : view().failover().scheduledAtEpochMs();
+    if (at == null) return;
+    long inMs = at - clock.wallMs();
+    if (inMs > 0 && inMs < dynamic().loopWaitSeconds() * 1000L) clock.after(inMs, () -> runCycle("scheduled"));
+  }
+
+  /** Runs the next cycle right after this one. */
+  void again() {
+    update(b -> b.rerunRequested(true));
+  }
+
+  /** Brings the inputs up to date: ZooKeeper health, the postgres status query, the data directory. */
+  private CompletableFuture<Void> refreshLocal() {
+    DcsHealth h = dcs.health();
+    long sessionMs = h.negotiatedTimeoutMs() > 0 ? h.negotiatedTimeoutMs() : dynamic().ttlSeconds() * 1000L;
+    LocalState refreshed = local().toBuilder().dcsConnected(h.connected() && !state.heartbeatFailing())
+        .wallClockMs(clock.wallMs()).lockConfirmedAtMs(h.lockConfirmedAtMs()).sessionTtlMs(sessionMs).build();
+    update(b -> b.health(h).local(refreshed));
+    if (local().task() != null) return Async.done();
+    if (pg.postmasterAlive() && (local().pg() == PgRunState.RUNNING || local().pg() == PgRunState.STARTING)) {
+      CompletableFuture<Void> ready = local().pg() != PgRunState.STARTING ? Async.done()
+          : Async.of(pg.readiness()).handle((status, e) -> {
+            if (("ready".equals(status) || "standby".equals(status)) && local().pg() == PgRunState.STARTING) {
+              local(local().toBuilder().pg(PgRunState.RUNNING).build());
+            }
+            return null;
+          });
+      return ready.thenCompose(x -> pg.status()).handle((status, e) -> {
+        if (e == null) {
+          // without a walreceiver a standby only knows its last restartpoint's timeline, which lags behind what
+          // it already replays (right when its leader stops, for one): keep the last timeline seen, as Patroni does
+          int timeline = status.inRecovery() && status.walReceiverStatus() == null
+              ? Math.max(status.timeline(), local().timeline()) : status.timeline();
+          LocalState now = local().toBuilder().pg(PgRunState.RUNNING).inRecovery(status.inRecovery())
+              .lsn(status.xlogLocation()).timeline(timeline).sysid(status.systemIdentifier())
+              .dataDir(status.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
+          update(b -> b.pgStatus(status).local(now));
+          callbacks.running(status.inRecovery() ? Callbacks.REPLICA : Callbacks.PRIMARY);
+          timelineWatch.trackStreaming(status.inRecovery() && !"streaming".equals(status.walReceiverStatus()));
+        } else {
+          update(b -> b.pgStatus(null));
+          // postgres is up but not answering yet (crash recovery, start-up): look again soon, not in loop_wait
+          clock.after(STATUS_RETRY_MS, () -> runCycle("status retry"));
+        }
+        return null;
+      });
+    }
+    if (local().pg() != PgRunState.STOPPED) local(local().toBuilder().pg(PgRunState.STOPPED).build());
+    update(b -> b.notStreamingSinceMs(0));
+    return Async.of(pg.inspectDataDir()).handle((info, e) -> {
+      if (e == null) {
+        local(local().toBuilder().dataDir(info.state()).sysid(info.sysid()).cleanShutdown(info.cleanShutdown())
+            .inRecovery(null).build());
+      } else {
+        local(local().toBuilder().dataDir(DataDirState.UNREADABLE).build());
+        LOG.warn("cannot inspect {}: {}", config().postgresql().dataDir(), Async.message(e));
+      }
+      return null;
+    });
+  }
+
+  private void logDecision(Decision d, String trigger) {
+    String action = d.action().getClass().getSimpleName();
+    String line = "role=" + MemberState.role(local()) + " action=" + action + " reason=" + d.reason() + " msg=\""
+        + d.message() + "\"";
+    // Repeating "no action" lines every loop_wait are logged once per change of situation, then at debug level.
+    boolean quiet = d.action() instanceof io.pgha.decision.Action.None && line.equals(state.lastDecisionLine());
+    update(b -> b.lastDecisionLine(line));
+    String full = "ha.decision cycle=" + cycle() + " " + line + " trigger=" + trigger + " leader="
+        + (view() == null ? "?" : view().leader()) + " lsn=" + local().lsn() + " tl=" + local().timeline();
+    boolean stuck = d.reason() == Reason.DIVERGED_CANNOT_FOLLOW || d.reason() == Reason.DIVERGED_REWIND_FAILED;
+    if (quiet) LOG.debug(full);
+    else if (stuck) LOG.error(full);
+    else LOG.info(full);
+    reporter.decided(full);
+  }
+
+  // ---- tasks ----
+
+  /** Runs a long operation as the task in flight; its end triggers the next cycle at once. */
+  CompletableFuture<Void> runTask(Task task, CompletionStage<Void> work) {
+    local(local().toBuilder().task(task).build());
+    if (task == Task.PROMOTE) updateGuard("promoting");
+    publishStatus();
+    work.whenComplete((v, e) -> {
+      local(local().toBuilder().task(null).build());
+      if (e != null) {
+        LOG.error("{} failed: {}", task.text(), Async.message(e));
+        if (!afterTaskFailure(task, Async.message(e))) return;
+      } else {
+        LOG.info("{} finished", task.text());
+      }
+      runCycle(task.text() + " finished");
+    });
+    return Async.done();
+  }
+
+  /**
+   * What a failed task leads to (the core's TaskFailure.after once it exists); true: the next cycle at once. A
+   * failed bootstrap gives the initialize key back and stops the agent; a failed start waits for loop_wait, not a
+   * tight loop.
+   */
+  private boolean afterTaskFailure(Task task, String error) {
+    if (task == Task.BOOTSTRAP) {
+      executor.cancelBootstrap(error);
+      return false;
+    }
+    return task != Task.START;
+  }
+
+  void fatalExit(String why) {
+    reporter.fatal(why);
+  }
+
+  // ---- the fencing guard ----
+
+  /**
+   * Tells the fencing guard where we stand. Every push is measured from the last proof that we hold the key
+   * (lockConfirmedAtMs), never from now, so pushing on a stale view cannot move the deadline past the session's
+   * earliest expiry.
+   */
+  void updateGuard(String why) {
+    DcsHealth h = dcs.health();
+    long ttlMs = dynamic().ttlSeconds() * 1000L;
+    long sessionMs = h.negotiatedTimeoutMs() > 0 ? Math.min(h.negotiatedTimeoutMs(), ttlMs) : ttlMs;
+    boolean holdsKey = view() != null && view().leaderIsMe() && !state.keyReleased();
+    long pid = pg.postmasterAlive() ? pg.postmasterPid() : 0;
+    fence.update(new FencingGuard.Situation(dynamic().pause(), holdsKey, pid, local().inRecovery(),
+        local().task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs), why);
+  }
+
+  // ---- addresses and parameters ----
+
+  Postgres.Recovery recoveryFor(String upstream) {
+    var hp = upstream == null ? null : memberAddress(upstream);
+    if (hp == null) return new Postgres.Recovery(null, 0, null);
+    String slot = dynamic().useSlots() ? io.pgha.postgres.SlotNames.forMember(me()) : null;
+    return new Postgres.Recovery(hp.host(), hp.port(), slot);
+  }
+
+  io.pgha.config.HostPort memberAddress(String member) {
+    MemberRecord m = view() == null ? null : view().members().get(member);
+    if (m == null || m.connUrl() == null) return null;
+    URI uri = URI.create(m.connUrl());
+    return new io.pgha.config.HostPort(uri.getHost().replace("[", "").replace("]", ""),
+        uri.getPort() > 0 ? uri.getPort() : 5432);
+  }
+
+  Map<String, String> parameters() {
+    DynamicConfig cfg = dynamic();
+    Map<String, String> params = new java.util.TreeMap<>(pg.parameters(config(), cfg));
+    // §4.1: in synchronous mode pgha owns synchronous_standby_names; the user's value applies only when it is off
+    String ssn = synchronous.synchronousStandbyNames(cfg);
+    if (ssn != null) params.put("synchronous_standby_names", ssn);
+    return params;
+  }
+
+  // ---- publishing ----
+
+  void publishMember() {
+    if (local().shuttingDown()) return;
+    String json = memberJson();
+    if (json.equals(state.lastMemberJson())) return;
+    update(b -> b.lastMemberJson(json));
+    dcs.publishMember(json);
+  }
+
+  String memberJson() {
+    return SelfReport.memberJson(config(), local(), state.pgStatus(), state.checkpointPending(), dynamic().pause(),
+        state.scheduledRestart() == null ? null : state.scheduledRestart().memberJson(),
+        state.pendingRestartReason(), state.leavingSync());
+  }
+
+  void publishStatus() {
+    NodeStatus s = SelfReport.nodeStatus(config(), local(), state.pgStatus(), pg.postmasterAlive(), view(),
+        state.health(), dynamic(), state.nextLoopDueEpochMs(), clock.monotonicMs(), state.pendingRestartReason(),
+        state.configError(), state.scheduledRestart() == null ? null : state.scheduledRestart().memberJson());
+    if (fence.watchdogFailed()) s = s.withWatchdogFailed(true);
+    if (s.equals(state.lastStatus())) return;
+    NodeStatus published = s;
+    update(b -> b.lastStatus(published));
+    reporter.status(s);
+  }
+
+  // ---- shutdown ----
+
+  /**
+   * §3.17: stop postgres (fast) unless paused; a leader releases its key only after postgres is down, and writes
+   * its final WAL position first, so that a replica that has it takes over at once.
+   */
+  public CompletionStage<Void> shutdown() {
+    if (local().shuttingDown()) return stopped;
+    local(local().toBuilder().shuttingDown(true).build());
+    boolean paused = dynamic().pause();
+    LOG.info("ha.decision cycle={} action=Shutdown reason={} msg=\"{}\"", cycle(), Reason.SHUTDOWN,
+        paused ? "paused: leaving postgres running" : "stopping postgres");
+    if (state.loopTimer() != null) state.loopTimer().cancel();
+    boolean leader = view() != null && view().leaderIsMe();
+    // a leader keeps confirming its key (and pushing the guard's deadline) while postgres stops: a long shutdown
+    // checkpoint must not look like a frozen agent
+    if (state.heartbeatTimer() != null && (!leader || paused)) cancelHeartbeat();
+    if (paused) fence.disarm("shutting down in pause: postgres keeps running unfenced");
+    if (!paused) {
+      // peers racing for the key we are about to release must not see a live primary in our /patroni
+      LocalState stopping = local().toBuilder().pg(PgRunState.STOPPING).build();
+      update(b -> b.local(stopping).pgStatus(null));
+      publishStatus();
+    }
+    boolean signalled = pg.postmasterAlive();
+    CompletableFuture<Void> stopPg = paused ? Async.done()
+        : executor.leaveSynchronousSet().thenCompose(v -> pg.stop(io.pgha.decision.Action.StopMode.FAST, 0))
+            .thenRun(() -> callbacks.stopped(signalled));
+    stopPg.thenCompose(v -> {
+          cancelHeartbeat();
+          if (!pg.postmasterAlive()) fence.disarm("postgres stopped for shutdown");
+          if (!leader || paused) return Async.done();
+          return Async.ignoreFailure(dcs.writeStatus(local().lsn())).thenCompose(x -> dcs.releaseLeader());
+        })
+        .whenComplete((v, e) -> {
+          if (e != null) LOG.warn("shutdown: {}", Async.message(e));
+          else if (leader) LOG.info("leader key released after postgres stopped");
+          fence.close();
+          dcs.close();
+          pg.close();
+          peers.close();
+          // on_stop must be running before the JVM exits; the callback itself may outlive the agent
+          hooks.close().whenComplete((x, err) -> stopped.complete(null));
+        });
+    return stopped;
+  }
+}

@@ -1,0 +1,109 @@
+package io.pgha.ha.vertx;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.dcs.DcsHealth;
+import io.pgha.dcs.ZooKeeperDcs;
+import io.pgha.decision.ClusterView;
+import io.pgha.ha.port.Dcs;
+import io.vertx.core.Context;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
+
+/** The {@link Dcs} port over {@link ZooKeeperDcs}: Patroni's znode paths and the JSON of each key live here. */
+final class ZooKeeperDcsPort implements Dcs {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final ZooKeeperDcs dcs;
+  private final Context ctx;
+
+  ZooKeeperDcsPort(ZooKeeperDcs dcs, Context ctx) {
+    this.dcs = dcs;
+    this.ctx = ctx;
+  }
+
+  @Override public ClusterView view() { return dcs.view(); }
+
+  @Override public DcsHealth health() { return dcs.health(); }
+
+  @Override public long negotiatedSessionTimeoutMs() { return dcs.negotiatedSessionTimeoutMs(); }
+
+  @Override public CompletionStage<Boolean> acquireLeader() { return OnContext.of(ctx, dcs.acquireLeader()); }
+
+  @Override public CompletionStage<Void> releaseLeader() { return OnContext.of(ctx, dcs.releaseLeader()); }
+
+  @Override public CompletionStage<Boolean> confirmLeader() { return OnContext.of(ctx, dcs.confirmLeader()); }
+
+  @Override public CompletionStage<Boolean> raceInitialize() { return OnContext.of(ctx, dcs.raceInitialize()); }
+
+  @Override
+  public CompletionStage<Void> writeInitialize(String sysid) {
+    return OnContext.of(ctx, dcs.put(dcs.layout().initialize(), sysid));
+  }
+
+  @Override
+  public CompletionStage<Boolean> createInitialize(String sysid) {
+    return OnContext.of(ctx, dcs.createIfAbsent(dcs.layout().initialize(), sysid));
+  }
+
+  @Override public CompletionStage<Void> deleteInitialize() { return OnContext.of(ctx, dcs.deleteInitialize()); }
+
+  @Override
+  public CompletionStage<Boolean> createConfig(String json) {
+    return OnContext.of(ctx, dcs.createIfAbsent(dcs.layout().config(), json));
+  }
+
+  @Override
+  public CompletionStage<Void> writeStatus(long optime) {
+    return OnContext.of(ctx, dcs.put(dcs.layout().status(), "{\"optime\":" + optime + "}"));
+  }
+
+  @Override
+  public CompletionStage<Void> clearFailover() {
+    return OnContext.of(ctx, dcs.put(dcs.layout().failover(), "{}"));
+  }
+
+  @Override
+  public CompletionStage<Void> writeHistory(List<HistoryEntry> history) {
+    return OnContext.of(ctx, dcs.put(dcs.layout().history(), historyValue(history)));
+  }
+
+  @Override
+  public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion) {
+    String value = leader == null ? "{}" : syncValue(leader, standbys);
+    return OnContext.of(ctx, dcs.compareAndSet(dcs.layout().sync(), value, expectedVersion));
+  }
+
+  @Override public void publishMember(String json) { dcs.publishMember(json); }
+
+  @Override
+  public CompletionStage<Void> renewSession(long sessionTimeoutMs) {
+    return OnContext.of(ctx, dcs.renewSession((int) sessionTimeoutMs));
+  }
+
+  @Override
+  public CompletionStage<String> existingMemberApiUrl(String name) {
+    return OnContext.of(ctx, dcs.existingMemberApiUrl(name));
+  }
+
+  @Override public void close() { dcs.close(); }
+
+  /** §3.6.3: {@code [[timeline, lsn, reason, timestamp, member], ...]}. */
+  static String historyValue(List<HistoryEntry> history) {
+    ArrayNode array = JSON.createArrayNode();
+    for (HistoryEntry h : history) {
+      array.addArray().add(h.timeline()).add(h.lsn()).add(h.reason()).add(h.timestamp()).add(h.member());
+    }
+    return array.toString();
+  }
+
+  /** §4.3: {@code {"leader": L, "quorum": 0, "sync_standby": "a,b" | null}}. */
+  static String syncValue(String leader, Set<String> standbys) {
+    ObjectNode value = JSON.createObjectNode().put("leader", leader).put("quorum", 0);
+    if (standbys.isEmpty()) value.putNull("sync_standby");
+    else value.put("sync_standby", String.join(",", new TreeSet<>(standbys)));
+    return value.toString();
+  }
+}
