@@ -3,8 +3,6 @@ package io.pgha.sim;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The invariants, checked after every step of a run (TigerBeetle's state_checker): a violation throws a
@@ -24,7 +22,7 @@ public final class Checkers implements SimScheduler.StepListener {
   private final Map<String, SimMember> members;
   private final Ledger ledger;
   private final String leaderPath;
-  private final Set<String> primaryChecked = new TreeSet<>();
+  private final Map<String, Long> primaryChecked = new java.util.HashMap<>();
   private long healedAtMs = -1;
   private long convergeBoundMs;
   private long convergedAtMs = -1;
@@ -85,8 +83,9 @@ public final class Checkers implements SimScheduler.StepListener {
     for (SimMember m : members.values()) {
       SimPostgres pg = m.pg();
       if (!pg.writable()) continue;
-      String key = m.name() + "@" + pg.primarySinceMs();
-      if (!primaryChecked.add(key)) continue;
+      Long checked = primaryChecked.get(m.name());
+      if (checked != null && checked == pg.primarySinceMs()) continue;
+      primaryChecked.put(m.name(), pg.primarySinceMs());
       for (Ledger.Commit c : ledger.commits()) {
         if (!c.synchronous() || c.ackedAtMs() > pg.primarySinceMs()) continue;
         if (!pg.wal().holds(c.branch(), c.lsn())) {

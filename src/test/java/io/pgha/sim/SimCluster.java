@@ -54,6 +54,7 @@ public final class SimCluster implements FaultPlan.Target {
       SimClock clock = new SimClock(sched, name, driftPpm.getOrDefault(name, 0.0), origin);
       SimPostgres pg = new SimPostgres(sched, name, pgs::get, cfg.pgStartMsMax(), cfg.streamLagMsMax());
       pgs.put(name, pg);
+      pg.peerNames(pgs::keySet);
       SimMember m = new SimMember(name, clock, pg, new SimGuard(sched, clock, pg, cfg.fencingGuard()));
       members.put(name, m);
     }
@@ -169,6 +170,11 @@ public final class SimCluster implements FaultPlan.Target {
     members.get(m).pg().crash("postmaster crashed");
   }
 
+  /**
+   * A switchover request as the REST API accepts it (api/Candidates): there is a leader; a named candidate has a
+   * member key and is not the leader; in synchronous mode it must be listed in {@code sync} (without a name, some
+   * member must be). Refused requests are only logged, as the API's 412 would be.
+   */
   @Override
   public void requestSwitchover(String candidate) {
     SimZooKeeper.Result leader = zk.peek(layout.leader());
@@ -176,9 +182,22 @@ public final class SimCluster implements FaultPlan.Target {
       sched.log("switchover request refused: no leader");
       return;
     }
-    if (candidate != null && candidate.equals(leader.data())) {
-      sched.log("switchover request refused: " + candidate + " is the leader");
+    if (candidate != null && (candidate.equals(leader.data())
+        || zk.peek(layout.member(candidate)).code() != SimZooKeeper.Code.OK)) {
+      sched.log("switchover request refused: " + candidate + " is the leader or not a member");
       return;
+    }
+    SimZooKeeper.Result config = zk.peek(layout.config());
+    boolean syncMode = config.code() == SimZooKeeper.Code.OK && config.data().contains("\"synchronous_mode\":true");
+    if (syncMode) {
+      SimZooKeeper.Result sync = zk.peek(layout.sync());
+      String listed = sync.code() == SimZooKeeper.Code.OK ? sync.data() : "";
+      boolean ok = candidate == null ? listed.contains("\"sync_standby\":\"") : listed.matches(
+          ".*\"sync_standby\":\"([^\"]*,)?" + candidate + "(,[^\"]*)?\".*");
+      if (!ok) {
+        sched.log("switchover request refused: candidate name does not match with sync_standby");
+        return;
+      }
     }
     String json = "{\"leader\":\"" + leader.data() + "\"" + (candidate == null ? "" : ",\"member\":\"" + candidate
         + "\"") + "}";

@@ -38,6 +38,7 @@ public final class SimPostgres {
   private final SimScheduler sched;
   private final String name;
   private final Function<String, SimPostgres> peers;
+  private java.util.function.Supplier<Set<String>> peerNames = Set::of;
   private final long startMsMax;
   private final long streamLagMsMax;
   private Consumer<Event> onEvent = e -> { };
@@ -51,6 +52,8 @@ public final class SimPostgres {
   private boolean streaming;
   private long primarySinceMs = -1;
   private Set<String> syncStandbys = Set.of();
+  private int syncCount = 1;
+  private long pid;
   private final List<Pending> pending = new ArrayList<>();
   private int incarnation;
   private SimScheduler.Event streamer;
@@ -62,6 +65,15 @@ public final class SimPostgres {
     this.peers = peers;
     this.startMsMax = startMsMax;
     this.streamLagMsMax = streamLagMsMax;
+  }
+
+  /** Every member's name, for {@code synchronous_standby_names = '*'}. */
+  public void peerNames(java.util.function.Supplier<Set<String>> names) {
+    peerNames = names;
+  }
+
+  private Set<String> allPeers() {
+    return peerNames.get();
   }
 
   public void onEvent(Consumer<Event> listener) {
@@ -160,6 +172,12 @@ public final class SimPostgres {
       return;
     }
     run = Run.STARTING;
+    pid = 10_000 + sched.nextId();
+    if (standby && !asStandby) {
+      // a standby's data directory started without standby.signal: crash recovery, then new writes of its own on
+      // the same timeline number (no promotion, no new timeline): bytes nobody else has
+      wal = wal.fork(sched.nextId(), wal.timeline());
+    }
     standby = asStandby;
     upstream = upstreamName;
     streaming = false;
@@ -299,10 +317,21 @@ public final class SimPostgres {
     standby = false;
   }
 
-  /** {@code synchronous_standby_names} (reload): commits wait for one of these. */
+  /** {@code synchronous_standby_names} (reload): commits wait for one of these ("*": any standby). */
   public void setSyncStandbys(Set<String> names) {
+    setSyncStandbys(names, 1);
+  }
+
+  /** {@code synchronous_standby_names = 'count (names)'}: commits wait for {@code count} of them. */
+  public void setSyncStandbys(Set<String> names, int count) {
     syncStandbys = Set.copyOf(new LinkedHashSet<>(names));
+    syncCount = Math.max(1, count);
     ackPending();
+  }
+
+  /** The postmaster's pid while one runs, else 0. */
+  public long pid() {
+    return run == Run.STOPPED ? 0 : pid;
   }
 
   /**
@@ -341,14 +370,25 @@ public final class SimPostgres {
       return;
     }
     List<Pending> done = new ArrayList<>();
-    for (Pending p : pending) {
-      for (String s : syncStandbys) {
+    List<SimPostgres> mine = new ArrayList<>();
+    for (String s : syncStandbys) {
+      if (s.equals("*")) continue;
+      SimPostgres st = peers.apply(s);
+      if (st != null && st.streaming() && name.equals(st.upstream)) mine.add(st);
+    }
+    if (syncStandbys.contains("*")) {
+      mine.clear();
+      for (String s : allPeers()) {
         SimPostgres st = peers.apply(s);
-        if (st != null && st.streaming() && name.equals(st.upstream) && st.wal.holds(p.branch, p.lsn)) {
-          done.add(p);
-          break;
-        }
+        if (st != null && st != this && st.streaming() && name.equals(st.upstream)) mine.add(st);
       }
+    }
+    for (Pending p : pending) {
+      int holding = 0;
+      for (SimPostgres st : mine) {
+        if (st.wal.holds(p.branch, p.lsn)) holding++;
+      }
+      if (holding >= syncCount) done.add(p);
     }
     pending.removeAll(done);
     for (Pending p : done) p.ack.acked(p.lsn, true);

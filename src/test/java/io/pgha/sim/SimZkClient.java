@@ -43,6 +43,8 @@ public final class SimZkClient {
   private boolean closed;
   private SimClock.Timer pinger;
   private final List<String> watchBacklog = new ArrayList<>();
+  /** Requests sent into a dead link: they fail with CONNECTIONLOSS when the client notices (as ZooKeeper's do). */
+  private final List<Runnable> unanswered = new ArrayList<>();
 
   public SimZkClient(SimZooKeeper server, SimClock clock, String member, int requestedTimeoutMs, long latencyMaxMs) {
     this.server = server;
@@ -164,6 +166,7 @@ public final class SimZkClient {
   private void heard(boolean sessionAlive) {
     if (sessionAlive) {
       lastHeardLocalMs = clock.monotonicMs();
+      failUnanswered();
       flushWatches();
     } else {
       lose("expired at the server");
@@ -174,10 +177,18 @@ public final class SimZkClient {
   private void suspend(long now) {
     suspendedAtLocalMs = now;
     setState(State.SUSPENDED);
+    failUnanswered();
+  }
+
+  private void failUnanswered() {
+    List<Runnable> due = List.copyOf(unanswered);
+    unanswered.clear();
+    for (Runnable r : due) r.run();
   }
 
   private void lose(String why) {
     sched.log(member + " zk LOST: " + why);
+    failUnanswered();
     watchBacklog.clear();
     sessionId = 0;
     setState(State.LOST);
@@ -201,12 +212,8 @@ public final class SimZkClient {
     long half = sched.delay(1, Math.max(1, latencyMaxMs / 2));
     sched.after(half, null, () -> {
       if (!server.reachable(member)) {
-        // nothing comes back: the client gives up when its read timeout runs out, and suspends
-        long waited = Math.max(1, readTimeoutMs() - half);
-        sched.after(waited, null, () -> clock.deliver(gen, () -> {
-          if (session == sessionId && connected()) suspend(clock.monotonicMs());
-          callback.accept(Result.of(Code.CONNECTIONLOSS));
-        }));
+        // nothing comes back: it fails when the client notices the dead link (its read timeout) and suspends
+        unanswered.add(() -> clock.deliver(gen, () -> callback.accept(Result.of(Code.CONNECTIONLOSS))));
         return;
       }
       Result r = server.touch(session) ? op.apply(session) : Result.of(Code.SESSIONEXPIRED);

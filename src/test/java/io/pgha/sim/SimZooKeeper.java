@@ -260,6 +260,20 @@ public final class SimZooKeeper {
     }
   }
 
+  /**
+   * Moves the ephemeral nodes of session {@code from} to session {@code to} (pgha's session renewal does it in one
+   * transaction: delete and re-create each key under the new session).
+   */
+  void transferEphemerals(long from, long to) {
+    for (Map.Entry<String, ZNode> e : List.copyOf(nodes.entrySet())) {
+      ZNode n = e.getValue();
+      if (n.ephemeralOwner != from) continue;
+      ZNode moved = new ZNode(n.data, to);
+      nodes.put(e.getKey(), moved);
+      fireData(e.getKey());
+    }
+  }
+
   /** The server's own view of a node (for checkers and tests; no watch, no session touch). */
   public Result peek(String path) {
     return getData(null, path);
