@@ -67,7 +67,8 @@ public final class Checkers implements SimScheduler.StepListener {
   /** Called at the end of the run (time {@code healedAt + bound} reached). */
   public void finish() {
     if (healedAtMs >= 0 && convergedAtMs < 0) {
-      throw new SimFailure("not converged " + convergeBoundMs + " ms after the faults healed: " + describe());
+      throw new SimFailure("not converged " + convergeBoundMs + " ms after the faults healed" + diverged() + ": "
+          + describe());
     }
   }
 
@@ -109,6 +110,19 @@ public final class Checkers implements SimScheduler.StepListener {
       if (!pg.streaming() || !name.equals(pg.upstream())) return false;
     }
     return true;
+  }
+
+  /** Running standbys whose WAL went past the leader's fork point: they can never stream from it as they are. */
+  String diverged() {
+    SimZooKeeper.Result leader = zk.peek(leaderPath);
+    SimMember lm = leader.code() == SimZooKeeper.Code.OK ? members.get(leader.data()) : null;
+    if (lm == null || !lm.pg().hasData()) return "";
+    List<String> out = new ArrayList<>();
+    for (SimMember m : members.values()) {
+      SimPostgres pg = m.pg();
+      if (m != lm && pg.running() && pg.inRecovery() && !pg.wal().prefixOf(lm.pg().wal())) out.add(m.name());
+    }
+    return out.isEmpty() ? "" : "; diverged replicas never repaired: " + out;
   }
 
   public String describe() {
