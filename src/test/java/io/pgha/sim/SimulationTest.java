@@ -9,11 +9,18 @@ import org.junit.jupiter.api.Test;
 /**
  * The deterministic simulation (issue 10): many seeded schedules of faults against N members each running the real
  * HaLoop + ActionExecutor + HaCore. {@code -Dsim.schedules=N} (default 1000) and {@code -Dsim.firstSeed=S} pick the
- * seeds; {@code -Dsim.seed=N} replays one seed and prints its trace.
+ * seeds; {@code -Dsim.seed=N} replays one seed and prints its trace; {@code -Dsim.log=true} lets the agents' own log
+ * lines through (slf4j-simple, to stderr).
  */
 class SimulationTest {
   static {
     if (System.getProperty("sim.log") == null) System.setProperty("org.slf4j.simpleLogger.log.pgha", "off");
+  }
+
+  /** The issue-9 fixes stay on unless {@code -Dsim.guardOff} / {@code -Dsim.timelineCheckOff} switch them off. */
+  static Simulation.Options options() {
+    return Simulation.Options.defaults()
+        .withFixes(!Boolean.getBoolean("sim.guardOff"), !Boolean.getBoolean("sim.timelineCheckOff"));
   }
 
   @Test
@@ -26,7 +33,7 @@ class SimulationTest {
     long steps = 0;
     long commits = 0;
     for (long seed = first; seed < first + count; seed++) {
-      Simulation.Result r = Simulation.run(seed, Simulation.Options.defaults());
+      Simulation.Result r = Simulation.run(seed, options());
       steps += r.step();
       commits += r.commits();
       if (!r.ok()) {
@@ -45,8 +52,7 @@ class SimulationTest {
   void replay() {
     Long seed = Long.getLong("sim.seed");
     if (seed == null) return;
-    Simulation.Result r = Simulation.run(seed, Simulation.Options.defaults()
-        .withFixes(!Boolean.getBoolean("sim.guardOff"), !Boolean.getBoolean("sim.timelineCheckOff")));
+    Simulation.Result r = Simulation.run(seed, options());
     System.out.println(r.report());
     assertThat(r.failure()).isNull();
   }
