@@ -57,6 +57,20 @@ public sealed interface Action {
    */
   record DemoteGraceful(String candidate) implements Action {}
 
+  /**
+   * After the stop of a graceful demotion ({@link Switchover#afterStop}): the candidate has received our final WAL
+   * position, so write it ({@code status.optime} = {@code finalLsn}) and release the leader key; with
+   * {@code rejoinAsReplica} (a switchover in pause, where nothing else starts postgres) start again as a replica of
+   * {@code candidate}.
+   */
+  record HandOver(String candidate, long finalLsn, boolean rejoinAsReplica) implements Action {}
+
+  /**
+   * After the stop of a graceful demotion ({@link Switchover#afterStop}): the candidate did not receive our final WAL
+   * position in time, so keep the key, start again as primary and clear the request ({@code failover} = {}).
+   */
+  record StayLeader(String candidate, long finalLsn) implements Action {}
+
   /** Write {@code failover} = {} (the request is done, stale, or cannot be carried out). */
   record ClearFailover(String why) implements Action {}
 

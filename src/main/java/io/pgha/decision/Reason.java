@@ -70,7 +70,32 @@ public enum Reason {
   NO_LEADER_WAITING("no action. I am (%s), a secondary, and there is no leader"),
   PAUSED("PAUSE: no action. I am (%s)"),
   STALE_OWN_KEY("waiting for the leader key of my previous ZooKeeper session to expire"),
-  SHUTDOWN("shutting down");
+  SHUTDOWN("shutting down"),
+
+  // Switchover#afterStop: the end of a graceful demotion (§3.8)
+  SWITCHOVER_HANDED_OVER("switchover: released the leader key%s at WAL position %d"),
+  SWITCHOVER_REJOIN_PAUSED("switchover: released the leader key%s at WAL position %d; paused: starting again as a"
+      + " replica of %s"),
+  SWITCHOVER_CANDIDATE_BEHIND("switchover: %s did not receive WAL position %d within %d ms: staying the leader"),
+
+  // Operations: POST/DELETE /restart and POST /reinitialize (§5.9, §5.10, §3.18); the verdict's message is the reply
+  RESTART_ACCEPTED("restarting postgres on request"),
+  RESTART_CONDITIONS_UNMET("restart conditions are not satisfied (%s)"),
+  RESTART_DONE("restarted successfully"),
+  RESTART_FAILED("restart failed: %s"),
+  RESTART_SCHEDULED("Restart scheduled"),
+  RESTART_ALREADY_SCHEDULED("Another restart is already scheduled"),
+  RESTART_SCHEDULE_INVALID("Unable to parse scheduled timestamp: %s"),
+  RESTART_SCHEDULE_DELETED("scheduled restart deleted"),
+  NO_RESTART_SCHEDULED("no restarts are scheduled"),
+  BUSY("%s already in progress"),
+  REINIT_ACCEPTED("reinitialize started"),
+  REINIT_NO_LEADER("Cluster has no leader, can not reinitialize"),
+  REINIT_I_AM_LEADER("I am the leader, can not reinitialize"),
+
+  // TaskFailure#after: a task ended with an error (§3.12, §3.14)
+  START_FAILED_RETRY_LATER("%s failed: %s: trying again at the next loop_wait"),
+  TASK_FAILED("%s failed: %s");
 
   private final String text;
 

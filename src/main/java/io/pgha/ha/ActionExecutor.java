@@ -2,7 +2,6 @@ package io.pgha.ha;
 
 import static io.pgha.ha.HaLoop.LOG;
 
-import io.pgha.config.DynamicConfig;
 import io.pgha.config.HostPort;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
@@ -10,17 +9,10 @@ import io.pgha.decision.Decision;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.PgRunState;
 import io.pgha.decision.Reason;
-import io.pgha.decision.ReplicationSlots;
 import io.pgha.decision.Task;
 import io.pgha.ha.port.Clock;
 import io.pgha.ha.port.Dcs;
 import io.pgha.ha.port.Postgres;
-import io.pgha.postgres.Lsn;
-import io.pgha.postgres.SlotNames;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.ZoneId;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,13 +25,6 @@ import java.util.concurrent.CompletableFuture;
  * reload. Runs on the loop's thread.
  */
 final class ActionExecutor {
-  /** How long a switchover waits for its candidate to receive the old primary's final WAL. */
-  static final long SWITCHOVER_CATCH_UP_MS = 5000;
-  /**
-   * How often a switchover asks its candidate for its received WAL position. A poll, because that position is a
-   * remote postgres's and no event tells us it moved.
-   */
-  private static final long SWITCHOVER_POLL_MS = 20;
   /**
    * After a re-point, how often and how long to look for the walreceiver streaming, so /patroni says so at once. A
    * poll, because the walreceiver coming up has no event we can wait for.
@@ -83,7 +68,9 @@ final class ActionExecutor {
     if (a instanceof Action.StartReplica sr) return startPostgres(sr.upstream(), true);
     if (a instanceof Action.Follow f) return follow(f.upstream());
     if (a instanceof Action.Stop s) return stop(s);
-    if (a instanceof Action.DemoteGraceful g) return demoteGraceful(g.candidate());
+    if (a instanceof Action.DemoteGraceful g) return loop.demotion.demoteGraceful(g.candidate());
+    if (a instanceof Action.HandOver h) return loop.demotion.handOver(h);
+    if (a instanceof Action.StayLeader sl) return loop.demotion.stayLeader(sl);
     if (a instanceof Action.ClearFailover) return Async.of(dcs.clearFailover()).thenRun(loop::again);
     if (a instanceof Action.CrashRecovery) {
       return loop.runTask(Task.CRASH_RECOVERY, pg.crashRecovery(loop.parameters()));
@@ -180,7 +167,7 @@ final class ActionExecutor {
   }
 
   private CompletableFuture<Void> acquireLeader() {
-    return slotsBeforeTakeover("leader race").thenCompose(x -> dcs.acquireLeader()).thenCompose(won -> {
+    return loop.duties.slotsBeforeTakeover("leader race").thenCompose(x -> dcs.acquireLeader()).thenCompose(won -> {
       loop.local(loop.local().toBuilder().peers(null).build());
       LOG.info(won ? "acquired session lock as a leader" : "leader race lost");
       // the watch confirms it a moment later; deciding on the stale view would only race again
@@ -220,7 +207,7 @@ final class ActionExecutor {
 
   private CompletableFuture<Void> promote() {
     // normally made before the key was taken (slotsBeforeTakeover); a no-op then
-    CompletableFuture<Void> slotsFirst = loop.dynamic().useSlots() ? syncSlots().exceptionally(e -> {
+    CompletableFuture<Void> slotsFirst = loop.dynamic().useSlots() ? loop.duties.syncSlots().exceptionally(e -> {
       LOG.warn("creating replication slots before promote: {}", Async.message(e));
       return null;
     }) : Async.done();
@@ -234,7 +221,7 @@ final class ActionExecutor {
           countLeaderChange();
           checkpointAfterPromote();
         })
-        .thenCompose(v -> loop.dynamic().useSlots() ? Async.ignoreFailure(syncSlots()) : Async.done()));
+        .thenCompose(v -> loop.dynamic().useSlots() ? Async.ignoreFailure(loop.duties.syncSlots()) : Async.done()));
   }
 
   /** Only the member that promotes counts the failover or switchover, so a sum over the cluster counts each once. */
@@ -309,104 +296,6 @@ final class ActionExecutor {
     }).thenCompose(f -> f);
   }
 
-  // ---- the switchover ----
-
-  /**
-   * §3.8 graceful demotion: a checkpoint first (so the fast stop is quick), then the fast stop, the final WAL position
-   * in {@code status}, and the key released; the candidate takes it at once (its race sees the request name it).
-   */
-  private CompletableFuture<Void> demoteGraceful(String candidate) {
-    loop.local(loop.local().toBuilder().pg(PgRunState.STOPPING).build());
-    long lsnBeforeStop = loop.local().lsn();
-    CompletableFuture<Void> demote = Async.ignoreFailure(pg.checkpoint())
-        .thenCompose(v -> {
-          loop.update(b -> b.pgStatus(null));
-          loop.publishStatus();
-          boolean signalled = pg.postmasterAlive();
-          return pg.stop(Action.StopMode.FAST, 0).thenRun(() -> loop.callbacks.stopped(signalled));
-        })
-        .thenCompose(v -> pg.inspectDataDir())
-        .thenCompose(info -> {
-          long finalLsn = Math.max(info.latestCheckpointLsn(), lsnBeforeStop);
-          long deadlineMs = clock.monotonicMs() + SWITCHOVER_CATCH_UP_MS;
-          return awaitPeerReceived(candidate, finalLsn, deadlineMs)
-              .thenCompose(received -> switchoverAfterStop(candidate, finalLsn, received));
-        });
-    return loop.runTask(Task.DEMOTE, demote);
-  }
-
-  /**
-   * The switchover's choice once postgres is down (the core's Switchover.afterStop once it exists): hand the key
-   * over to a candidate that received everything, else stay the leader.
-   */
-  private CompletableFuture<Void> switchoverAfterStop(String candidate, long finalLsn, boolean candidateReceived) {
-    if (!candidateReceived) return stayLeader(candidate, finalLsn);
-    return handOver(candidate, finalLsn).thenCompose(x -> rejoinAfterPausedHandOver(candidate));
-  }
-
-  /**
-   * A planned switchover loses nothing: the key goes only to a member that has received our shutdown checkpoint,
-   * i.e. every transaction we acknowledged. (Right after a promotion, say, a candidate may not stream yet.)
-   */
-  private CompletableFuture<Boolean> awaitPeerReceived(String candidate, long finalLsn, long deadlineMs) {
-    List<MemberRecord> others = loop.view().members().values().stream()
-        .filter(m -> !m.name().equals(loop.me()) && (candidate == null || m.name().equals(candidate)))
-        .toList();
-    List<CompletableFuture<Long>> positions = new ArrayList<>();
-    for (MemberRecord peer : others) {
-      HostPort address = loop.memberAddress(peer.name());
-      if (address == null || !peer.canFailover()) continue;
-      positions.add(Async.of(pg.receivedLsn(address)).exceptionally(e -> 0L));
-    }
-    return Async.join(new ArrayList<>(positions)).handle((x, e) -> null).thenCompose(ignored -> {
-      boolean caughtUp = positions.stream().anyMatch(f -> !f.isCompletedExceptionally() && f.join() > finalLsn);
-      if (caughtUp) return CompletableFuture.completedFuture(true);
-      if (clock.monotonicMs() > deadlineMs) return CompletableFuture.completedFuture(false);
-      CompletableFuture<Boolean> later = new CompletableFuture<>();
-      clock.after(SWITCHOVER_POLL_MS, () -> awaitPeerReceived(candidate, finalLsn, deadlineMs)
-          .whenComplete((r, err) -> {
-            if (err != null) later.completeExceptionally(err);
-            else later.complete(r);
-          }));
-      return later;
-    });
-  }
-
-  private CompletableFuture<Void> handOver(String candidate, long finalLsn) {
-    return Async.ignoreFailure(dcs.writeStatus(finalLsn))
-        .thenCompose(v -> releaseLeaderKey())
-        .thenRun(() -> {
-          loop.local(loop.local().toBuilder().pg(PgRunState.STOPPED).inRecovery(null).build());
-          LOG.info("switchover: released the leader key{} at WAL position {}",
-              candidate == null ? "" : " for " + candidate, finalLsn);
-        });
-  }
-
-  /**
-   * In pause nothing starts postgres automatically, so the demoted primary of a switchover done in pause starts
-   * again as a replica of the candidate itself, as Patroni's graceful demotion does.
-   */
-  private CompletableFuture<Void> rejoinAfterPausedHandOver(String candidate) {
-    if (!loop.dynamic().pause() || candidate == null) return Async.done();
-    LOG.info("ha.decision cycle={} action=StartReplica reason=SWITCHOVER_DEMOTE msg=\"paused: starting again as a"
-        + " replica of {}\"", loop.cycle(), candidate);
-    return Async.of(pg.start(loop.parameters(), loop.recoveryFor(candidate))).thenAccept(ready ->
-        loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).upstream(candidate)
-            .inRecovery(true).dataDir(DataDirState.REPLICA).build()));
-  }
-
-  /** The candidate did not catch up: keep the key, start again as primary, and give the request up. */
-  private CompletableFuture<Void> stayLeader(String candidate, long finalLsn) {
-    LOG.warn("ha.decision cycle={} action=StartPrimary reason=SWITCHOVER_CANDIDATE_BEHIND msg=\"switchover: {} did"
-        + " not receive WAL position {} within {} ms: staying the leader\"", loop.cycle(),
-        candidate == null ? "no member" : candidate, finalLsn, SWITCHOVER_CATCH_UP_MS);
-    loop.callbacks.starting(Callbacks.PRIMARY);
-    return Async.of(pg.start(loop.parameters(), null))
-        .thenAccept(ready -> loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING)
-            .build()))
-        .thenCompose(v -> dcs.clearFailover());
-  }
-
   // ---- the parameters ----
 
   /**
@@ -448,81 +337,6 @@ final class ActionExecutor {
         });
   }
 
-  // ---- leader duties ----
-
-  CompletableFuture<Void> performDuties(Decision d) {
-    var view = loop.view();
-    boolean leading = d.reason() == Reason.LEADER_WITH_LOCK || d.reason() == Reason.PAUSED && view.leaderIsMe();
-    if (!leading && d.duties().isEmpty()) return Async.done();
-    List<CompletableFuture<?>> work = new ArrayList<>();
-    for (Decision.LeaderDuty duty : d.duties()) {
-      if (duty instanceof Decision.LeaderDuty.WriteInitialize wi) {
-        work.add(Async.of(dcs.writeInitialize(wi.sysid())));
-      } else if (duty instanceof Decision.LeaderDuty.WriteConfig) {
-        work.add(Async.of(dcs.createConfig(loop.config().bootstrap().dcs().toString())));
-      } else if (duty instanceof Decision.LeaderDuty.WriteHistory) {
-        work.add(writeHistory());
-      } else if (duty instanceof Decision.LeaderDuty.SyncSlots) {
-        work.add(syncSlots());
-      }
-    }
-    if (leading) {
-      work.add(synchronousStep().exceptionally(e -> {
-        LOG.warn("synchronous replication step failed: {}", Async.message(e));
-        return null;
-      }));
-    }
-    long optime = loop.local().lsn();
-    if (leading && optime != loop.state().lastPublishedOptime()) {
-      work.add(Async.of(dcs.writeStatus(optime)).thenRun(() -> loop.update(b -> b.lastPublishedOptime(optime))));
-    }
-    return Async.join(work);
-  }
-
-  private CompletableFuture<Void> synchronousStep() {
-    if (!loop.view().leaderIsMe() || !loop.local().isRunningPrimary() || loop.local().task() != null) {
-      return Async.done();
-    }
-    return loop.synchronous.step();
-  }
-
-  /** One slot change at a time: a takeover's early creation and the leader's duty must not both create a slot. */
-  private CompletableFuture<Void> syncSlots() {
-    return syncSlots(loop.view().leaderIsMe() || switchoverNamesMe());
-  }
-
-  /** @param asLeader make the slots a leader keeps (for every member streaming from the leader), not a replica's */
-  private CompletableFuture<Void> syncSlots(boolean asLeader) {
-    CompletableFuture<Void> next = loop.state().slotWork().handle((x, e) -> null).thenCompose(ignored -> {
-      Set<String> wanted = new TreeSet<>();
-      ReplicationSlots.members(loop.view(), loop.me(), asLeader).forEach(m -> wanted.add(SlotNames.forMember(m)));
-      if (wanted.equals(loop.state().lastSlots())) return Async.done();
-      return Async.of(pg.syncPhysicalSlots(wanted)).thenRun(() -> loop.update(b -> b.lastSlots(wanted)));
-    });
-    loop.update(b -> b.slotWork(next));
-    return next;
-  }
-
-  /** A switchover names me: I am about to lead, so I keep (and make) the slots a leader keeps. */
-  private boolean switchoverNamesMe() {
-    var view = loop.view();
-    return view.failover() != null && loop.me().equals(view.failover().candidate());
-  }
-
-  /**
-   * The other members' slots, made on this standby before it takes the key: the followers re-point at the new
-   * leader the moment they see the key, and a walreceiver whose slot does not exist yet (or is being created in our
-   * session: "active for PID") gives up and waits wal_retrieve_retry_interval (5 s) before it tries again. A named
-   * switchover candidate makes them as soon as it sees the request, while the old primary is still stopping.
-   */
-  CompletableFuture<Void> slotsBeforeTakeover(String why) {
-    if (!loop.dynamic().useSlots() || !loop.local().isRunningReplica() || loop.view() == null) return Async.done();
-    return syncSlots(true).exceptionally(e -> {
-      LOG.warn("creating replication slots before the takeover ({}): {}", why, Async.message(e));
-      return null;
-    });
-  }
-
   /**
    * After a re-point or a start as a replica the walreceiver connects within moments: report {@code streaming} as
    * soon as it does (a switchover needs a streaming candidate), not a loop_wait later.
@@ -550,72 +364,5 @@ final class ActionExecutor {
         loop.update(b -> b.streamingTimer(timer));
       }
     });
-  }
-
-  /** §3.6.3: history from the timeline history file; the newest entry names this member. */
-  private CompletableFuture<Void> writeHistory() {
-    int tl = loop.local().timeline();
-    if (tl <= 1) return Async.of(dcs.writeHistory(List.of()));
-    return Async.of(pg.timelineHistory(tl)).thenCompose(text -> {
-      if (text == null) return Async.done();
-      String now = OffsetDateTime.ofInstant(Instant.ofEpochMilli(clock.wallMs()), ZoneId.systemDefault()).toString();
-      List<Dcs.HistoryEntry> history = new ArrayList<>();
-      for (String raw : text.split("\n")) {
-        String[] f = raw.trim().split("\t");
-        if (f.length < 2 || f[0].startsWith("#")) continue;
-        history.add(new Dcs.HistoryEntry(Integer.parseInt(f[0].trim()), Lsn.parse(f[1].trim()),
-            f.length > 2 ? f[2].trim() : "", now, loop.me()));
-      }
-      return dcs.writeHistory(history);
-    });
-  }
-
-  // ---- leaving the synchronous set ----
-
-  /**
-   * §4.6: a synchronous standby about to stop (restart, agent shutdown) first asks to leave the sync set, by
-   * publishing {@code nosync}, and waits up to 2 × loop_wait for the primary to drop it from the {@code sync} key,
-   * so that the primary's commits never wait for a standby that is going away. Then it proceeds anyway. The wait
-   * reacts to the view (the sync key's watch, {@link #checkSyncLeave}), with a timer only for the deadline.
-   */
-  CompletableFuture<Void> leaveSynchronousSet() {
-    if (!mustLeaveSync()) return Async.done();
-    if (loop.state().syncLeft() != null) return loop.state().syncLeft();
-    loop.update(b -> b.leavingSync(true));
-    dcs.publishMember(loop.memberJson());
-    LOG.info("ha.sync cycle={} leaving the synchronous standby set before postgres stops", loop.cycle());
-    long waitMs = 2000L * loop.dynamic().loopWaitSeconds();
-    CompletableFuture<Void> left = new CompletableFuture<>();
-    long deadlineMs = clock.monotonicMs() + waitMs;
-    Clock.Timer deadline = clock.after(waitMs, () -> checkSyncLeave(true));
-    loop.update(b -> b.syncLeft(left).syncLeaveDeadlineMs(deadlineMs).syncLeaveTimer(deadline));
-    return left;
-  }
-
-  /** Whether this member must leave the sync set before postgres stops (the core's SyncLeave.mustLeave). */
-  private boolean mustLeaveSync() {
-    var view = loop.view();
-    return loop.dynamic().synchronousMode() == DynamicConfig.SyncMode.ON && view != null
-        && !loop.config().tags().nosync() && view.sync().standbys().contains(loop.me());
-  }
-
-  /** On every view and at the deadline: done leaving once the sync key no longer lists us, or time is up. */
-  void checkSyncLeave() {
-    checkSyncLeave(false);
-  }
-
-  private void checkSyncLeave(boolean deadlineReached) {
-    LoopState s = loop.state();
-    CompletableFuture<Void> left = s.syncLeft();
-    if (left == null) return;
-    boolean dropped = !loop.view().sync().standbys().contains(loop.me());
-    boolean timedOut = deadlineReached || clock.monotonicMs() > s.syncLeaveDeadlineMs();
-    if (!dropped && !timedOut) return;
-    if (!dropped) {
-      LOG.warn("still listed in the sync key after {} s: stopping anyway", 2 * loop.dynamic().loopWaitSeconds());
-    }
-    if (s.syncLeaveTimer() != null) s.syncLeaveTimer().cancel();
-    loop.update(b -> b.syncLeft(null).syncLeaveTimer(null));
-    left.complete(null);
   }
 }

@@ -5,9 +5,10 @@ import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
 import io.pgha.dcs.DcsHealth;
 import io.pgha.decision.ClusterView;
-import io.pgha.decision.DataDirState;
 import io.pgha.decision.Decision;
 import io.pgha.decision.HaCore;
+import io.pgha.decision.TaskFailure;
+import io.pgha.decision.ViewChange;
 import io.pgha.decision.LocalState;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.NodeSettings;
@@ -30,16 +31,11 @@ import io.pgha.ha.port.Reporter;
 import io.pgha.postgres.PostmasterEvent;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HaLoop {
   static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
-  private static final long STATUS_RETRY_MS = 100;
 
   /** @param timelineCheck check a running replica's timeline against the leader's history (§3.13, issue 9) */
   public record Options(boolean timelineCheck) {
@@ -74,8 +69,13 @@ public final class HaLoop {
   final SynchronousReplication synchronous;
   final PendingRestart pendingRestart;
   final ActionExecutor executor;
+  final GracefulDemotion demotion;
+  final LeaderDuties duties;
   final LoopOperations operations;
   final TimelineWatch timelineWatch;
+  final ClusterConfig clusterConfig;
+  final HeartbeatTimer heartbeat;
+  final LocalRefresh localRefresh;
   private final DynamicConfig bootstrapDynamic;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private LoopState state;
@@ -97,8 +97,13 @@ public final class HaLoop {
     this.synchronous = new SynchronousReplication(this);
     this.pendingRestart = new PendingRestart(this);
     this.executor = new ActionExecutor(this);
+    this.demotion = new GracefulDemotion(this);
+    this.duties = new LeaderDuties(this);
     this.operations = new LoopOperations(this);
     this.timelineWatch = new TimelineWatch(this);
+    this.clusterConfig = new ClusterConfig(this);
+    this.heartbeat = new HeartbeatTimer(this);
+    this.localRefresh = new LocalRefresh(this);
   }
 
   // ---- the state ----
@@ -164,7 +169,7 @@ public final class HaLoop {
   /** Refuses a duplicate name, adopts a running postmaster, then runs the first cycle and starts the timers. */
   public CompletionStage<Void> start() {
     view(dcs.view());
-    takeConfig(view());
+    clusterConfig.take(view());
     long ttlMs = bootstrapDynamic.ttlSeconds() * 1000L;
     return refuseDuplicateName()
         .thenCompose(v -> pg.adoptRunning())
@@ -202,63 +207,7 @@ public final class HaLoop {
     peers.probe(view().members().values().stream().filter(m -> !m.name().equals(me())).toList());
   }
 
-  // ---- the dynamic configuration ----
-
-  /**
-   * A new {@code config} takes effect at once; one that does not parse is ignored, loudly, and the last valid one
-   * stays in force, so a typo written with zkCli cannot take the cluster down.
-   */
-  private void takeConfig(ClusterView newView) {
-    DynamicConfig before = dynamic();
-    if (newView.config() != null) update(b -> b.lastValidConfig(newView.config()));
-    if (!Objects.equals(state.configError(), newView.configError())) {
-      if (newView.configError() != null) {
-        LOG.error("ignoring the cluster configuration: {}; keeping the last valid one", newView.configError());
-      } else if (state.configError() != null) {
-        LOG.info("the cluster configuration is valid again");
-      }
-      update(b -> b.configError(newView.configError()));
-      reporter.dynamicConfigInvalid(newView.configError() != null);
-    }
-    DynamicConfig after = dynamic();
-    if (before == after || Objects.equals(before.raw(), after.raw())) return;
-    reporter.dynamicConfigApplied();
-    after.warnings().forEach(w -> LOG.warn("config: {}", w));
-    LOG.info("cluster configuration changed: {}", describeChange(before, after));
-    if (before.loopWaitSeconds() != after.loopWaitSeconds()) scheduleLoop();
-    if (before.ttlSeconds() != after.ttlSeconds()) {
-      if (state.heartbeatTimer() != null) {
-        state.heartbeatTimer().cancel(); // its period follows ttl
-        update(b -> b.heartbeatTimer(null));
-      }
-      renewSession(after.ttlSeconds());
-    }
-    if (before.synchronousMode() != after.synchronousMode()) synchronous.modeChanged();
-  }
-
-  /** §1.5: the session timeout is ttl; a new one takes a new session, which keeps our keys (no leader change). */
-  private void renewSession(int ttlSeconds) {
-    dcs.renewSession(ttlSeconds * 1000L).whenComplete((v, e) -> {
-      if (e != null) {
-        LOG.warn("keeping the current zookeeper session: renewing it for ttl {} s failed: {}", ttlSeconds,
-            Async.message(e));
-      }
-      runCycle("zookeeper session renewed");
-    });
-  }
-
-  private static String describeChange(DynamicConfig before, DynamicConfig after) {
-    List<String> changed = new ArrayList<>();
-    Set<String> keys = new TreeSet<>();
-    before.raw().fieldNames().forEachRemaining(keys::add);
-    after.raw().fieldNames().forEachRemaining(keys::add);
-    for (String key : keys) {
-      if (!Objects.equals(before.raw().get(key), after.raw().get(key))) changed.add(key);
-    }
-    return String.join(", ", changed);
-  }
-
-  private void scheduleLoop() {
+  void scheduleLoop() {
     if (state.loopTimer() != null) state.loopTimer().cancel();
     long periodMs = dynamic().loopWaitSeconds() * 1000L;
     Clock.Timer timer = clock.after(periodMs, () -> {
@@ -276,7 +225,7 @@ public final class HaLoop {
     ClusterView newView = state.keyReleased() && incoming.leaderIsMe() ? incoming.withLeader(null, false) : incoming;
     ClusterView old = view();
     view(newView);
-    takeConfig(newView);
+    clusterConfig.take(newView);
     long nowMs = clock.wallMs();
     reporter.viewSeen(newView);
     if (old != null && newView.hasLeader() && !Objects.equals(old.leader(), newView.leader())) {
@@ -293,49 +242,14 @@ public final class HaLoop {
     if (old != null && old.leaderIsMe() && !newView.leaderIsMe()) update(b -> b.lastSlots(null));
     if (newView.failover() != null && !Objects.equals(old == null ? null : old.failover(), newView.failover())
         && me().equals(newView.failover().candidate()) && !newView.leaderIsMe()) {
-      executor.slotsBeforeTakeover("switchover candidate");
+      duties.slotsBeforeTakeover("switchover candidate");
     }
-    // a diverged replica whose pg_rewind failed tries again from a new leader (Patroni checks again too)
-    if (old != null && leaderChanged(old, newView) && local().diverged() && local().rewindFailed()
-        && local().dataDir() == DataDirState.REPLICA) {
-      local(local().toBuilder().rewindFailed(false).build());
-    }
-    // probe results belong to one situation: a new leader (or none) makes them stale
-    if (old != null && leaderChanged(old, newView) && local().peers() != null) {
-      local(local().toBuilder().peers(null).build());
-    }
-    String trigger = viewChangeTrigger(old, newView);
+    // a new leader (or none) makes probe results stale, and lets a diverged replica whose pg_rewind failed try again
+    local(ViewChange.localAfter(old, newView, local()));
+    String trigger = ViewChange.trigger(old, newView);
     if (trigger != null) runCycle(trigger);
-    ensureHeartbeat();
-    executor.checkSyncLeave(); // leaving the sync set waits for this very event: the sync key's watch
-  }
-
-  /** Whether a new view needs a cycle (the core's ViewChange.trigger once it exists); null: it does not. */
-  private static String viewChangeTrigger(ClusterView old, ClusterView now) {
-    if (old == null || leaderChanged(old, now) || !Objects.equals(old.initialize(), now.initialize())
-        || !Objects.equals(old.failover(), now.failover()) || configChanged(old, now)
-        || membersRunningChanged(old, now)) {
-      return "zookeeper";
-    }
-    return null;
-  }
-
-  static boolean leaderChanged(ClusterView a, ClusterView b) {
-    return !Objects.equals(a.leader(), b.leader()) || a.leaderIsMe() != b.leaderIsMe();
-  }
-
-  private static boolean configChanged(ClusterView a, ClusterView b) {
-    return !Objects.equals(a.config() == null ? null : a.config().raw(), b.config() == null ? null : b.config().raw())
-        || !Objects.equals(a.sync(), b.sync());
-  }
-
-  private static boolean membersRunningChanged(ClusterView a, ClusterView b) {
-    return !runningMembers(a).equals(runningMembers(b));
-  }
-
-  private static Map<String, String> runningMembers(ClusterView v) {
-    return v.members().values().stream()
-        .collect(Collectors.toMap(MemberRecord::name, m -> m.state() + "/" + m.role()));
+    heartbeat.ensure();
+    synchronous.checkSyncLeave(); // leaving the sync set waits for this very event: the sync key's watch
   }
 
   /** The ZooKeeper session changed (connected, suspended, lost, reconnected). */
@@ -378,55 +292,6 @@ public final class HaLoop {
     return operations.reload();
   }
 
-  // ---- the leader key's heartbeat ----
-
-  /** While we hold the key, prove it to ourselves often: the fence deadline is measured from the last proof. */
-  void ensureHeartbeat() {
-    boolean holding = leaderHeartbeatWanted();
-    if (holding && state.heartbeatTimer() == null) {
-      long periodMs = Math.max(100, Math.min(500, dynamic().ttlSeconds() * 100L));
-      armHeartbeat(periodMs);
-    } else if (!holding && state.heartbeatTimer() != null
-        && (!local().isRunningPrimary() || local().shuttingDown())) {
-      state.heartbeatTimer().cancel();
-      // without a key to confirm, the session state alone says whether ZooKeeper answers
-      update(b -> b.heartbeatTimer(null).heartbeatFailing(false));
-    }
-  }
-
-  /** The core's LeaderHeartbeat.shouldConfirm once it exists: hold the key's proof while we lead. */
-  private boolean leaderHeartbeatWanted() {
-    return view() != null && view().leaderIsMe()
-        && !(local().shuttingDown() && (dynamic().pause() || !pg.postmasterAlive()));
-  }
-
-  private void armHeartbeat(long periodMs) {
-    Clock.Timer timer = clock.after(periodMs, () -> {
-      if (state.heartbeatTimer() == null) return;
-      armHeartbeat(periodMs); // a fixed period, as a periodic timer: the next beat does not wait for this answer
-      heartbeat();
-    });
-    update(b -> b.heartbeatTimer(timer));
-  }
-
-  void cancelHeartbeat() {
-    if (state.heartbeatTimer() != null) state.heartbeatTimer().cancel();
-    update(b -> b.heartbeatTimer(null));
-  }
-
-  private void heartbeat() {
-    dcs.confirmLeader().whenComplete((held, e) -> {
-      boolean failing = e != null;
-      if (failing != state.heartbeatFailing()) {
-        if (failing) LOG.warn("cannot confirm the leader key: {}", Async.message(e));
-        else LOG.warn("leader key confirmed again");
-      }
-      update(b -> b.heartbeatFailing(failing));
-      if (!failing && held) updateGuard("leader key confirmed");
-      if (failing || !held) runCycle("leader key not confirmed");
-    });
-  }
-
   // ---- the cycle ----
 
   void runCycle(String trigger) {
@@ -437,20 +302,20 @@ public final class HaLoop {
     }
     update(b -> b.cycleRunning(true));
     long cycleStartNanos = System.nanoTime();
-    refreshLocal().thenCompose(v -> {
+    localRefresh.refresh().thenCompose(v -> {
       if (options.timelineCheck()) timelineWatch.check(trigger);
       update(b -> b.cycle(state.cycle() + 1));
       Decision d = HaCore.decide(view(), local(), dynamic(), settings(), clock.monotonicMs());
       logDecision(d, trigger);
       reporter.decision(d.reason().name());
       if (d.reason() == Reason.SWITCHOVER_AWAIT) wakeAtScheduledTime();
-      return executor.execute(d).thenCompose(x -> executor.performDuties(d)).thenCompose(x -> executor.applyConfig());
+      return executor.execute(d).thenCompose(x -> duties.performDuties(d)).thenCompose(x -> executor.applyConfig());
     }).whenComplete((v, e) -> {
       if (e != null) LOG.error("ha.cycle cycle={} failed: {}", cycle(), Async.message(e));
       reporter.haCycle(Duration.ofNanos(System.nanoTime() - cycleStartNanos));
       publishMember();
       publishStatus();
-      ensureHeartbeat();
+      heartbeat.ensure();
       updateGuard("cycle " + cycle());
       fence.countFires("by an earlier agent's guard");
       update(b -> b.cycleRunning(false));
@@ -472,56 +337,6 @@ public final class HaLoop {
   /** Runs the next cycle right after this one. */
   void again() {
     update(b -> b.rerunRequested(true));
-  }
-
-  /** Brings the inputs up to date: ZooKeeper health, the postgres status query, the data directory. */
-  private CompletableFuture<Void> refreshLocal() {
-    DcsHealth h = dcs.health();
-    long sessionMs = h.negotiatedTimeoutMs() > 0 ? h.negotiatedTimeoutMs() : dynamic().ttlSeconds() * 1000L;
-    LocalState refreshed = local().toBuilder().dcsConnected(h.connected() && !state.heartbeatFailing())
-        .wallClockMs(clock.wallMs()).lockConfirmedAtMs(h.lockConfirmedAtMs()).sessionTtlMs(sessionMs).build();
-    update(b -> b.health(h).local(refreshed));
-    if (local().task() != null) return Async.done();
-    if (pg.postmasterAlive() && (local().pg() == PgRunState.RUNNING || local().pg() == PgRunState.STARTING)) {
-      CompletableFuture<Void> ready = local().pg() != PgRunState.STARTING ? Async.done()
-          : Async.of(pg.readiness()).handle((status, e) -> {
-            if (("ready".equals(status) || "standby".equals(status)) && local().pg() == PgRunState.STARTING) {
-              local(local().toBuilder().pg(PgRunState.RUNNING).build());
-            }
-            return null;
-          });
-      return ready.thenCompose(x -> pg.status()).handle((status, e) -> {
-        if (e == null) {
-          // without a walreceiver a standby only knows its last restartpoint's timeline, which lags behind what
-          // it already replays (right when its leader stops, for one): keep the last timeline seen, as Patroni does
-          int timeline = status.inRecovery() && status.walReceiverStatus() == null
-              ? Math.max(status.timeline(), local().timeline()) : status.timeline();
-          LocalState now = local().toBuilder().pg(PgRunState.RUNNING).inRecovery(status.inRecovery())
-              .lsn(status.xlogLocation()).timeline(timeline).sysid(status.systemIdentifier())
-              .dataDir(status.inRecovery() ? DataDirState.REPLICA : DataDirState.PRIMARY).build();
-          update(b -> b.pgStatus(status).local(now));
-          callbacks.running(status.inRecovery() ? Callbacks.REPLICA : Callbacks.PRIMARY);
-          timelineWatch.trackStreaming(status.inRecovery() && !"streaming".equals(status.walReceiverStatus()));
-        } else {
-          update(b -> b.pgStatus(null));
-          // postgres is up but not answering yet (crash recovery, start-up): look again soon, not in loop_wait
-          clock.after(STATUS_RETRY_MS, () -> runCycle("status retry"));
-        }
-        return null;
-      });
-    }
-    if (local().pg() != PgRunState.STOPPED) local(local().toBuilder().pg(PgRunState.STOPPED).build());
-    update(b -> b.notStreamingSinceMs(0));
-    return Async.of(pg.inspectDataDir()).handle((info, e) -> {
-      if (e == null) {
-        local(local().toBuilder().dataDir(info.state()).sysid(info.sysid()).cleanShutdown(info.cleanShutdown())
-            .inRecovery(null).build());
-      } else {
-        local(local().toBuilder().dataDir(DataDirState.UNREADABLE).build());
-        LOG.warn("cannot inspect {}: {}", config().postgresql().dataDir(), Async.message(e));
-      }
-      return null;
-    });
   }
 
   private void logDecision(Decision d, String trigger) {
@@ -550,27 +365,20 @@ public final class HaLoop {
     work.whenComplete((v, e) -> {
       local(local().toBuilder().task(null).build());
       if (e != null) {
-        LOG.error("{} failed: {}", task.text(), Async.message(e));
-        if (!afterTaskFailure(task, Async.message(e))) return;
+        String error = Async.message(e);
+        LOG.error("{} failed: {}", task.text(), error);
+        Decision next = TaskFailure.after(task, error);
+        if (next.action() instanceof io.pgha.decision.Action.CancelBootstrap) {
+          executor.cancelBootstrap(error);
+          return;
+        }
+        if (!TaskFailure.cycleNow(next)) return; // a failed start: the next loop_wait, not a tight loop
       } else {
         LOG.info("{} finished", task.text());
       }
       runCycle(task.text() + " finished");
     });
     return Async.done();
-  }
-
-  /**
-   * What a failed task leads to (the core's TaskFailure.after once it exists); true: the next cycle at once. A
-   * failed bootstrap gives the initialize key back and stops the agent; a failed start waits for loop_wait, not a
-   * tight loop.
-   */
-  private boolean afterTaskFailure(Task task, String error) {
-    if (task == Task.BOOTSTRAP) {
-      executor.cancelBootstrap(error);
-      return false;
-    }
-    return task != Task.START;
   }
 
   void fatalExit(String why) {
@@ -632,14 +440,14 @@ public final class HaLoop {
 
   String memberJson() {
     return SelfReport.memberJson(config(), local(), state.pgStatus(), state.checkpointPending(), dynamic().pause(),
-        state.scheduledRestart() == null ? null : state.scheduledRestart().memberJson(),
+        state.scheduledRestart() == null ? null : state.scheduledRestart().memberFields(),
         state.pendingRestartReason(), state.leavingSync());
   }
 
   void publishStatus() {
     NodeStatus s = SelfReport.nodeStatus(config(), local(), state.pgStatus(), pg.postmasterAlive(), view(),
         state.health(), dynamic(), state.nextLoopDueEpochMs(), clock.monotonicMs(), state.pendingRestartReason(),
-        state.configError(), state.scheduledRestart() == null ? null : state.scheduledRestart().memberJson());
+        state.configError(), state.scheduledRestart() == null ? null : state.scheduledRestart().memberFields());
     if (fence.watchdogFailed()) s = s.withWatchdogFailed(true);
     if (s.equals(state.lastStatus())) return;
     NodeStatus published = s;
@@ -663,7 +471,7 @@ public final class HaLoop {
     boolean leader = view() != null && view().leaderIsMe();
     // a leader keeps confirming its key (and pushing the guard's deadline) while postgres stops: a long shutdown
     // checkpoint must not look like a frozen agent
-    if (state.heartbeatTimer() != null && (!leader || paused)) cancelHeartbeat();
+    if (state.heartbeatTimer() != null && (!leader || paused)) heartbeat.cancel();
     if (paused) fence.disarm("shutting down in pause: postgres keeps running unfenced");
     if (!paused) {
       // peers racing for the key we are about to release must not see a live primary in our /patroni
@@ -673,10 +481,10 @@ public final class HaLoop {
     }
     boolean signalled = pg.postmasterAlive();
     CompletableFuture<Void> stopPg = paused ? Async.done()
-        : executor.leaveSynchronousSet().thenCompose(v -> pg.stop(io.pgha.decision.Action.StopMode.FAST, 0))
+        : synchronous.leaveSynchronousSet().thenCompose(v -> pg.stop(io.pgha.decision.Action.StopMode.FAST, 0))
             .thenRun(() -> callbacks.stopped(signalled));
     stopPg.thenCompose(v -> {
-          cancelHeartbeat();
+          heartbeat.cancel();
           if (!pg.postmasterAlive()) fence.disarm("postgres stopped for shutdown");
           if (!leader || paused) return Async.done();
           return Async.ignoreFailure(dcs.writeStatus(local().lsn())).thenCompose(x -> dcs.releaseLeader());

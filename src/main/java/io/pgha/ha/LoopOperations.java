@@ -9,6 +9,9 @@ import io.pgha.config.PghaConfig;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
 import io.pgha.decision.HaCore;
+import io.pgha.decision.OperationVerdict;
+import io.pgha.decision.Operations;
+import io.pgha.decision.ScheduledRestart;
 import io.pgha.decision.PgRunState;
 import io.pgha.decision.ReinitRequest;
 import io.pgha.decision.RestartRequest;
@@ -20,7 +23,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /** The operations the REST API asks the loop for (§5.9, §5.10): restart (now or scheduled), reinitialize, reload. */
 final class LoopOperations {
@@ -37,36 +40,34 @@ final class LoopOperations {
 
   // ---- restart ----
 
+  private static CompletableFuture<OperationReply> reply(OperationVerdict verdict) {
+    return reply(verdict.httpStatus(), verdict.message());
+  }
+
   CompletableFuture<OperationReply> restart(RestartRequest req) {
     if (req.cancel()) {
-      if (loop.state().scheduledRestart() == null) return reply(404, "no restarts are scheduled");
-      cancelScheduledRestart();
-      return reply(200, "scheduled restart deleted");
+      OperationVerdict verdict = Operations.cancelScheduled(loop.state().scheduledRestart() != null);
+      if (verdict.accepted()) cancelScheduledRestart();
+      return reply(verdict);
     }
     if (req.schedule() != null) return scheduleRestart(req);
     CompletableFuture<OperationReply> answer = new CompletableFuture<>();
-    restartNow(req, (status, message) -> answer.complete(new OperationReply(status, message)));
+    restartNow(req, verdict -> answer.complete(new OperationReply(verdict.httpStatus(), verdict.message())));
     return answer;
   }
 
   /** §3.18: kept in memory and in the member key; carried out when due, with the request's conditions. */
   private CompletableFuture<OperationReply> scheduleRestart(RestartRequest req) {
-    if (loop.state().scheduledRestart() != null) return reply(409, "Another restart is already scheduled");
-    long atMs;
-    try {
-      atMs = java.time.OffsetDateTime.parse(req.schedule()).toInstant().toEpochMilli();
-    } catch (java.time.format.DateTimeParseException e) {
-      return reply(400, "Unable to parse scheduled timestamp: " + req.schedule());
-    }
+    OperationVerdict verdict = Operations.schedule(req, loop.state().scheduledRestart() != null);
+    if (!verdict.accepted()) return reply(verdict);
     PgStatus status = loop.state().pgStatus();
-    ScheduledRestart scheduled = new ScheduledRestart(req.schedule(), atMs, req.withoutSchedule(),
-        status == null ? null : status.postmasterStartTime());
+    ScheduledRestart scheduled = Operations.scheduled(req, status == null ? null : status.postmasterStartTime());
     loop.update(b -> b.scheduledRestart(scheduled));
-    checkScheduledRestartIn(atMs - loop.clock.wallMs());
+    checkScheduledRestartIn(scheduled.atEpochMs() - loop.clock.wallMs());
     LOG.info("restart scheduled at {}", req.schedule());
     loop.publishMember();
     loop.publishStatus(); // /patroni shows it too
-    return reply(202, "Restart scheduled");
+    return reply(verdict);
   }
 
   private void checkScheduledRestartIn(long delayMs) {
@@ -86,11 +87,11 @@ final class LoopOperations {
     ScheduledRestart.Due due = r.check(nowMs, loop.dynamic().loopWaitSeconds() * 1000L, loop.dynamic().pause(),
         loop.local().task() != null, status == null ? null : status.postmasterStartTime());
     switch (due) {
-      case WAIT, PAUSED -> checkScheduledRestartIn(Math.min(1000, Math.max(1, r.atEpochMs() - nowMs)));
+      case WAIT, PAUSED -> checkScheduledRestartIn(r.recheckInMs(nowMs));
       case RUN -> {
         cancelScheduledRestart();
         LOG.info("Manual scheduled restart at {}", r.schedule());
-        restartNow(r.conditions(), (code, message) -> LOG.info("scheduled restart: {}", message));
+        restartNow(r.conditions(), verdict -> LOG.info("scheduled restart: {}", verdict.message()));
       }
       case STALE -> {
         cancelScheduledRestart();
@@ -111,20 +112,23 @@ final class LoopOperations {
     loop.publishStatus();
   }
 
-  private void restartNow(RestartRequest req, BiConsumer<Integer, String> reply) {
-    OperationReply refused = restartRefusal(req);
-    if (refused != null) {
-      reply.accept(refused.status(), refused.message());
+  private void restartNow(RestartRequest req, Consumer<OperationVerdict> reply) {
+    var local = loop.local();
+    boolean leaderIsMe = loop.view() != null && loop.view().leaderIsMe();
+    PgStatus status = loop.state().pgStatus();
+    OperationVerdict verdict = Operations.restart(req, local, leaderIsMe, status == null ? null : status.serverVersion(),
+        loop.state().pendingRestartReason() != null);
+    if (!verdict.accepted()) {
+      reply.accept(verdict);
       return;
     }
-    var local = loop.local();
-    boolean asPrimary = local.isRunningPrimary() && loop.view() != null && loop.view().leaderIsMe();
+    boolean asPrimary = Operations.restartAsPrimary(local, leaderIsMe);
     String upstream = local.upstream();
     LOG.info("ha.decision cycle={} action=Restart reason=REQUESTED msg=\"restarting postgres on request\"",
         loop.cycle());
     loop.local(local.toBuilder().pg(PgRunState.STOPPING).build());
     loop.callbacks.restarting();
-    CompletableFuture<Void> work = loop.executor.leaveSynchronousSet()
+    CompletableFuture<Void> work = loop.synchronous.leaveSynchronousSet()
         .thenCompose(v -> loop.pg.stop(Action.StopMode.FAST, 0))
         .thenCompose(v -> loop.pg.start(loop.parameters(), asPrimary ? null : loop.recoveryFor(upstream)))
         .thenAccept(ready -> {
@@ -139,56 +143,14 @@ final class LoopOperations {
           }
         });
     loop.runTask(Task.RESTART, work);
-    work.whenComplete((v, e) -> reply.accept(e == null ? 200 : 503,
-        e == null ? "restarted successfully" : "restart failed: " + Async.message(e)));
-  }
-
-  /**
-   * Whether a restart request is refused now, and the answer (the core's Operations.restart once it exists); null:
-   * accepted. Its conditions first, then an operation in progress.
-   */
-  private OperationReply restartRefusal(RestartRequest req) {
-    String unmet = unmetRestartCondition(req);
-    if (unmet != null) return new OperationReply(503, "restart conditions are not satisfied (" + unmet + ")");
-    if (loop.local().task() != null) return new OperationReply(503, loop.local().task().text() + " already in progress");
-    return null;
-  }
-
-  private String unmetRestartCondition(RestartRequest req) {
-    String myRole = loop.local().isRunningPrimary() ? "primary" : "replica";
-    String role = req.role();
-    if (role != null && !role.equals(myRole) && !("master".equals(role) && "primary".equals(myRole))) {
-      return "role is " + myRole;
-    }
-    PgStatus status = loop.state().pgStatus();
-    if (req.postgresVersion() != null && status != null
-        && !(versionNumber(req.postgresVersion()) > status.serverVersion())) {
-      return "postgres_version is not greater than " + status.serverVersion();
-    }
-    if (Boolean.TRUE.equals(req.restartPending()) && loop.state().pendingRestartReason() == null) {
-      return "no restart is pending";
-    }
-    return null;
-  }
-
-  /** {@code 15.4} → 150004, {@code 9.6.1} → 90601, as server_version_num. */
-  static int versionNumber(String version) {
-    String[] parts = version.trim().split("\\.");
-    try {
-      int major = Integer.parseInt(parts[0]);
-      if (major >= 10) return major * 10000 + (parts.length > 1 ? Integer.parseInt(parts[1]) : 0);
-      return major * 10000 + (parts.length > 1 ? Integer.parseInt(parts[1]) * 100 : 0)
-          + (parts.length > 2 ? Integer.parseInt(parts[2]) : 0);
-    } catch (NumberFormatException e) {
-      return 0;
-    }
+    work.whenComplete((v, e) -> reply.accept(Operations.restartOutcome(e == null ? null : Async.message(e))));
   }
 
   // ---- reinitialize ----
 
   CompletableFuture<OperationReply> reinitialize(ReinitRequest req) {
-    OperationReply refused = reinitializeRefusal(req);
-    if (refused != null) return CompletableFuture.completedFuture(refused);
+    OperationVerdict verdict = Operations.reinitialize(req, loop.view(), loop.local());
+    if (!verdict.accepted()) return reply(verdict);
     LOG.info("ha.decision cycle={} action=Reinitialize reason=REQUESTED msg=\"reinitializing on request\"",
         loop.cycle());
     boolean signalled = loop.pg.postmasterAlive();
@@ -201,18 +163,7 @@ final class LoopOperations {
     // in pause the HA loop starts nothing, so the request itself clones and starts, as Patroni's does
     loop.runTask(Task.CLONE, loop.dynamic().pause() ? wiped.thenCompose(v -> cloneAndStartInPause(fromLeader))
         : wiped);
-    return reply(200, "reinitialize started");
-  }
-
-  /** Whether a reinitialize request is refused (the core's Operations.reinitialize once it exists); null: not. */
-  private OperationReply reinitializeRefusal(ReinitRequest req) {
-    var view = loop.view();
-    if (view == null || !view.hasLeader()) return new OperationReply(503, "Cluster has no leader, can not reinitialize");
-    if (view.leaderIsMe()) return new OperationReply(503, "I am the leader, can not reinitialize");
-    if (loop.local().task() != null && !req.force()) {
-      return new OperationReply(503, loop.local().task().text() + " already in progress");
-    }
-    return null;
+    return reply(verdict);
   }
 
   private CompletableFuture<Void> cloneAndStartInPause(boolean fromLeader) {

@@ -52,7 +52,7 @@ public record LoopState(
     DynamicConfig lastValidConfig,
     String configError,
     boolean leavingSync,
-    ScheduledRestart scheduledRestart,
+    io.pgha.decision.ScheduledRestart scheduledRestart,
     ObjectNode pendingRestartReason,
     boolean timelineCheckRunning,
     String lastTimelineCheckKey,
@@ -153,7 +153,7 @@ public record LoopState(
     private DynamicConfig lastValidConfig = null;
     private String configError = null;
     private boolean leavingSync = false;
-    private ScheduledRestart scheduledRestart = null;
+    private io.pgha.decision.ScheduledRestart scheduledRestart = null;
     private ObjectNode pendingRestartReason = null;
     private boolean timelineCheckRunning = false;
     private String lastTimelineCheckKey = null;
@@ -295,7 +295,7 @@ public record LoopState(
       return this;
     }
 
-    public Builder scheduledRestart(ScheduledRestart v) {
+    public Builder scheduledRestart(io.pgha.decision.ScheduledRestart v) {
       scheduledRestart = v;
       return this;
     }

@@ -23,7 +23,7 @@ final class SelfReport {
 
   static String memberJson(
       PghaConfig config, LocalState local, PgStatus pgStatus, boolean checkpointPending, boolean paused,
-      ObjectNode scheduledRestart, ObjectNode pendingRestartReason, boolean leavingSync) {
+      java.util.Map<String, Object> scheduledRestart, ObjectNode pendingRestartReason, boolean leavingSync) {
     ObjectNode m = JSON.createObjectNode();
     m.put("conn_url", config.postgresql().connUrl());
     m.put("api_url", config.restapi().apiUrl());
@@ -52,7 +52,7 @@ final class SelfReport {
       m.set("pending_restart_reason", pendingRestartReason.deepCopy());
     }
     if (paused) m.put("pause", true);
-    if (scheduledRestart != null) m.set("scheduled_restart", scheduledRestart.deepCopy());
+    if (scheduledRestart != null) m.set("scheduled_restart", (ObjectNode) JSON.valueToTree(scheduledRestart));
     return m.toString();
   }
 
@@ -62,7 +62,7 @@ final class SelfReport {
    */
   static NodeStatus nodeStatus(PghaConfig config, LocalState local, PgStatus pgStatus, boolean postmasterAlive,
       ClusterView view, DcsHealth health, DynamicConfig dynamic, long nextLoopDueEpochMs, long nowMonotonicMs,
-      ObjectNode pendingRestartReason, String configError, ObjectNode scheduledRestart) {
+      ObjectNode pendingRestartReason, String configError, java.util.Map<String, Object> scheduledRestart) {
     boolean queryable = pgStatus != null && local.pg() == PgRunState.RUNNING && postmasterAlive;
     boolean replica = queryable && pgStatus.inRecovery();
     long ttlMs = dynamic.ttlSeconds() * 1000L;
@@ -96,7 +96,7 @@ final class SelfReport {
         dynamic.maximumLagOnFailoverBytes(),
         pendingRestartReason,
         configError,
-        scheduledRestart == null ? null : scheduledRestart.deepCopy(),
+        scheduledRestart == null ? null : (ObjectNode) JSON.valueToTree(scheduledRestart),
         false,
         replica && local.diverged());
   }

@@ -5,7 +5,9 @@ import static io.pgha.ha.HaLoop.LOG;
 import io.pgha.config.DynamicConfig;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.SyncPlanner;
+import io.pgha.decision.SyncLeave;
 import io.pgha.decision.SyncState;
+import io.pgha.ha.port.Clock;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
@@ -119,5 +121,51 @@ final class SynchronousReplication {
   static String describe(String leader, Set<String> standbys) {
     return "{\"leader\":\"" + leader + "\",\"quorum\":0,\"sync_standby\":"
         + (standbys.isEmpty() ? "null" : "\"" + String.join(",", new java.util.TreeSet<>(standbys)) + "\"") + "}";
+  }
+
+  // ---- leaving the synchronous set ----
+
+  /**
+   * §4.6: a synchronous standby about to stop (restart, agent shutdown) first asks to leave the sync set, by
+   * publishing {@code nosync}, and waits up to 2 × loop_wait for the primary to drop it from the {@code sync} key,
+   * so that the primary's commits never wait for a standby that is going away. Then it proceeds anyway. The wait
+   * reacts to the view (the sync key's watch, {@link #checkSyncLeave}), with a timer only for the deadline.
+   */
+  CompletableFuture<Void> leaveSynchronousSet() {
+    ClusterView view = loop.view();
+    if (view == null || !SyncLeave.mustLeave(loop.dynamic().synchronousMode(), loop.config().tags().nosync(),
+        view.sync(), loop.me())) {
+      return Async.done();
+    }
+    if (loop.state().syncLeft() != null) return loop.state().syncLeft();
+    loop.update(b -> b.leavingSync(true));
+    loop.dcs.publishMember(loop.memberJson());
+    LOG.info("ha.sync cycle={} leaving the synchronous standby set before postgres stops", loop.cycle());
+    CompletableFuture<Void> left = new CompletableFuture<>();
+    long deadlineMs = SyncLeave.deadlineMs(loop.clock.monotonicMs(), loop.dynamic().loopWaitSeconds());
+    Clock.Timer deadline = loop.clock.after(deadlineMs - loop.clock.monotonicMs() + 1, () -> checkSyncLeave(true));
+    loop.update(b -> b.syncLeft(left).syncLeaveDeadlineMs(deadlineMs).syncLeaveTimer(deadline));
+    return left;
+  }
+
+  /** On every view: done leaving once the sync key no longer lists us. */
+  void checkSyncLeave() {
+    checkSyncLeave(false);
+  }
+
+  private void checkSyncLeave(boolean deadlineTimer) {
+    LoopState s = loop.state();
+    CompletableFuture<Void> left = s.syncLeft();
+    if (left == null) return;
+    // the deadline timer itself ends the wait, whatever the clocks' rounding
+    long now = deadlineTimer ? Math.max(loop.clock.monotonicMs(), s.syncLeaveDeadlineMs() + 1) : loop.clock.monotonicMs();
+    SyncLeave.Progress progress = SyncLeave.progress(loop.view().sync(), loop.me(), now, s.syncLeaveDeadlineMs());
+    if (progress == SyncLeave.Progress.WAIT) return;
+    if (progress == SyncLeave.Progress.TIMED_OUT) {
+      LOG.warn("still listed in the sync key after {} s: stopping anyway", 2 * loop.dynamic().loopWaitSeconds());
+    }
+    if (s.syncLeaveTimer() != null) s.syncLeaveTimer().cancel();
+    loop.update(b -> b.syncLeft(null).syncLeaveTimer(null));
+    left.complete(null);
   }
 }

@@ -4,6 +4,7 @@ import static io.pgha.ha.HaLoop.LOG;
 
 import io.pgha.config.HostPort;
 import io.pgha.decision.MemberRecord;
+import io.pgha.decision.TimelineCheck;
 import io.pgha.decision.TimelineHistory;
 import io.pgha.ha.port.Postgres;
 import io.pgha.postgres.Lsn;
@@ -45,9 +46,8 @@ final class TimelineWatch {
     LoopState s = loop.state();
     var view = loop.view();
     var local = loop.local();
-    if (s.timelineCheckRunning() || view == null || !view.hasLeader() || view.leaderIsMe() || loop.dynamic().pause()
-        || loop.settings().nostream() || local.task() != null || !local.isRunningReplica()
-        || view.leader().equals(loop.me())) {
+    if (s.timelineCheckRunning()
+        || !TimelineCheck.applies(view, local, loop.dynamic().pause(), loop.settings().nostream())) {
       return;
     }
     String leader = view.leader();
@@ -86,7 +86,7 @@ final class TimelineWatch {
       if (!error.equals(loop.state().lastTimelineCheckError())) {
         LOG.info("timeline check against {} ({}) failed: {}", leader, trigger, error);
       }
-      long again = loop.clock.monotonicMs() - TimelineCheck.REPEAT_MS + 1000; // the same situation: again in 1 s
+      long again = TimelineCheck.startedAtAfterFailure(loop.clock.monotonicMs()); // the same situation: soon
       loop.update(b -> b.lastTimelineCheckError(error).lastTimelineCheckAtMs(again));
       return;
     }

@@ -42,9 +42,17 @@ class HaCoreTest {
   static final long NOW_EPOCH_MS = 1_795_000_000_000L;
   static final long LOCK_CONFIRMED = 900_000;
 
-  /** Reasons in the enum that HaCore never returns (they are for the HA loop or not implemented yet). */
-  static final Set<Reason> NOT_PRODUCED_BY_HACORE =
-      EnumSet.of(Reason.BOOTSTRAP_FAILED, Reason.NO_LEADER_WAITING, Reason.SHUTDOWN);
+  /**
+   * Reasons in the enum that HaCore never returns: the other pure functions' (each with its own table test, see
+   * {@link DecisionFunctionsTest#everyReasonOutsideHaCoreHasARow()}), the HA loop's, or not implemented yet.
+   */
+  static final Set<Reason> NOT_PRODUCED_BY_HACORE = EnumSet.of(Reason.BOOTSTRAP_FAILED, Reason.NO_LEADER_WAITING,
+      Reason.SHUTDOWN,
+      Reason.SWITCHOVER_HANDED_OVER, Reason.SWITCHOVER_REJOIN_PAUSED, Reason.SWITCHOVER_CANDIDATE_BEHIND,
+      Reason.RESTART_ACCEPTED, Reason.RESTART_CONDITIONS_UNMET, Reason.RESTART_DONE, Reason.RESTART_FAILED,
+      Reason.RESTART_SCHEDULED, Reason.RESTART_ALREADY_SCHEDULED, Reason.RESTART_SCHEDULE_INVALID,
+      Reason.RESTART_SCHEDULE_DELETED, Reason.NO_RESTART_SCHEDULED, Reason.BUSY, Reason.REINIT_ACCEPTED,
+      Reason.REINIT_NO_LEADER, Reason.REINIT_I_AM_LEADER, Reason.START_FAILED_RETRY_LATER, Reason.TASK_FAILED);
 
   // ---------------------------------------------------------------------------------------------------------------
   // The table

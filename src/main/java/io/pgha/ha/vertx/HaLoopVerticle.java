@@ -75,13 +75,7 @@ public final class HaLoopVerticle extends VerticleBase {
 
   /** The API checked the types; a body from elsewhere on the bus must not throw here either. */
   static RestartRequest restartRequest(JsonObject body) {
-    Object pending = body.getValue("restart_pending");
-    return new RestartRequest(
-        body.getValue("role") instanceof String r ? r : null,
-        body.getValue("postgres_version") instanceof String v ? v : null,
-        pending instanceof Boolean b ? b : null,
-        body.getValue("schedule") instanceof String s ? s : null,
-        Boolean.TRUE.equals(body.getValue("cancel")));
+    return RestartRequest.fromMap(body.getMap());
   }
 
   static ReinitRequest reinitRequest(JsonObject body) {

@@ -1,8 +1,7 @@
-package io.pgha.ha;
+package io.pgha.decision;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.pgha.decision.RestartRequest;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A restart requested for later with {@code POST /restart {"schedule": ...}} (patroni-compat §3.18, §5.9): kept in
@@ -12,12 +11,15 @@ import io.pgha.decision.RestartRequest;
  * @param schedule the ISO-8601 time as requested
  * @param atEpochMs the same time in epoch milliseconds
  * @param conditions the request's other keys ({@code role}, {@code postgres_version}, {@code restart_pending},
- *     {@code timeout}), checked when it runs
+ *     {@code timeout}), checked when it runs ({@link Operations#restart})
  * @param postmasterStartTime postgres's start time when the restart was scheduled, null if it was not running
  */
 public record ScheduledRestart(String schedule, long atEpochMs, RestartRequest conditions,
     String postmasterStartTime) {
-  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public ScheduledRestart {
+    conditions = conditions == null ? RestartRequest.NOW : conditions.conditionsOnly();
+  }
 
   /** What a scheduled restart wants now. */
   public enum Due {
@@ -49,13 +51,20 @@ public record ScheduledRestart(String schedule, long atEpochMs, RestartRequest c
     return untilMs > loopWaitMs ? Due.WAIT : Due.RUN;
   }
 
-  /** The member key's {@code scheduled_restart}: the schedule, the start time it was taken at, and the conditions. */
-  public ObjectNode memberJson() {
-    ObjectNode json = JSON.createObjectNode().put("schedule", schedule);
-    if (postmasterStartTime != null) json.put("postmaster_start_time", postmasterStartTime);
-    if (conditions.role() != null) json.put("role", conditions.role());
-    if (conditions.postgresVersion() != null) json.put("postgres_version", conditions.postgresVersion());
-    if (conditions.restartPending() != null) json.put("restart_pending", conditions.restartPending());
-    return json;
+  /** While it waits ({@link Due#WAIT}, {@link Due#PAUSED}): look again in at most 1 s, at least 1 ms. */
+  public long recheckInMs(long nowEpochMs) {
+    return Math.min(1000, Math.max(1, atEpochMs - nowEpochMs));
+  }
+
+  /**
+   * The member key's {@code scheduled_restart}: the schedule, the start time it was taken at, and the conditions
+   * (an ordered map; the adapter writes it as a JSON object).
+   */
+  public Map<String, Object> memberFields() {
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("schedule", schedule);
+    if (postmasterStartTime != null) fields.put("postmaster_start_time", postmasterStartTime);
+    fields.putAll(conditions.conditionFields());
+    return fields;
   }
 }

@@ -1,4 +1,4 @@
-package io.pgha.ha;
+package io.pgha.decision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

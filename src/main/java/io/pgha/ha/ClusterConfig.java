@@ -1,0 +1,76 @@
+package io.pgha.ha;
+
+import static io.pgha.ha.HaLoop.LOG;
+
+import io.pgha.config.DynamicConfig;
+import io.pgha.decision.ClusterView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** The cluster's dynamic configuration in force (§8.3): a new {@code config} from the view, loudly ignored when it does not parse. */
+final class ClusterConfig {
+
+  private final HaLoop loop;
+
+  ClusterConfig(HaLoop loop) {
+    this.loop = loop;
+  }
+
+  /**
+   * A new {@code config} takes effect at once; one that does not parse is ignored, loudly, and the last valid one
+   * stays in force, so a typo written with zkCli cannot take the cluster down.
+   */
+  void take(ClusterView newView) {
+    DynamicConfig before = loop.dynamic();
+    if (newView.config() != null) loop.update(b -> b.lastValidConfig(newView.config()));
+    if (!Objects.equals(loop.state().configError(), newView.configError())) {
+      if (newView.configError() != null) {
+        LOG.error("ignoring the cluster configuration: {}; keeping the last valid one", newView.configError());
+      } else if (loop.state().configError() != null) {
+        LOG.info("the cluster configuration is valid again");
+      }
+      loop.update(b -> b.configError(newView.configError()));
+      loop.reporter.dynamicConfigInvalid(newView.configError() != null);
+    }
+    DynamicConfig after = loop.dynamic();
+    if (before == after || Objects.equals(before.raw(), after.raw())) return;
+    loop.reporter.dynamicConfigApplied();
+    after.warnings().forEach(w -> LOG.warn("config: {}", w));
+    LOG.info("cluster configuration changed: {}", describeChange(before, after));
+    if (before.loopWaitSeconds() != after.loopWaitSeconds()) loop.scheduleLoop();
+    if (before.ttlSeconds() != after.ttlSeconds()) {
+      if (loop.state().heartbeatTimer() != null) {
+        loop.state().heartbeatTimer().cancel(); // its period follows ttl
+        loop.update(b -> b.heartbeatTimer(null));
+      }
+      renewSession(after.ttlSeconds());
+    }
+    if (before.synchronousMode() != after.synchronousMode()) loop.synchronous.modeChanged();
+  }
+
+  /** §1.5: the session timeout is ttl; a new one takes a new session, which keeps our keys (no leader change). */
+  private void renewSession(int ttlSeconds) {
+    loop.dcs.renewSession(ttlSeconds * 1000L).whenComplete((v, e) -> {
+      if (e != null) {
+        LOG.warn("keeping the current zookeeper session: renewing it for ttl {} s failed: {}", ttlSeconds,
+            Async.message(e));
+      }
+      loop.runCycle("zookeeper session renewed");
+    });
+  }
+
+  private static String describeChange(DynamicConfig before, DynamicConfig after) {
+    List<String> changed = new ArrayList<>();
+    Set<String> keys = new TreeSet<>();
+    before.raw().fieldNames().forEachRemaining(keys::add);
+    after.raw().fieldNames().forEachRemaining(keys::add);
+    for (String key : keys) {
+      if (!Objects.equals(before.raw().get(key), after.raw().get(key))) changed.add(key);
+    }
+    return String.join(", ", changed);
+  }
+
+}

@@ -1,0 +1,58 @@
+package io.pgha.ha;
+
+import static io.pgha.ha.HaLoop.LOG;
+
+import io.pgha.decision.LeaderHeartbeat;
+import io.pgha.ha.port.Clock;
+
+/** The leader key's heartbeat: while we hold the key, prove it to ourselves often (the guard's deadline runs from the last proof). */
+final class HeartbeatTimer {
+
+  private final HaLoop loop;
+
+  HeartbeatTimer(HaLoop loop) {
+    this.loop = loop;
+  }
+
+  /** While we hold the key, prove it to ourselves often: the fence deadline is measured from the last proof. */
+  void ensure() {
+    boolean confirming = loop.state().heartbeatTimer() != null;
+    boolean wanted = LeaderHeartbeat.shouldConfirm(loop.view() != null && loop.view().leaderIsMe(), loop.local().shuttingDown(),
+        loop.dynamic().pause(), loop.pg.postmasterAlive(), loop.local().isRunningPrimary(), confirming);
+    if (wanted && !confirming) {
+      armHeartbeat(LeaderHeartbeat.periodMs(loop.dynamic().ttlSeconds()));
+    } else if (!wanted && confirming) {
+      loop.state().heartbeatTimer().cancel();
+      // without a key to confirm, the session state alone says whether ZooKeeper answers
+      loop.update(b -> b.heartbeatTimer(null).heartbeatFailing(false));
+    }
+  }
+
+  private void armHeartbeat(long periodMs) {
+    Clock.Timer timer = loop.clock.after(periodMs, () -> {
+      if (loop.state().heartbeatTimer() == null) return;
+      armHeartbeat(periodMs); // a fixed period, as a periodic timer: the next beat does not wait for this answer
+      beat();
+    });
+    loop.update(b -> b.heartbeatTimer(timer));
+  }
+
+  void cancel() {
+    if (loop.state().heartbeatTimer() != null) loop.state().heartbeatTimer().cancel();
+    loop.update(b -> b.heartbeatTimer(null));
+  }
+
+  private void beat() {
+    loop.dcs.confirmLeader().whenComplete((held, e) -> {
+      boolean failing = e != null;
+      if (failing != loop.state().heartbeatFailing()) {
+        if (failing) LOG.warn("cannot confirm the leader key: {}", Async.message(e));
+        else LOG.warn("leader key confirmed again");
+      }
+      loop.update(b -> b.heartbeatFailing(failing));
+      if (!failing && held) loop.updateGuard("leader key confirmed");
+      if (failing || !held) loop.runCycle("leader key not confirmed");
+    });
+  }
+
+}
