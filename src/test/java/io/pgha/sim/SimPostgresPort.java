@@ -290,6 +290,7 @@ public final class SimPostgresPort implements Postgres {
 
   @Override
   public CompletionStage<Void> writeConfig(Map<String, String> params, Recovery recovery) {
+    sched.log(pg.name() + " port writeConfig " + describe(params, recovery));
     return quick(() -> {
       written = new Written(Map.copyOf(params), true);
       pendingParams = params;
@@ -302,12 +303,18 @@ public final class SimPostgresPort implements Postgres {
   public CompletionStage<Void> reload() {
     return quick(() -> {
       if (pg.run() != SimPostgres.Run.RUNNING) throw fail("postgres is not running");
+      if (pendingParams != null) sched.log(pg.name() + " port reload " + describe(pendingParams, pendingRecovery));
       if (pendingParams != null) applySync(pendingParams);
       if (pendingRecovery != null && pg.inRecovery()) pg.follow(pendingRecovery.host());
       pendingParams = null;
       pendingRecovery = null;
       return null;
     });
+  }
+
+  private static String describe(Map<String, String> params, Recovery recovery) {
+    return (recovery == null ? "primary" : "upstream=" + recovery.host()) + " ssn='"
+        + params.getOrDefault("synchronous_standby_names", "") + "'";
   }
 
   private void applySync(Map<String, String> params) {

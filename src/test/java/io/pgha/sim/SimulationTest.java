@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
  * The deterministic simulation (issue 10): many seeded schedules of faults against N members each running the real
  * HaLoop + ActionExecutor + HaCore. {@code -Dsim.schedules=N} (default 1000) and {@code -Dsim.firstSeed=S} pick the
  * seeds; {@code -Dsim.seed=N} replays one seed and prints its trace; {@code -Dsim.log=true} lets the agents' own log
- * lines through (slf4j-simple, to stderr).
+ * lines through (slf4j-simple, to stderr); {@code -Dsim.members}, {@code -Dsim.faultsMax}, {@code -Dsim.ttl},
+ * {@code -Dsim.loopWait} change the run's shape (defaults 3, 6, 30, 10).
  */
 class SimulationTest {
   static {
@@ -19,8 +20,11 @@ class SimulationTest {
 
   /** The issue-9 fixes stay on unless {@code -Dsim.guardOff} / {@code -Dsim.timelineCheckOff} switch them off. */
   static Simulation.Options options() {
-    return Simulation.Options.defaults()
-        .withFixes(!Boolean.getBoolean("sim.guardOff"), !Boolean.getBoolean("sim.timelineCheckOff"));
+    Simulation.Options d = Simulation.Options.defaults();
+    Simulation.Options o = new Simulation.Options(Integer.getInteger("sim.members", d.members()), true, true, null,
+        d.warmupMs(), d.faultWindowMs(), Integer.getInteger("sim.faultsMax", d.faultsMax()), d.convergeBoundMs(),
+        Integer.getInteger("sim.ttl", d.ttlSeconds()), Integer.getInteger("sim.loopWait", d.loopWaitSeconds()), null);
+    return o.withFixes(!Boolean.getBoolean("sim.guardOff"), !Boolean.getBoolean("sim.timelineCheckOff"));
   }
 
   @Test
