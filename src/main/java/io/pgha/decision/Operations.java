@@ -85,7 +85,7 @@ public final class Operations {
   public static ScheduledRestart scheduled(RestartRequest req, String postmasterStartTime) {
     Long at = scheduleEpochMs(req.schedule());
     if (at == null) throw new IllegalArgumentException("unparsable schedule " + req.schedule());
-    return new ScheduledRestart(req.schedule(), at, req.conditionsOnly(), postmasterStartTime);
+    return new ScheduledRestart(req.schedule(), at, req.withoutSchedule(), postmasterStartTime);
   }
 
   /** An ISO-8601 time with offset in epoch milliseconds, null when it does not parse. */
@@ -107,6 +107,16 @@ public final class Operations {
     if (view.leaderIsMe()) return OperationVerdict.reject(503, Reason.REINIT_I_AM_LEADER);
     if (local.task() != null && !req.force()) return OperationVerdict.reject(503, Reason.BUSY, local.task().text());
     return OperationVerdict.accept(200, Reason.REINIT_ACCEPTED);
+  }
+
+  /** In pause the HA loop starts nothing, so an accepted reinitialize clones and starts postgres itself, as Patroni's. */
+  public static boolean reinitializeStartsItself(boolean paused) {
+    return paused;
+  }
+
+  /** {@code POST /reload} reloads postgres too, when it runs and no task is in flight (the task rewrites the files). */
+  public static boolean reloadPostgres(LocalState local) {
+    return local.pg() == PgRunState.RUNNING && local.task() == null;
   }
 
   /** {@code 15.4} → 150004, {@code 9.6.1} → 90601, as server_version_num; 0 when it does not parse. */

@@ -1,9 +1,9 @@
 package io.pgha.decision;
 
 /**
- * A {@code POST /reinitialize} (patroni-compat §5.10).
+ * {@code POST /reinitialize} (§5.10), typed.
  *
- * @param force go ahead even while a task is in progress
- * @param fromLeader clone from the leader, not from a {@code clonefrom} member
+ * @param force even while another operation runs
+ * @param fromLeader clone from the leader, not from the best replica
  */
 public record ReinitRequest(boolean force, boolean fromLeader) {}

@@ -41,8 +41,8 @@ public record RestartRequest(String role, String postgresVersion, Boolean restar
         body.get("timeout") instanceof Number t ? Long.valueOf(t.longValue()) : null);
   }
 
-  /** The conditions without the schedule: what a scheduled restart checks when it runs. */
-  public RestartRequest conditionsOnly() {
+  /** The same conditions, to be checked now (a scheduled restart that fell due); the timeout stays. */
+  public RestartRequest withoutSchedule() {
     return new RestartRequest(role, postgresVersion, restartPending, null, false, timeout);
   }
 

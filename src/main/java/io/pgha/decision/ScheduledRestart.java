@@ -18,7 +18,7 @@ public record ScheduledRestart(String schedule, long atEpochMs, RestartRequest c
     String postmasterStartTime) {
 
   public ScheduledRestart {
-    conditions = conditions == null ? RestartRequest.NOW : conditions.conditionsOnly();
+    conditions = conditions == null ? RestartRequest.NOW : conditions.withoutSchedule();
   }
 
   /** What a scheduled restart wants now. */

@@ -57,4 +57,32 @@ public final class Switchover {
   public static boolean caughtUp(Map<String, Long> receivedByPeer, long finalLsn) {
     return receivedByPeer.values().stream().anyMatch(lsn -> lsn != null && lsn > finalLsn);
   }
+
+  /**
+   * After winning the leader race: the request is done, so {@code failover} is cleared, except in pause when it names
+   * us: it stays until we have promoted (§3.4: Patroni rewrites it; pgha keeps it).
+   */
+  public static boolean clearRequestAfterWin(FailoverRequest request, String me, boolean paused) {
+    return request != null && !(paused && me.equals(request.candidate()));
+  }
+
+  /**
+   * A scheduled switchover may fall due between two loop_wait cycles: how long until a cycle for it, or -1 when the
+   * next loop_wait comes first (or none is scheduled, or it is due already).
+   */
+  public static long wakeInMs(FailoverRequest request, long nowEpochMs, long loopWaitMs) {
+    Long at = request == null ? null : request.scheduledAtEpochMs();
+    if (at == null) return -1;
+    long inMs = at - nowEpochMs;
+    return inMs > 0 && inMs < loopWaitMs ? inMs : -1;
+  }
+
+  /**
+   * A new request naming us while another member leads: make the replication slots the new leader owes its replicas
+   * now, before the race, so that promoting does not wait for them.
+   */
+  public static boolean prepareSlotsForTakeover(FailoverRequest before, FailoverRequest now, String me,
+      boolean leaderIsMe) {
+    return now != null && !java.util.Objects.equals(before, now) && me.equals(now.candidate()) && !leaderIsMe;
+  }
 }

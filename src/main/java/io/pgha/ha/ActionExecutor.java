@@ -9,6 +9,7 @@ import io.pgha.decision.Decision;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.PgRunState;
 import io.pgha.decision.Reason;
+import io.pgha.decision.Switchover;
 import io.pgha.decision.Task;
 import io.pgha.ha.port.Clock;
 import io.pgha.ha.port.Dcs;
@@ -174,10 +175,9 @@ final class ActionExecutor {
       if (won) tookKey();
       loop.again();
       // in pause the request stays until the new owner has promoted (§3.4: Patroni rewrites it; pgha keeps it)
-      var view = loop.view();
-      boolean promotingOnRequest = loop.dynamic().pause() && view.failover() != null
-          && loop.me().equals(view.failover().candidate());
-      if (won && view.failover() != null && !promotingOnRequest) return dcs.clearFailover();
+      if (won && Switchover.clearRequestAfterWin(loop.view().failover(), loop.me(), loop.dynamic().pause())) {
+        return dcs.clearFailover();
+      }
       return Async.done();
     });
   }

@@ -7,6 +7,7 @@ import io.pgha.dcs.DcsHealth;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.Decision;
 import io.pgha.decision.HaCore;
+import io.pgha.decision.Switchover;
 import io.pgha.decision.TaskFailure;
 import io.pgha.decision.ViewChange;
 import io.pgha.decision.LocalState;
@@ -117,37 +118,14 @@ public final class HaLoop {
     state = change.apply(state.toBuilder()).build();
   }
 
-  LocalState local() {
-    return state.local();
-  }
-
-  void local(LocalState local) {
-    update(b -> b.local(local));
-  }
-
-  ClusterView view() {
-    return state.view();
-  }
-
-  void view(ClusterView view) {
-    update(b -> b.view(view));
-  }
-
-  PghaConfig config() {
-    return state.config();
-  }
-
-  NodeSettings settings() {
-    return state.settings();
-  }
-
-  String me() {
-    return state.config().name();
-  }
-
-  long cycle() {
-    return state.cycle();
-  }
+  LocalState local() { return state.local(); }
+  void local(LocalState local) { update(b -> b.local(local)); }
+  ClusterView view() { return state.view(); }
+  void view(ClusterView view) { update(b -> b.view(view)); }
+  PghaConfig config() { return state.config(); }
+  NodeSettings settings() { return state.settings(); }
+  String me() { return state.config().name(); }
+  long cycle() { return state.cycle(); }
 
   DynamicConfig dynamic() {
     return state.lastValidConfig() != null ? state.lastValidConfig() : bootstrapDynamic;
@@ -222,7 +200,7 @@ public final class HaLoop {
 
   /** A new view of the cluster (every watch event). */
   public void onView(ClusterView incoming) {
-    ClusterView newView = state.keyReleased() && incoming.leaderIsMe() ? incoming.withLeader(null, false) : incoming;
+    ClusterView newView = ViewChange.seen(incoming, state.keyReleased());
     ClusterView old = view();
     view(newView);
     clusterConfig.take(newView);
@@ -259,7 +237,8 @@ public final class HaLoop {
     reporter.zookeeperConnected(h.connected());
     if (h.connected() && !wasConnected && state.everConnected()) reporter.zookeeperReconnect();
     update(b -> b.everConnected(state.everConnected() || h.connected()).health(h));
-    if (wasConnected != h.connected()) runCycle("zookeeper connection");
+    String trigger = ViewChange.healthTrigger(wasConnected, h.connected());
+    if (trigger != null) runCycle(trigger);
   }
 
   /** The postmaster started, was adopted, or exited. */
@@ -328,11 +307,11 @@ public final class HaLoop {
 
   /** A scheduled switchover may fall due between two loop_wait cycles: wake up for it. */
   private void wakeAtScheduledTime() {
-    Long at = view() == null || view().failover() == null ? null : view().failover().scheduledAtEpochMs();
-    if (at == null) return;
-    long inMs = at - clock.wallMs();
-    if (inMs > 0 && inMs < dynamic().loopWaitSeconds() * 1000L) clock.after(inMs, () -> runCycle("scheduled"));
+    long inMs = Switchover.wakeInMs(view() == null ? null : view().failover(), clock.wallMs(),
+        dynamic().loopWaitSeconds() * 1000L);
+    if (inMs > 0) clock.after(inMs, () -> runCycle("scheduled"));
   }
+
 
   /** Runs the next cycle right after this one. */
   void again() {

@@ -223,6 +223,10 @@ class DecisionFunctionsSafetyTest {
       assertThat(ViewChange.trigger(a, a)).isNull();
       assertThat(ViewChange.trigger(a, b) == null).isEqualTo(ViewChange.trigger(b, a) == null);
       if (ViewChange.leaderChanged(a, b)) assertThat(ViewChange.trigger(a, b)).isEqualTo(ViewChange.TRIGGER);
+      boolean released = r.nextBoolean();
+      ClusterView seen = ViewChange.seen(b, released);
+      if (released) assertThat(seen.leaderIsMe()).as("a released key is never ours again in an older view").isFalse();
+      assertThat(LocalFacts.holdsKey(b, released)).isEqualTo(seen.leaderIsMe());
       LocalState local = local(r);
       LocalState after = ViewChange.localAfter(a, b, local);
       if (!ViewChange.leaderChanged(a, b)) assertThat(after).isSameAs(local);

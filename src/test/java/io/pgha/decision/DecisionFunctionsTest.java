@@ -53,7 +53,7 @@ class DecisionFunctionsTest {
 
   static Stream<Row> table() {
     return Stream.of(switchover(), operations(), syncLeave(), taskFailure(), viewChange(), heartbeat(),
-        timelineCheck(), restartRequest()).flatMap(List::stream);
+        timelineCheck(), restartRequest(), loopRules()).flatMap(List::stream);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -509,6 +509,107 @@ class DecisionFunctionsTest {
     rows.add(row("request: the conditions keep the API's keys in the member key",
         () -> new RestartRequest("primary", "16.2", false, "s", false, 60L).conditionFields(),
         orderedMap("role", "primary", "postgres_version", "16.2", "timeout", 60L, "restart_pending", false)));
+    return rows;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The loop's smaller rules: the view it believes, the request after a won race, the wake for a scheduled
+  // switchover, shutdown, and the facts it feeds the core and the fencing guard
+  // ---------------------------------------------------------------------------------------------------------------
+
+  static List<Row> loopRules() {
+    ClusterView mine = view(ME, true, member(ME), member("pg2"));
+    ClusterView theirs = view("pg2", false, member(ME), member("pg2"));
+    FailoverRequest toMe = new FailoverRequest("pg2", ME, null);
+    FailoverRequest toOther = new FailoverRequest("pg2", "pg3", null);
+    FailoverRequest failoverToMe = new FailoverRequest(null, ME, null);
+    FailoverRequest scheduled = new FailoverRequest("pg2", ME, 1_000_000L);
+    List<Row> rows = new ArrayList<>();
+    rows.add(row("seen: our key after we released it is an older view: no leader",
+        () -> ViewChange.seen(mine, true), mine.withLeader(null, false)));
+    rows.add(row("seen: our key, not released", () -> ViewChange.seen(mine, false), mine));
+    rows.add(row("seen: released, and the view already shows another leader",
+        () -> ViewChange.seen(theirs, true), theirs));
+    rows.add(row("seen: no view", () -> ViewChange.seen(null, true), null));
+    rows.add(row("race won: the request is done", () -> Switchover.clearRequestAfterWin(toMe, ME, false), true));
+    rows.add(row("race won in pause, the request names me: it stays until I promote",
+        () -> Switchover.clearRequestAfterWin(toMe, ME, true), false));
+    rows.add(row("race won in pause, a failover naming me: it stays too",
+        () -> Switchover.clearRequestAfterWin(failoverToMe, ME, true), false));
+    rows.add(row("race won in pause, the request names another member: cleared",
+        () -> Switchover.clearRequestAfterWin(toOther, ME, true), true));
+    rows.add(row("race won without a request: nothing to clear",
+        () -> Switchover.clearRequestAfterWin(null, ME, false), false));
+    rows.add(row("scheduled switchover: due before the next loop_wait: wake for it",
+        () -> Switchover.wakeInMs(scheduled, 995_000, 10_000), 5_000L));
+    rows.add(row("scheduled switchover: loop_wait comes first",
+        () -> Switchover.wakeInMs(scheduled, 990_000, 10_000), -1L));
+    rows.add(row("scheduled switchover: due already (the cycle handles it)",
+        () -> Switchover.wakeInMs(scheduled, 1_000_000, 10_000), -1L));
+    rows.add(row("switchover not scheduled: no wake", () -> Switchover.wakeInMs(toMe, 995_000, 10_000), -1L));
+    rows.add(row("no request: no wake", () -> Switchover.wakeInMs(null, 995_000, 10_000), -1L));
+    rows.add(row("shutdown: a leader stops postgres, then writes its position and releases the key",
+        () -> Shutdown.plan(false, true), new Shutdown(true, true, true, false, "stopping postgres")));
+    rows.add(row("shutdown: a replica stops postgres", () -> Shutdown.plan(false, false),
+        new Shutdown(true, false, false, false, "stopping postgres")));
+    rows.add(row("shutdown in pause: postgres keeps running, unfenced, the key expires with the session",
+        () -> Shutdown.plan(true, true), new Shutdown(false, false, false, true, "paused: leaving postgres running")));
+    rows.add(row("shutdown in pause, a replica", () -> Shutdown.plan(true, false),
+        new Shutdown(false, false, false, true, "paused: leaving postgres running")));
+    rows.add(row("timeline: a streaming standby believes its status", () -> LocalFacts.timeline(true, "streaming",
+        2, 3), 2));
+    rows.add(row("timeline: a standby without walreceiver keeps the last seen", () -> LocalFacts.timeline(true,
+        null, 2, 3), 3));
+    rows.add(row("timeline: a standby without walreceiver moves forward", () -> LocalFacts.timeline(true, null, 4,
+        3), 4));
+    rows.add(row("timeline: a primary believes its status", () -> LocalFacts.timeline(false, null, 2, 3), 2));
+    rows.add(row("dcs: connected and the key's proof holds", () -> LocalFacts.dcsConnected(true, false), true));
+    rows.add(row("dcs: connected but the key's proof fails", () -> LocalFacts.dcsConnected(true, true), false));
+    rows.add(row("dcs: disconnected", () -> LocalFacts.dcsConnected(false, false), false));
+    rows.add(row("session: as negotiated", () -> LocalFacts.sessionTtlMs(20_000, 30), 20_000L));
+    rows.add(row("session: not negotiated yet: ttl", () -> LocalFacts.sessionTtlMs(0, 30), 30_000L));
+    rows.add(row("guard session: a longer grant than ttl is not trusted", () -> LocalFacts.guardSessionMs(40_000,
+        30), 30_000L));
+    rows.add(row("guard session: a shorter grant", () -> LocalFacts.guardSessionMs(20_000, 30), 20_000L));
+    rows.add(row("guard session: not negotiated yet", () -> LocalFacts.guardSessionMs(0, 30), 30_000L));
+    rows.add(row("guard: holds the key", () -> LocalFacts.holdsKey(mine, false), true));
+    rows.add(row("guard: released it, the view lags", () -> LocalFacts.holdsKey(mine, true), false));
+    rows.add(row("guard: another member's key", () -> LocalFacts.holdsKey(theirs, false), false));
+    rows.add(row("guard: no view", () -> LocalFacts.holdsKey(null, false), false));
+    rows.add(row("postmaster: exited unasked is a crash", () -> LocalFacts.crash(false, false), true));
+    rows.add(row("postmaster: exited as asked", () -> LocalFacts.crash(false, true), false));
+    rows.add(row("postmaster: came up", () -> LocalFacts.crash(true, false), false));
+    rows.add(row("started up: a primary ready", () -> LocalFacts.startedUp("ready"), true));
+    rows.add(row("started up: a standby", () -> LocalFacts.startedUp("standby"), true));
+    rows.add(row("started up: still starting", () -> LocalFacts.startedUp("starting"), false));
+    rows.add(row("started up: unknown", () -> LocalFacts.startedUp(null), false));
+    rows.add(row("session: connected again: a cycle", () -> ViewChange.healthTrigger(false, true),
+        "zookeeper connection"));
+    rows.add(row("session: disconnected: a cycle", () -> ViewChange.healthTrigger(true, false),
+        "zookeeper connection"));
+    rows.add(row("session: still connected", () -> ViewChange.healthTrigger(true, true), null));
+    rows.add(row("takeover slots: a new request names me", () -> Switchover.prepareSlotsForTakeover(null, toMe, ME,
+        false), true));
+    rows.add(row("takeover slots: the same request again", () -> Switchover.prepareSlotsForTakeover(toMe,
+        new FailoverRequest("pg2", ME, null), ME, false), false));
+    rows.add(row("takeover slots: the request now names me", () -> Switchover.prepareSlotsForTakeover(toOther, toMe,
+        ME, false), true));
+    rows.add(row("takeover slots: it names another member", () -> Switchover.prepareSlotsForTakeover(null, toOther,
+        ME, false), false));
+    rows.add(row("takeover slots: I lead already", () -> Switchover.prepareSlotsForTakeover(null, toMe, ME, true),
+        false));
+    rows.add(row("takeover slots: the request cleared", () -> Switchover.prepareSlotsForTakeover(toMe, null, ME,
+        false), false));
+    rows.add(row("reinitialize in pause clones and starts itself", () -> Operations.reinitializeStartsItself(true),
+        true));
+    rows.add(row("reinitialize outside pause leaves the start to the loop",
+        () -> Operations.reinitializeStartsItself(false), false));
+    rows.add(row("reload: running postgres is reloaded", () -> Operations.reloadPostgres(REPLICA), true));
+    rows.add(row("reload: not while a task runs",
+        () -> Operations.reloadPostgres(REPLICA.toBuilder().task(Task.RESTART).build()), false));
+    rows.add(row("reload: not while postgres starts",
+        () -> Operations.reloadPostgres(REPLICA.toBuilder().pg(PgRunState.STARTING).build()), false));
+    rows.add(row("reload: stopped postgres", () -> Operations.reloadPostgres(STOPPED), false));
     return rows;
   }
 
