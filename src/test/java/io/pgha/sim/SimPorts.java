@@ -3,7 +3,7 @@ package io.pgha.sim;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.PeerStatus;
 import io.pgha.guard.FencingGuard;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.pgha.ha.port.Clock;
 import io.pgha.ha.port.Fence;
 import io.pgha.ha.port.Hooks;

@@ -6,7 +6,7 @@ import io.pgha.config.PghaConfig;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
 import io.pgha.decision.SyncPlanner;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.pgha.ha.port.Postgres;
 import io.pgha.postgres.PgStatus;
 import io.pgha.postgres.PostmasterEvent;
