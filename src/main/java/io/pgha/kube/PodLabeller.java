@@ -106,8 +106,15 @@ public final class PodLabeller extends VerticleBase {
    */
   public Future<Void> removeRoleLabels(long timeoutMs) {
     Promise<Void> done = Promise.promise();
+    if (context == null) { // never deployed
+      return Future.succeededFuture();
+    }
     context.runOnContext(v -> {
       stopping = true;
+      if (retryTimer >= 0) { // try now rather than after a long back-off
+        vertx.cancelTimer(retryTimer);
+        retryTimer = -1;
+      }
       if (consumer != null) {
         consumer.unregister();
       }

@@ -126,6 +126,21 @@ class PodLabellerTest {
         .isLessThanOrEqualTo(Duration.ofMillis(PodLabeller.MAX_BACKOFF_MS + 2000));
   }
 
+  /** The shutdown never hangs on an API server that is down: removing the labels gives up after its timeout. */
+  @Test
+  void removingTheLabelsAtShutdownIsBoundedWhenTheApiIsDown() throws Exception {
+    api = KubeApi.onFreePort(); // not started
+    PodLabeller labeller = startLabeller();
+    publish(status("primary", "running", true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> labeller.failures() >= 4); // back-off now ≥ 2 s
+
+    long started = System.nanoTime();
+    labeller.removeRoleLabels(500).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(1500));
+    assertThat(labeller.patches()).isZero();
+  }
+
   private PodLabeller startLabeller() throws Exception {
     vertx = Vertx.vertx();
     vertx.eventBus().registerDefaultCodec(NodeStatus.class, new LocalCodec<>(NodeStatus.class));
