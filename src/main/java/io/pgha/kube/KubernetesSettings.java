@@ -24,7 +24,8 @@ import java.util.Objects;
  * @param apiUrl the API server ({@code kubernetes.api_url}, a pgha key; else
  *     {@code https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT})
  * @param tokenFile the service account's token, read at every request (bound tokens rotate); absent: no header
- * @param caFile the CA that signed the API server's certificate (https only)
+ * @param caFile the CA that signed the API server's certificate (https only): {@code kubernetes.cacert}, else the
+ *     service account's
  */
 public record KubernetesSettings(
     Map<String, String> labels,
@@ -100,7 +101,7 @@ public record KubernetesSettings(
         podName != null ? podName : memberName,
         apiUrl,
         SERVICE_ACCOUNT.resolve("token"),
-        SERVICE_ACCOUNT.resolve("ca.crt"));
+        text(k, "cacert") != null ? Path.of(text(k, "cacert")) : SERVICE_ACCOUNT.resolve("ca.crt"));
   }
 
   /** A copy with other service-account files (tests). */

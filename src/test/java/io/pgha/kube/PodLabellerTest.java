@@ -56,6 +56,9 @@ class PodLabellerTest {
     assertThat(c.apiUrl()).isEqualTo("http://127.0.0.1:1");
     assertThat(c.roleLabel()).isEqualTo("spilo-role");
     assertThat(c.tmpRoleLabel()).isEqualTo("tmp-role");
+    assertThat(c.caFile()).isEqualTo(Path.of("/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"));
+    assertThat(KubernetesSettings.from(tree("{\"kubernetes\":{\"cacert\":\"/etc/k8s/ca.pem\",\"api_url\":\"https://k\"}}"),
+        Map.of(), "m").caFile()).isEqualTo(Path.of("/etc/k8s/ca.pem"));
 
     assertThat(KubernetesSettings.from(tree("{\"zookeeper\":{}}"), Map.of(), "m")).isNull();
     org.assertj.core.api.Assertions.assertThatThrownBy(
