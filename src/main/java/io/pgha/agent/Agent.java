@@ -70,6 +70,8 @@ public final class Agent {
     Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
         .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
     registerLocalCodecs(vertx);
+    // role labels on this member's pod (Patroni's kubernetes: keys) when configured; the HA loop never waits for it
+    io.pgha.kube.PodLabeller labeller = io.pgha.kube.PodLabeller.deployIfConfigured(vertx, config, System.getenv());
     DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, SessionTimeouts.sessionTimeoutMs(config),
         SessionTimeouts.connectionTimeoutMs(config));
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
@@ -110,6 +112,9 @@ public final class Agent {
             .get(config.postgresql().pgCtlTimeoutSeconds() + 15L, TimeUnit.SECONDS);
       } catch (Exception e) {
         LOG.warn("shutdown did not finish cleanly: {}", e.toString());
+      }
+      if (labeller != null) { // postgres is stopped: the pod leaves the role Services (bounded: 2 s)
+        labeller.removeRoleLabels(2000).toCompletionStage().toCompletableFuture().join();
       }
       EventStream stream = events.get();
       if (stream != null) {

@@ -297,7 +297,10 @@ public final class ConfigLoader {
       }
     } else {
       for (String dcs : OTHER_DCS) {
-        if (root.get(dcs).isSet()) LOG.warn("ignoring the '{}' section: pgha uses zookeeper", dcs);
+        // beside zookeeper, kubernetes: configures the pod role labels (io.pgha.kube), not a DCS
+        if (root.get(dcs).isSet() && !dcs.equals("kubernetes")) {
+          LOG.warn("ignoring the '{}' section: pgha uses zookeeper", dcs);
+        }
       }
     }
     zookeeper = root.section("zookeeper");

@@ -74,7 +74,24 @@ public final class KeyCoverage {
     }
     unsupported("zookeeper.set_acls", "znodes are created with open ACLs");
     unsupported("zookeeper.auth_data", "no ZooKeeper authentication");
-    for (String dcs : List.of("etcd", "etcd3", "consul", "kubernetes", "raft", "exhibitor")) {
+    honoured("kubernetes", "beside zookeeper: the pod role labels (pgha sets them itself, no callback script);"
+        + " alone, as the DCS: not supported (an error)");
+    honoured("kubernetes.labels", "set on the pod together with the role label");
+    honoured("kubernetes.role_label", "default `role`");
+    honoured("kubernetes.leader_label_value", "default `primary` (Patroni 4.x)");
+    honoured("kubernetes.follower_label_value", "default `replica`");
+    honoured("kubernetes.standby_leader_label_value", "default `primary` (Patroni 4.x)");
+    honoured("kubernetes.tmp_role_label", "set to `primary` on the leader, else the member's role");
+    honoured("kubernetes.namespace", "the pod's namespace; default `POD_NAMESPACE`, then the service account's");
+    honoured("kubernetes.cacert", "the CA of the API server's certificate; default the service account's");
+    honoured("kubernetes.api_url", "pgha's own key, for tests and out-of-cluster runs: the API server's URL;"
+        + " default `https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT` with the service account's token"
+        + " and CA. The pod is `POD_NAME` (downward API), else `name`");
+    for (String k : List.of("use_endpoints", "scope_label", "pod_ip", "ports", "bypass_api_service",
+        "retriable_http_codes", "context")) {
+      unsupported("kubernetes." + k, "the Kubernetes API as DCS is not supported: pgha keeps its state in ZooKeeper");
+    }
+    for (String dcs : List.of("etcd", "etcd3", "consul", "raft", "exhibitor")) {
       unsupported(dcs, "pgha supports only ZooKeeper (without a zookeeper section this is an error)");
     }
 

@@ -39,10 +39,15 @@ public final class MetricsRoute {
     return api.route(HttpMethod.GET, "metrics", req -> handle(req, api.current(), metrics));
   }
 
-  /** The whole body: Patroni block, then the registry's scrape. */
+  /** The whole body: Patroni block, {@code pgha_maximum_lag_on_failover_bytes}, then the registry's scrape. */
   public static String body(NodeStatus status, PghaMetrics metrics) {
     StringBuilder out = new StringBuilder(metrics == null ? 4096 : 32768);
     PatroniMetrics.render(status, out);
+    // the setting the replica-lag alert rule (deploy/prometheus) compares with; Patroni exports no such metric
+    out.append("# HELP pgha_maximum_lag_on_failover_bytes maximum_lag_on_failover of the dynamic configuration.\n")
+        .append("# TYPE pgha_maximum_lag_on_failover_bytes gauge\n")
+        .append("pgha_maximum_lag_on_failover_bytes").append(PatroniMetrics.labels(status.scope(), status.name()))
+        .append(' ').append(status.maximumLagOnFailoverBytes()).append('\n');
     if (metrics != null) {
       String scrape = metrics.scrape();
       out.append(scrape);

@@ -75,6 +75,7 @@ public final class PatroniMetrics {
         flag(RUNNING.equals(state)));
     gauge(out, "patroni_postmaster_start_time", "Epoch seconds since Postgres started.", labels,
         queryable ? epochSeconds(s.postmasterStartTime()) : "0");
+    gauge(out, "patroni_master", "Value is 1 if this node is the leader, 0 otherwise.", labels, flag(primary));
     gauge(out, "patroni_primary", "Value is 1 if this node is the leader, 0 otherwise.", labels, flag(primary));
     counter(out, "patroni_xlog_location",
         "Current location of the Postgres transaction log, 0 if this node is not the leader.", labels,

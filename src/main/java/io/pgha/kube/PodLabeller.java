@@ -1,0 +1,231 @@
+package io.pgha.kube;
+
+import io.pgha.bus.Addresses;
+import io.pgha.ha.NodeStatus;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this member's pod labelled with its role (Patroni's {@code kubernetes:} keys) while the DCS is ZooKeeper, so
+ * that role-selected Services route to the primary and the replicas.
+ *
+ * <p>It listens to the member's status ({@link Addresses#HA_STATUS_CHANGED}) and patches the pod's labels
+ * ({@code PATCH /api/v1/namespaces/<ns>/pods/<pod>}, a JSON merge patch) whenever the labels it should carry change.
+ * It is a bystander: the HA loop never waits for it. One patch is in flight at a time; a failed one (API server down,
+ * 5xx, 409, a refused token) is retried with back-off from {@value #MIN_BACKOFF_MS} ms to {@value #MAX_BACKOFF_MS} ms,
+ * without limit, always with the latest wanted labels.
+ */
+public final class PodLabeller extends VerticleBase {
+  static final long MIN_BACKOFF_MS = 250;
+  static final long MAX_BACKOFF_MS = 5_000;
+  private static final long REQUEST_TIMEOUT_MS = 5_000;
+  private static final Logger LOG = LoggerFactory.getLogger("pgha.kube");
+
+  private final KubernetesSettings settings;
+  private final AtomicLong patches = new AtomicLong();
+  private final AtomicLong failures = new AtomicLong();
+  private HttpClient client;
+  private MessageConsumer<NodeStatus> consumer;
+  /** What the pod should carry (null values: remove); null until the first status. Event loop only. */
+  private Map<String, String> wanted;
+  /** What the last successful patch set. Event loop only. */
+  private Map<String, String> applied;
+  private boolean inFlight;
+  private long retryTimer = -1;
+  private long backoffMs = MIN_BACKOFF_MS;
+  private boolean stopping;
+  private Promise<Void> drained;
+
+  public PodLabeller(KubernetesSettings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /**
+   * Deploys a labeller on {@code vertx} when the configuration has a {@code kubernetes:} section (from the file or
+   * {@code PATRONI_KUBERNETES_*}); returns null, deploying nothing, when it has none or when the section cannot be
+   * used (logged as an error: labels are for routing, the member runs without them).
+   */
+  public static PodLabeller deployIfConfigured(io.vertx.core.Vertx vertx, io.pgha.config.PghaConfig config,
+      Map<String, String> env) {
+    KubernetesSettings settings;
+    try {
+      settings = KubernetesSettings.from(config.raw(), env, config.name());
+    } catch (io.pgha.config.ConfigException e) {
+      LOG.error("kubernetes: pod labels disabled: {}", e.getMessage());
+      return null;
+    }
+    if (settings == null) {
+      return null;
+    }
+    PodLabeller labeller = new PodLabeller(settings);
+    vertx.deployVerticle(labeller).onFailure(e -> LOG.error("kubernetes: pod labeller did not start: {}", e.toString()));
+    return labeller;
+  }
+
+  @Override
+  public Future<?> start() {
+    URI api = URI.create(settings.apiUrl());
+    boolean https = "https".equalsIgnoreCase(api.getScheme());
+    HttpClientOptions options = new HttpClientOptions()
+        .setDefaultHost(api.getHost().replace("[", "").replace("]", ""))
+        .setDefaultPort(api.getPort() > 0 ? api.getPort() : https ? 443 : 80)
+        .setSsl(https)
+        .setConnectTimeout((int) REQUEST_TIMEOUT_MS)
+        .setIdleTimeout(60);
+    if (https && Files.isReadable(settings.caFile())) {
+      options.setTrustOptions(new PemTrustOptions().addCertPath(settings.caFile().toString()));
+    }
+    client = vertx.createHttpClient(options);
+    consumer = vertx.eventBus().localConsumer(Addresses.HA_STATUS_CHANGED, m -> onStatus(m.body()));
+    LOG.info("kubernetes: labelling pod {}/{} with {} (leader {}, replica {}, standby leader {}) via {}",
+        settings.namespace(), settings.podName(), settings.roleLabel(), settings.leaderValue(),
+        settings.followerValue(), settings.standbyLeaderValue(), settings.apiUrl());
+    return consumer.completion();
+  }
+
+  /**
+   * Removes the role labels (the member is stopping) and waits for that patch, at most {@code timeoutMs}: call it
+   * after postgres stopped, before Vert.x closes. Never fails.
+   */
+  public Future<Void> removeRoleLabels(long timeoutMs) {
+    Promise<Void> done = Promise.promise();
+    if (context == null) { // never deployed
+      return Future.succeededFuture();
+    }
+    context.runOnContext(v -> {
+      stopping = true;
+      if (retryTimer >= 0) { // try now rather than after a long back-off
+        vertx.cancelTimer(retryTimer);
+        retryTimer = -1;
+      }
+      if (consumer != null) {
+        consumer.unregister();
+      }
+      wanted = RoleLabels.stopped(settings);
+      drained = done;
+      long timer = vertx.setTimer(Math.max(1, timeoutMs), t -> {
+        LOG.warn("kubernetes: could not remove the role label from pod {} in {} ms", settings.podName(), timeoutMs);
+        done.tryComplete();
+      });
+      done.future().onComplete(x -> vertx.cancelTimer(timer));
+      kick();
+    });
+    return done.future();
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (retryTimer >= 0) {
+      vertx.cancelTimer(retryTimer);
+    }
+    return client == null ? Future.succeededFuture() : client.close();
+  }
+
+  /** Patches sent that succeeded, for tests and logs. */
+  public long patches() {
+    return patches.get();
+  }
+
+  /** Patches that failed and were retried. */
+  public long failures() {
+    return failures.get();
+  }
+
+  private void onStatus(NodeStatus status) {
+    if (stopping || status == null) {
+      return;
+    }
+    Map<String, String> next = RoleLabels.desired(status, settings);
+    if (!next.equals(wanted)) {
+      wanted = next;
+      kick();
+    }
+  }
+
+  /** Sends a patch now unless one is in flight or a retry is scheduled (both send the latest wanted labels). */
+  private void kick() {
+    if (inFlight || retryTimer >= 0 || wanted == null) {
+      return;
+    }
+    if (wanted.equals(applied)) {
+      if (drained != null) {
+        drained.tryComplete();
+      }
+      return;
+    }
+    Map<String, String> sending = new LinkedHashMap<>(wanted);
+    inFlight = true;
+    patch(sending).onComplete(ar -> {
+      inFlight = false;
+      if (ar.succeeded()) {
+        patches.incrementAndGet();
+        if (!sending.equals(applied)) {
+          LOG.info("kubernetes: pod {} labels set: {}", settings.podName(), sending);
+        }
+        applied = sending;
+        backoffMs = MIN_BACKOFF_MS;
+        kick();
+      } else {
+        failures.incrementAndGet();
+        long delay = backoffMs;
+        backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        LOG.warn("kubernetes: cannot label pod {} ({}); retrying in {} ms", settings.podName(),
+            ar.cause().getMessage(), delay);
+        retryTimer = vertx.setTimer(delay, t -> {
+          retryTimer = -1;
+          kick();
+        });
+      }
+    });
+  }
+
+  private Future<Void> patch(Map<String, String> labels) {
+    JsonObject labelsJson = new JsonObject();
+    labels.forEach(labelsJson::put); // null values stay: a merge patch removes them
+    Buffer body = new JsonObject().put("metadata", new JsonObject().put("labels", labelsJson)).toBuffer();
+    RequestOptions request = new RequestOptions()
+        .setMethod(HttpMethod.PATCH)
+        .setURI(settings.podPath())
+        .setTimeout(REQUEST_TIMEOUT_MS)
+        .putHeader("Content-Type", "application/merge-patch+json")
+        .putHeader("Accept", "application/json");
+    String token = token();
+    if (token != null) {
+      request.putHeader("Authorization", "Bearer " + token);
+    }
+    return client.request(request)
+        .compose(req -> req.send(body))
+        .compose(resp -> resp.body().compose(b -> resp.statusCode() / 100 == 2 ? Future.<Void>succeededFuture()
+            : Future.failedFuture("HTTP " + resp.statusCode() + ": " + abbreviate(b.toString()))));
+  }
+
+  private String token() {
+    try {
+      return Files.isReadable(settings.tokenFile()) ? Files.readString(settings.tokenFile()).strip() : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  private static String abbreviate(String s) {
+    String line = s.replace('\n', ' ');
+    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+  }
+}

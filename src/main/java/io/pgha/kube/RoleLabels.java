@@ -1,0 +1,55 @@
+package io.pgha.kube;
+
+import io.pgha.ha.NodeStatus;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The labels a member's pod should carry, as Patroni's Kubernetes DCS computes them in {@code touch_member}. */
+public final class RoleLabels {
+  private RoleLabels() {}
+
+  /**
+   * The labels to merge into the pod: the configured {@code labels}, the role label and, when configured, the
+   * temporary role label. A null value removes the label (JSON merge patch).
+   *
+   * <ul>
+   *   <li>the member holds the leader key: {@code leader_label_value}, or {@code standby_leader_label_value} for a
+   *       standby leader; the temporary label {@code primary};
+   *   <li>postgres runs and the member is not primary: {@code follower_label_value} for a replica, else the role as
+   *       it is (e.g. {@code uninitialized}); the temporary label the role;
+   *   <li>otherwise (postgres stopped, starting, crashed, or a primary without the leader key): no role label, so
+   *       that neither the primary nor the replicas Service sends traffic to the pod.
+   * </ul>
+   */
+  public static Map<String, String> desired(NodeStatus s, KubernetesSettings k) {
+    String role;
+    String tmpRole;
+    if (s.leaderLockHeld()) {
+      role = "standby_leader".equals(s.role()) ? k.standbyLeaderValue() : k.leaderValue();
+      tmpRole = "primary";
+    } else if ("running".equals(s.state()) && s.role() != null && !"primary".equals(s.role())
+        && !"master".equals(s.role())) {
+      role = "replica".equals(s.role()) ? k.followerValue() : s.role();
+      tmpRole = s.role();
+    } else {
+      role = null;
+      tmpRole = null;
+    }
+    Map<String, String> out = new LinkedHashMap<>(k.labels());
+    out.put(k.roleLabel(), role);
+    if (k.tmpRoleLabel() != null) {
+      out.put(k.tmpRoleLabel(), tmpRole);
+    }
+    return out;
+  }
+
+  /** The labels of a member that is stopping: the role labels removed. */
+  public static Map<String, String> stopped(KubernetesSettings k) {
+    Map<String, String> out = new LinkedHashMap<>(k.labels());
+    out.put(k.roleLabel(), null);
+    if (k.tmpRoleLabel() != null) {
+      out.put(k.tmpRoleLabel(), null);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,105 @@
+package io.pgha.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.kube.KubeApi;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The built-in role labeller on a real three-member cluster (ZooKeeper DCS) against Fabric8's mock Kubernetes API:
+ * each agent patches its own pod's {@code role} label; the labels follow the bootstrap, a switchover and a failover
+ * (leader's agent and postmaster SIGKILLed), and the old leader, restarted, is labelled replica again.
+ */
+@Tag("integration")
+class KubeLabelsIT {
+  private static final String NS = "pgha-it";
+  /** From the status change to the label on the API server: one patch on loopback, well under a second. */
+  private static final Duration LABEL_MAX = Duration.ofSeconds(5);
+
+  @RegisterExtension
+  final TestClusterExtension clusters = new TestClusterExtension();
+
+  private KubeApi api;
+
+  @AfterEach
+  void stopApi() {
+    if (api != null) {
+      api.close();
+    }
+  }
+
+  @Test
+  void labelsFollowBootstrapSwitchoverAndFailover() throws Exception {
+    api = KubeApi.onFreePort().start();
+    for (String pod : List.of("m0", "m1", "m2")) {
+      api.createPod(NS, pod, Map.of("application", "pgha"));
+    }
+    TestCluster cluster = clusters.start("kube", 3, (name, yaml) -> {
+      ObjectNode k = yaml.putObject("kubernetes");
+      k.put("namespace", NS);
+      k.put("api_url", api.url());
+      k.putObject("labels").put("cluster-name", "kube");
+    });
+    List<String> names = cluster.memberNames();
+
+    // bootstrap
+    String leader = cluster.awaitLeader(Duration.ofSeconds(90));
+    cluster.awaitStreamingReplicas(2, Duration.ofSeconds(90));
+    awaitRoles(cluster, leader, names, "bootstrap");
+    assertThat(api.labels(NS, leader)).containsEntry("cluster-name", "kube").containsEntry("application", "pgha");
+
+    // switchover
+    String candidate = names.stream().filter(n -> !n.equals(leader)).findFirst().orElseThrow();
+    HttpResponse<String> answer = cluster.post(leader, "/switchover",
+        "{\"leader\": \"" + leader + "\", \"candidate\": \"" + candidate + "\"}", Duration.ofSeconds(60));
+    long answeredAt = System.nanoTime();
+    assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+    cluster.await(candidate + " labelled primary", LABEL_MAX,
+        () -> "primary".equals(api.labels(NS, candidate).get("role")));
+    System.out.println("KubeLabelsIT: switchover: " + candidate + " labelled primary "
+        + Duration.ofNanos(System.nanoTime() - answeredAt).toMillis() + " ms after the answer");
+    cluster.awaitStreamingReplicas(2, Duration.ofSeconds(90));
+    awaitRoles(cluster, candidate, names, "switchover");
+
+    // failover: the leader's agent and postmaster die together
+    cluster.killAgent(candidate);
+    cluster.killPostmaster(candidate);
+    String newLeader = cluster.awaitLeaderOtherThan(candidate, Duration.ofSeconds(60));
+    long promotedAt = System.nanoTime();
+    cluster.await(newLeader + " labelled primary", LABEL_MAX,
+        () -> "primary".equals(api.labels(NS, newLeader).get("role")));
+    System.out.println("KubeLabelsIT: failover: " + newLeader + " labelled primary "
+        + Duration.ofNanos(System.nanoTime() - promotedAt).toMillis() + " ms after the leader key changed");
+    String third = names.stream().filter(n -> !n.equals(candidate) && !n.equals(newLeader)).findFirst().orElseThrow();
+    cluster.await(third + " labelled replica", Duration.ofSeconds(60),
+        () -> "replica".equals(api.labels(NS, third).get("role")));
+    // the dead agent cannot relabel its pod (in Kubernetes its readiness probe takes it out of the Services)
+    assertThat(api.labels(NS, candidate)).containsEntry("role", "primary");
+
+    cluster.restartAgent(candidate);
+    cluster.awaitStreamingFrom(candidate, newLeader, Duration.ofSeconds(120));
+    awaitRoles(cluster, newLeader, names, "rejoin");
+  }
+
+  private void awaitRoles(TestCluster cluster, String leader, List<String> names, String when) {
+    cluster.await(when + ": " + leader + " primary, the others replica", Duration.ofSeconds(30), () -> {
+      for (String n : names) {
+        if (!(n.equals(leader) ? "primary" : "replica").equals(api.labels(NS, n).get("role"))) {
+          return false;
+        }
+      }
+      return true;
+    });
+    for (String n : names) {
+      assertThat(api.labels(NS, n).get("role")).as(when + ": " + n).isEqualTo(n.equals(leader) ? "primary" : "replica");
+    }
+  }
+}
