@@ -1,0 +1,462 @@
+package io.pgha.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The container image and the compose cluster on a real Docker engine (deploy/container, deploy/compose): builds
+ * pgha:latest with deploy/container/build.sh, brings the compose cluster up (three ZooKeeper servers, three members,
+ * HAProxy, Prometheus; host networking on 127.0.0.1), waits for every container to be healthy, writes through
+ * HAProxy's 5000; {@code docker stop} of the leader's container, writes through 5000 again within 2 s; {@code docker
+ * kill} of the new leader's container, writes within ttl + 2 s and Prometheus's PghaMemberDown alert fires while it is
+ * down; each container, started again, rejoins as a replica. Skipped (one line) without a Docker engine or
+ * docker-compose. Needs the fixed ports of compose.yaml free on 127.0.0.1.
+ */
+@Tag("integration")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ContainerIT {
+
+  private static final Path REPO = Path.of(System.getProperty("user.dir"));
+  private static final Path COMPOSE_FILE = REPO.resolve("deploy/compose/compose.yaml");
+  private static final Path PROMETHEUS_CONFIG = REPO.resolve("deploy/prometheus/prometheus.yml");
+  private static final String PROJECT = "pghait";
+  private static final List<String> MEMBERS = List.of("pgha1", "pgha2", "pgha3");
+  private static final Map<String, Integer> REST_PORT = Map.of("pgha1", 8008, "pgha2", 8009, "pgha3", 8010);
+  private static final Map<String, Integer> PG_PORT = Map.of("pgha1", 5432, "pgha2", 5433, "pgha3", 5434);
+  private static final List<Integer> FIXED_PORTS = List.of(2181, 2182, 2183, 2888, 2889, 2890, 3888, 3889, 3890,
+      5432, 5433, 5434, 8008, 8009, 8010, 5000, 5001, 7000, 9090);
+  /** bootstrap.dcs.ttl in deploy/compose/pgha-compose.yml: a killed leader's ZooKeeper session ends after it. */
+  private static final int TTL_SECONDS = 20;
+
+  private static final Duration BUILD_MAX = Duration.ofMinutes(8);
+  private static final Duration HEALTHY_MAX = Duration.ofSeconds(240);
+  private static final Duration STOP_HANDOVER_MAX = Duration.ofSeconds(2);
+  private static final Duration KILL_FAILOVER_MAX = Duration.ofSeconds(TTL_SECONDS + 2);
+  private static final Duration REJOIN_MAX = Duration.ofSeconds(90);
+  /** PghaMemberDown has for: 30s; scrape and evaluation every 5 s. */
+  private static final Duration ALERT_MAX = Duration.ofSeconds(75);
+  private static final Duration SCRAPED_MAX = Duration.ofSeconds(30);
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+  private static Path logDir;
+  private static List<String> compose;
+  private static boolean started;
+  private static String stoppedLeader;
+  private static String killedLeader;
+
+  @BeforeAll
+  static void engine() throws Exception {
+    boolean engine = run(Duration.ofSeconds(20), "docker", "info").exit == 0;
+    assumeTrue(engine, "no Docker engine answers `docker info`: skipping the container and compose tests");
+    compose = composeCommand();
+    assumeTrue(compose != null, "neither `docker compose` nor docker-compose is installed: skipping the container"
+        + " and compose tests");
+    logDir = Files.createTempDirectory(Path.of(System.getProperty("pgha.it.tmp", "/tmp")), "pgha-it-container-");
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (compose == null || !started) return;
+    Result logs = run(Duration.ofSeconds(60), cmd("logs", "--no-color", "-t"));
+    Files.writeString(logDir.resolve("compose.log"), logs.output);
+    run(Duration.ofSeconds(120), cmd("down", "-v", "--timeout", "30"));
+    System.out.println("container IT: compose logs in " + logDir.resolve("compose.log"));
+  }
+
+  @Test
+  @Order(1)
+  void imageBuildsAndClusterComesUpHealthy() throws Exception {
+    for (int port : FIXED_PORTS) {
+      assertThat(free(port)).as("port %d on 127.0.0.1 is free (compose.yaml uses fixed ports)", port).isTrue();
+    }
+    long t0 = System.nanoTime();
+    Result build = run(BUILD_MAX, List.of("bash", REPO.resolve("deploy/container/build.sh").toString()),
+        Map.of("PGHA_JAR", System.getProperty("pgha.jar", REPO.resolve("target/pgha.jar").toString())));
+    Files.writeString(logDir.resolve("build.log"), build.output);
+    assertThat(build.exit).as("deploy/container/build.sh:\n%s", tail(build.output)).isZero();
+    long buildMs = ms(t0);
+    Result composeBuild = run(BUILD_MAX, cmd("build"));
+    assertThat(composeBuild.exit).as("compose build:\n%s", tail(composeBuild.output)).isZero();
+    String size = run(Duration.ofSeconds(20), "docker", "image", "inspect", "-f", "{{.Size}}", "pgha:latest").output;
+    System.out.printf("container IT: image pgha:latest built in %d ms (build.sh), %d MB; compose images in %d ms%n",
+        buildMs, Long.parseLong(size.trim()) / 1_000_000, ms(t0) - buildMs);
+
+    long t1 = System.nanoTime();
+    started = true;
+    Result up = run(Duration.ofSeconds(120), cmd("up", "-d"));
+    assertThat(up.exit).as("compose up -d:\n%s", tail(up.output)).isZero();
+    waitFor(HEALTHY_MAX, "every container healthy and a leader elected", () -> {
+      for (String c : List.of("pgha-zk1", "pgha-zk2", "pgha-zk3", "pgha1", "pgha2", "pgha3")) {
+        if (!"healthy".equals(health(c))) return c + " is " + health(c);
+      }
+      String leader = leader();
+      if (leader == null) return "no leader";
+      for (String m : MEMBERS) {
+        if (!m.equals(leader) && !"200".equals(status(REST_PORT.get(m), "/replica"))) return m + " not a replica";
+      }
+      return null;
+    });
+    System.out.printf("container IT: compose up -d to healthy cluster in %d ms (leader %s)%n", ms(t1), leader());
+    writeThroughHaproxy(Duration.ofSeconds(10), null);
+  }
+
+  @Test
+  @Order(2)
+  void prometheusScrapesEveryMember() throws Exception {
+    assumeTrue(started, "cluster did not start");
+    assumeTrue(Files.exists(PROMETHEUS_CONFIG), PROMETHEUS_CONFIG + " missing: skipping the Prometheus checks");
+    waitFor(SCRAPED_MAX, "Prometheus scrapes all three members", () -> {
+      JsonNode result = prometheus("/api/v1/query?query=up%7Bjob%3D%22pgha%22%7D");
+      if (result == null) return "Prometheus does not answer";
+      int up = 0;
+      for (JsonNode sample : result.path("data").path("result")) {
+        if ("1".equals(sample.path("value").path(1).asText())) up++;
+      }
+      return up == 3 ? null : up + " targets up: " + result;
+    });
+  }
+
+  @Test
+  @Order(3)
+  void dockerStopOfTheLeaderHandsOverWithinTwoSeconds() throws Exception {
+    assumeTrue(started, "cluster did not start");
+    allMembersRunning();
+    String leader = leader();
+    assertThat(leader).as("leader before docker stop").isNotNull();
+    stoppedLeader = leader;
+    long t0 = System.nanoTime();
+    long t0Wall = System.currentTimeMillis();
+    Process stop = new ProcessBuilder("docker", "stop", leader).redirectErrorStream(true)
+        .redirectOutput(logDir.resolve("docker-stop.log").toFile()).start();
+    long writeMs = writeThroughHaproxy(Duration.ofSeconds(30), PG_PORT.get(leader));
+    assertThat(stop.waitFor(40, TimeUnit.SECONDS)).as("docker stop returns").isTrue();
+    long stopped = ms(t0);
+    // the agent's own account: when its JVM got SIGTERM (docker logs -t), to split the engine's share off
+    String sigterm = run(Duration.ofSeconds(20), "docker", "logs", "-t", leader).output.lines()
+        .filter(l -> l.contains("received SIGTERM")).reduce((a, b) -> b).map(l -> l.substring(0, l.indexOf(' ')))
+        .orElse(null);
+    long fromSigterm = sigterm == null ? -1 : t0Wall + writeMs - java.time.Instant.parse(sigterm).toEpochMilli();
+    System.out.printf("container IT: docker stop %s -> write through 5000 on a new primary after %d ms (%d ms after"
+        + " the agent got SIGTERM; docker stop returned after %d ms, exit %d)%n", leader, writeMs, fromSigterm,
+        stopped, stop.exitValue());
+    assertThat(Duration.ofMillis(writeMs)).as("docker stop of the leader -> writes via HAProxy 5000")
+        .isLessThanOrEqualTo(STOP_HANDOVER_MAX);
+    assertThat(stopped).as("container stopped within the default 10 s grace").isLessThan(10_000);
+    rejoinsAsReplica(leader);
+  }
+
+  @Test
+  @Order(4)
+  void dockerKillOfTheLeaderFailsOverAndTheAlertFires() throws Exception {
+    assumeTrue(started, "cluster did not start");
+    allMembersRunning();
+    String leader = leader();
+    assertThat(leader).as("leader before docker kill").isNotNull();
+    killedLeader = leader;
+    long t0 = System.nanoTime();
+    Result kill = run(Duration.ofSeconds(20), "docker", "kill", leader);
+    assertThat(kill.exit).as("docker kill %s: %s", leader, kill.output).isZero();
+    long writeMs = writeThroughHaproxy(KILL_FAILOVER_MAX.plusSeconds(10), PG_PORT.get(leader));
+    System.out.printf("container IT: docker kill %s -> write through 5000 on a new primary after %d ms (ttl %d s)%n",
+        leader, ms(t0), TTL_SECONDS);
+    assertThat(Duration.ofMillis(writeMs)).as("docker kill of the leader -> writes via HAProxy 5000")
+        .isLessThanOrEqualTo(KILL_FAILOVER_MAX);
+    if (Files.exists(PROMETHEUS_CONFIG)) waitFor(ALERT_MAX, "PghaMemberDown firing while " + leader + " is down", () -> {
+      JsonNode alerts = prometheus("/api/v1/alerts");
+      if (alerts == null) return "Prometheus does not answer";
+      for (JsonNode alert : alerts.path("data").path("alerts")) {
+        if ("PghaMemberDown".equals(alert.path("labels").path("alertname").asText())
+            && "firing".equals(alert.path("state").asText())) {
+          return null;
+        }
+      }
+      return "alerts: " + alerts.path("data").path("alerts");
+    });
+    System.out.printf("container IT: PghaMemberDown firing %d ms after docker kill%n", ms(t0));
+    rejoinsAsReplica(leader);
+  }
+
+  @Test
+  @Order(5)
+  void switchoverOverHttpMovesWritesToTheCandidate() throws Exception {
+    assumeTrue(started, "cluster did not start");
+    allMembersRunning();
+    String leader = leader();
+    assertThat(leader).as("leader before the switchover").isNotNull();
+    String candidate = MEMBERS.stream().filter(m -> !m.equals(leader)).findFirst().orElseThrow();
+    long t0 = System.nanoTime();
+    // the README's command: curl -s -X POST http://127.0.0.1:<port>/switchover -d '{"leader": ..., "candidate": ...}'
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + REST_PORT.get(leader)
+            + "/switchover"))
+        .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(
+            "{\"leader\": \"" + leader + "\", \"candidate\": \"" + candidate + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("POST /switchover: %s", r.body()).isEqualTo(200);
+    long answered = ms(t0);
+    Result write = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      write = psql("INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port");
+      if (write.exit == 0 && write.output.trim().endsWith(Integer.toString(PG_PORT.get(candidate)))) break;
+      Thread.sleep(100);
+    }
+    assertThat(write.output.trim()).as("a write through 5000 lands on the candidate %s", candidate)
+        .endsWith(Integer.toString(PG_PORT.get(candidate)));
+    System.out.printf("container IT: POST /switchover %s -> %s answered after %d ms, writes on %s after %d ms%n",
+        leader, candidate, answered, candidate, ms(t0));
+    rejoinsAsReplica(leader, false);
+  }
+
+  /** A member an earlier test left stopped (it failed before starting it again) is started and rejoins first. */
+  private static void allMembersRunning() throws Exception {
+    for (String m : MEMBERS) {
+      if (!"true".equals(run(Duration.ofSeconds(10), "docker", "inspect", "-f", "{{.State.Running}}", m).output.trim())) {
+        rejoinsAsReplica(m);
+      }
+    }
+    waitFor(HEALTHY_MAX, "a leader", () -> leader() == null ? "no leader" : null);
+  }
+
+  private static Result psql(String sql) throws Exception {
+    return run(Duration.ofSeconds(5), List.of("psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql,
+        "host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=1"), Map.of("PGPASSWORD", "postgres"));
+  }
+
+  private static void rejoinsAsReplica(String member) throws Exception {
+    rejoinsAsReplica(member, true);
+  }
+
+  private static void rejoinsAsReplica(String member, boolean start) throws Exception {
+    long t0 = System.nanoTime();
+    if (start) {
+      Result started = run(Duration.ofSeconds(30), "docker", "start", member);
+      assertThat(started.exit).as("docker start %s: %s", member, started.output).isZero();
+    }
+    waitFor(REJOIN_MAX, member + " rejoins as a streaming replica", () -> {
+      if (!"200".equals(status(REST_PORT.get(member), "/replica"))) return "GET /replica not 200";
+      JsonNode cluster = cluster();
+      if (cluster == null) return "no /cluster";
+      for (JsonNode m : cluster.path("members")) {
+        if (member.equals(m.path("name").asText())) {
+          String role = m.path("role").asText();
+          String state = m.path("state").asText();
+          return role.equals("replica") && (state.equals("streaming") || state.equals("running")) ? null
+              : member + " is " + role + "/" + state;
+        }
+      }
+      return member + " not in /cluster";
+    });
+    System.out.printf("container IT: %s %s, a replica after %d ms%n", member, start ? "started again" : "demoted",
+        ms(t0));
+  }
+
+  /**
+   * Starts a write through HAProxy's 5000 every 100 ms, each in its own psql (several may be in flight: one stuck on
+   * a server that is going away must not hide the next), until one succeeds on a server other than {@code notPort}
+   * (null: any); returns the milliseconds from the call to the end of the first such write.
+   */
+  private static long writeThroughHaproxy(Duration max, Integer notPort) throws Exception {
+    long t0 = System.nanoTime();
+    long deadline = t0 + max.toNanos();
+    java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong(-1);
+    java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>("");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      while (done.get() < 0 && System.nanoTime() < deadline) {
+        pool.submit(() -> {
+          Result r = run(Duration.ofSeconds(5), List.of("psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c",
+              "CREATE TABLE IF NOT EXISTS container_it (at timestamptz DEFAULT now(), port int)",
+              "-c", "INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port",
+              "host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=2"), Map.of("PGPASSWORD",
+              "postgres"));
+          long end = ms(t0);
+          int port = Integer.parseInt(r.output.lines().map(String::trim).filter(l -> l.matches("\\d+"))
+              .reduce((a, b) -> b).orElse("0"));
+          if (r.exit == 0 && port != 0 && (notPort == null || port != notPort)) {
+            done.accumulateAndGet(end, (a, b) -> a < 0 ? b : Math.min(a, b));
+          } else {
+            last.set(r.exit == 0 ? "wrote on the old primary " + port : r.output.trim());
+          }
+          return null;
+        });
+        Thread.sleep(100);
+      }
+    } finally {
+      pool.shutdownNow();
+      pool.awaitTermination(10, TimeUnit.SECONDS);
+    }
+    if (done.get() >= 0) return done.get();
+    throw new AssertionError("no write through HAProxy 5000 within " + max + ": " + last.get());
+  }
+
+  private static String leader() {
+    JsonNode cluster = cluster();
+    if (cluster == null) return null;
+    String leader = null;
+    for (JsonNode m : cluster.path("members")) {
+      if (m.path("role").asText().equals("leader") && m.path("state").asText().equals("running")) {
+        leader = m.path("name").asText();
+      }
+    }
+    return leader != null && "200".equals(status(REST_PORT.get(leader), "/primary")) ? leader : null;
+  }
+
+  private static JsonNode cluster() {
+    for (String m : MEMBERS) {
+      try {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + REST_PORT.get(m)
+            + "/cluster")).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) return JSON.readTree(r.body());
+      } catch (IOException e) {
+        // the next member
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private static String status(int port, String path) {
+    try {
+      return Integer.toString(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+          .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode());
+    } catch (IOException e) {
+      return e.toString();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  private static JsonNode prometheus(String pathAndQuery) {
+    try {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:9090" + pathAndQuery))
+          .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  private static String health(String container) throws Exception {
+    return run(Duration.ofSeconds(10), "docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}"
+        + "{{else}}{{.State.Status}}{{end}}", container).output.trim();
+  }
+
+  /** Polls {@code check} (null: done, else why not) every 250 ms until {@code max}. */
+  private static void waitFor(Duration max, String what, Check check) throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    String why = "not checked";
+    while (System.nanoTime() < deadline) {
+      why = check.why();
+      if (why == null) return;
+      Thread.sleep(250);
+    }
+    throw new AssertionError(what + ": not within " + max + ": " + why);
+  }
+
+  @FunctionalInterface
+  private interface Check {
+    String why() throws Exception;
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.bind(new InetSocketAddress("127.0.0.1", port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<String> composeCommand() throws Exception {
+    if (run(Duration.ofSeconds(20), "docker", "compose", "version").exit == 0) return List.of("docker", "compose");
+    if (run(Duration.ofSeconds(20), "docker-compose", "version").exit == 0) return List.of("docker-compose");
+    return null;
+  }
+
+  private static List<String> cmd(String... args) {
+    List<String> command = new ArrayList<>(compose);
+    command.addAll(List.of("-p", PROJECT, "-f", COMPOSE_FILE.toString()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private record Result(int exit, String output) {}
+
+  private static Result run(Duration max, String... command) throws Exception {
+    return run(max, List.of(command), Map.of());
+  }
+
+  private static Result run(Duration max, List<String> command) throws Exception {
+    return run(max, command, Map.of());
+  }
+
+  private static Result run(Duration max, List<String> command, Map<String, String> env) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process p;
+    try {
+      p = builder.start();
+    } catch (IOException e) {
+      return new Result(127, e.toString());
+    }
+    p.getOutputStream().close();
+    StringBuilder out = new StringBuilder();
+    Thread reader = new Thread(() -> {
+      try {
+        out.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        out.append(e);
+      }
+    });
+    reader.start();
+    if (!p.waitFor(max.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+      reader.join(5000);
+      return new Result(124, String.join(" ", command) + ": timed out after " + max + "\n" + out);
+    }
+    reader.join(5000);
+    return new Result(p.exitValue(), out.toString());
+  }
+
+  private static String tail(String text) {
+    List<String> lines = text.lines().toList();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+
+  private static long ms(long t0) {
+    return (System.nanoTime() - t0) / 1_000_000;
+  }
+}
