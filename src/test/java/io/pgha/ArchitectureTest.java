@@ -10,7 +10,6 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.EvaluationResult;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,7 +56,7 @@ class ArchitectureTest {
   }
 
   @Test
-  @Disabled("enable when helper driver's io.pgha.ha / io.pgha.ha.vertx split is merged (HaLoopVerticle moves out)")
+
   void haDriverHasNoVertx() {
     driverIsVertxFree("io.pgha.ha").check(production);
   }

@@ -253,7 +253,13 @@ final class ActionExecutor {
   }
 
   private CompletableFuture<Void> follow(String upstream) {
-    return Async.of(pg.writeConfig(loop.parameters(), loop.recoveryFor(upstream)))
+    Postgres.Recovery recovery = loop.recoveryFor(upstream);
+    // a leader whose member key is missing for a moment has no address: following it would write no
+    // primary_conninfo yet record it as our upstream, and the core would never ask again (simulation, seed 1050)
+    if (upstream != null && recovery.host() == null) {
+      return Async.failed("cannot follow " + upstream + " yet: its member key has no conn_url");
+    }
+    return Async.of(pg.writeConfig(loop.parameters(), recovery))
         .thenCompose(v -> pg.reload())
         .thenRun(() -> {
           loop.local(loop.local().toBuilder().upstream(upstream).build());
@@ -280,8 +286,11 @@ final class ActionExecutor {
   /** Starts postgres and records the outcome, for a task of its own or as the last step of another. */
   CompletableFuture<Void> startWork(String upstream, boolean asReplica) {
     Postgres.Recovery recovery = asReplica ? loop.recoveryFor(upstream) : null;
+    // no address for the upstream (its member key is missing for a moment): start without one and record none, so
+    // that the core sees we follow nobody and re-points us once the key is back (simulation, seed 1050)
+    String recordedUpstream = asReplica && recovery.host() != null ? upstream : null;
     loop.callbacks.starting(asReplica ? Callbacks.REPLICA : Callbacks.PRIMARY);
-    loop.local(loop.local().toBuilder().pg(PgRunState.STARTING).upstream(asReplica ? upstream : null)
+    loop.local(loop.local().toBuilder().pg(PgRunState.STARTING).upstream(recordedUpstream)
         .startAttemptFailed(false).build());
     return Async.of(pg.start(loop.parameters(), recovery)).handle((ready, e) -> {
       if (e == null) {

@@ -44,6 +44,9 @@ final class HeartbeatTimer {
 
   private void beat() {
     loop.dcs.confirmLeader().whenComplete((held, e) -> {
+      // an answer that arrives after the heartbeat stopped must not set heartbeatFailing: nothing would clear it, and
+      // the member would decide "zookeeper not accessible" for ever while its session is fine (simulation, seed 5)
+      if (loop.state().heartbeatTimer() == null) return;
       boolean failing = e != null;
       if (failing != loop.state().heartbeatFailing()) {
         if (failing) LOG.warn("cannot confirm the leader key: {}", Async.message(e));

@@ -1,7 +1,7 @@
 package io.pgha.kube;
 
 import io.pgha.bus.Addresses;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

@@ -1,6 +1,6 @@
 package io.pgha.kube;
 
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

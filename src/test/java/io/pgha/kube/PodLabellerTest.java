@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pgha.bus.Addresses;
 import io.pgha.bus.LocalCodec;
 import io.pgha.config.ConfigException;
-import io.pgha.ha.NodeStatus;
+import io.pgha.model.NodeStatus;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
