@@ -109,11 +109,6 @@ public final class Operations {
     return OperationVerdict.accept(200, Reason.REINIT_ACCEPTED);
   }
 
-  /** In pause the HA loop starts nothing, so an accepted reinitialize clones and starts postgres itself, as Patroni's. */
-  public static boolean reinitializeStartsItself(boolean paused) {
-    return paused;
-  }
-
   /** {@code POST /reload} reloads postgres too, when it runs and no task is in flight (the task rewrites the files). */
   public static boolean reloadPostgres(LocalState local) {
     return local.pg() == PgRunState.RUNNING && local.task() == null;

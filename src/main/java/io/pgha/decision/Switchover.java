@@ -76,13 +76,4 @@ public final class Switchover {
     long inMs = at - nowEpochMs;
     return inMs > 0 && inMs < loopWaitMs ? inMs : -1;
   }
-
-  /**
-   * A new request naming us while another member leads: make the replication slots the new leader owes its replicas
-   * now, before the race, so that promoting does not wait for them.
-   */
-  public static boolean prepareSlotsForTakeover(FailoverRequest before, FailoverRequest now, String me,
-      boolean leaderIsMe) {
-    return now != null && !java.util.Objects.equals(before, now) && me.equals(now.candidate()) && !leaderIsMe;
-  }
 }

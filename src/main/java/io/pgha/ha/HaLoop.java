@@ -445,34 +445,31 @@ public final class HaLoop {
   public CompletionStage<Void> shutdown() {
     if (local().shuttingDown()) return stopped;
     local(local().toBuilder().shuttingDown(true).build());
-    boolean paused = dynamic().pause();
-    LOG.info("ha.decision cycle={} action=Shutdown reason={} msg=\"{}\"", cycle(), Reason.SHUTDOWN,
-        paused ? "paused: leaving postgres running" : "stopping postgres");
+    io.pgha.decision.Shutdown plan = io.pgha.decision.Shutdown.plan(dynamic().pause(),
+        view() != null && view().leaderIsMe());
+    LOG.info("ha.decision cycle={} action=Shutdown reason={} msg=\"{}\"", cycle(), plan.reason(), plan.message());
     if (state.loopTimer() != null) state.loopTimer().cancel();
-    boolean leader = view() != null && view().leaderIsMe();
-    // a leader keeps confirming its key (and pushing the guard's deadline) while postgres stops: a long shutdown
-    // checkpoint must not look like a frozen agent
-    if (state.heartbeatTimer() != null && (!leader || paused)) heartbeat.cancel();
-    if (paused) fence.disarm("shutting down in pause: postgres keeps running unfenced");
-    if (!paused) {
+    if (state.heartbeatTimer() != null && !plan.keepConfirming()) heartbeat.cancel();
+    if (plan.disarmGuard()) fence.disarm("shutting down in pause: postgres keeps running unfenced");
+    if (plan.stopPostgres()) {
       // peers racing for the key we are about to release must not see a live primary in our /patroni
       LocalState stopping = local().toBuilder().pg(PgRunState.STOPPING).build();
       update(b -> b.local(stopping).pgStatus(null));
       publishStatus();
     }
     boolean signalled = pg.postmasterAlive();
-    CompletableFuture<Void> stopPg = paused ? Async.done()
+    CompletableFuture<Void> stopPg = !plan.stopPostgres() ? Async.done()
         : synchronous.leaveSynchronousSet().thenCompose(v -> pg.stop(io.pgha.decision.Action.StopMode.FAST, 0))
             .thenRun(() -> callbacks.stopped(signalled));
     stopPg.thenCompose(v -> {
           heartbeat.cancel();
           if (!pg.postmasterAlive()) fence.disarm("postgres stopped for shutdown");
-          if (!leader || paused) return Async.done();
+          if (!plan.releaseKey()) return Async.done();
           return Async.ignoreFailure(dcs.writeStatus(local().lsn())).thenCompose(x -> dcs.releaseLeader());
         })
         .whenComplete((v, e) -> {
           if (e != null) LOG.warn("shutdown: {}", Async.message(e));
-          else if (leader) LOG.info("leader key released after postgres stopped");
+          else if (plan.releaseKey()) LOG.info("leader key released after postgres stopped");
           fence.close();
           dcs.close();
           pg.close();

@@ -224,7 +224,7 @@ final class LoopOperations {
 
   private void reloadPostgres() {
     var local = loop.local();
-    if (local.pg() != PgRunState.RUNNING || local.task() != null) return;
+    if (!io.pgha.decision.Operations.reloadPostgres(local)) return;
     loop.executor.rewriteAndReload(loop.parameters(), local.isRunningPrimary() ? null
             : loop.recoveryFor(local.upstream()))
         .whenComplete((v, e) -> LOG.info("reload {}", e == null ? "done" : "failed: " + Async.message(e)));

@@ -557,54 +557,11 @@ class DecisionFunctionsTest {
         () -> Shutdown.plan(true, true), new Shutdown(false, false, false, true, "paused: leaving postgres running")));
     rows.add(row("shutdown in pause, a replica", () -> Shutdown.plan(true, false),
         new Shutdown(false, false, false, true, "paused: leaving postgres running")));
-    rows.add(row("timeline: a streaming standby believes its status", () -> LocalFacts.timeline(true, "streaming",
-        2, 3), 2));
-    rows.add(row("timeline: a standby without walreceiver keeps the last seen", () -> LocalFacts.timeline(true,
-        null, 2, 3), 3));
-    rows.add(row("timeline: a standby without walreceiver moves forward", () -> LocalFacts.timeline(true, null, 4,
-        3), 4));
-    rows.add(row("timeline: a primary believes its status", () -> LocalFacts.timeline(false, null, 2, 3), 2));
-    rows.add(row("dcs: connected and the key's proof holds", () -> LocalFacts.dcsConnected(true, false), true));
-    rows.add(row("dcs: connected but the key's proof fails", () -> LocalFacts.dcsConnected(true, true), false));
-    rows.add(row("dcs: disconnected", () -> LocalFacts.dcsConnected(false, false), false));
-    rows.add(row("session: as negotiated", () -> LocalFacts.sessionTtlMs(20_000, 30), 20_000L));
-    rows.add(row("session: not negotiated yet: ttl", () -> LocalFacts.sessionTtlMs(0, 30), 30_000L));
-    rows.add(row("guard session: a longer grant than ttl is not trusted", () -> LocalFacts.guardSessionMs(40_000,
-        30), 30_000L));
-    rows.add(row("guard session: a shorter grant", () -> LocalFacts.guardSessionMs(20_000, 30), 20_000L));
-    rows.add(row("guard session: not negotiated yet", () -> LocalFacts.guardSessionMs(0, 30), 30_000L));
-    rows.add(row("guard: holds the key", () -> LocalFacts.holdsKey(mine, false), true));
-    rows.add(row("guard: released it, the view lags", () -> LocalFacts.holdsKey(mine, true), false));
-    rows.add(row("guard: another member's key", () -> LocalFacts.holdsKey(theirs, false), false));
-    rows.add(row("guard: no view", () -> LocalFacts.holdsKey(null, false), false));
-    rows.add(row("postmaster: exited unasked is a crash", () -> LocalFacts.crash(false, false), true));
-    rows.add(row("postmaster: exited as asked", () -> LocalFacts.crash(false, true), false));
-    rows.add(row("postmaster: came up", () -> LocalFacts.crash(true, false), false));
-    rows.add(row("started up: a primary ready", () -> LocalFacts.startedUp("ready"), true));
-    rows.add(row("started up: a standby", () -> LocalFacts.startedUp("standby"), true));
-    rows.add(row("started up: still starting", () -> LocalFacts.startedUp("starting"), false));
-    rows.add(row("started up: unknown", () -> LocalFacts.startedUp(null), false));
     rows.add(row("session: connected again: a cycle", () -> ViewChange.healthTrigger(false, true),
         "zookeeper connection"));
     rows.add(row("session: disconnected: a cycle", () -> ViewChange.healthTrigger(true, false),
         "zookeeper connection"));
     rows.add(row("session: still connected", () -> ViewChange.healthTrigger(true, true), null));
-    rows.add(row("takeover slots: a new request names me", () -> Switchover.prepareSlotsForTakeover(null, toMe, ME,
-        false), true));
-    rows.add(row("takeover slots: the same request again", () -> Switchover.prepareSlotsForTakeover(toMe,
-        new FailoverRequest("pg2", ME, null), ME, false), false));
-    rows.add(row("takeover slots: the request now names me", () -> Switchover.prepareSlotsForTakeover(toOther, toMe,
-        ME, false), true));
-    rows.add(row("takeover slots: it names another member", () -> Switchover.prepareSlotsForTakeover(null, toOther,
-        ME, false), false));
-    rows.add(row("takeover slots: I lead already", () -> Switchover.prepareSlotsForTakeover(null, toMe, ME, true),
-        false));
-    rows.add(row("takeover slots: the request cleared", () -> Switchover.prepareSlotsForTakeover(toMe, null, ME,
-        false), false));
-    rows.add(row("reinitialize in pause clones and starts itself", () -> Operations.reinitializeStartsItself(true),
-        true));
-    rows.add(row("reinitialize outside pause leaves the start to the loop",
-        () -> Operations.reinitializeStartsItself(false), false));
     rows.add(row("reload: running postgres is reloaded", () -> Operations.reloadPostgres(REPLICA), true));
     rows.add(row("reload: not while a task runs",
         () -> Operations.reloadPostgres(REPLICA.toBuilder().task(Task.RESTART).build()), false));
