@@ -320,9 +320,14 @@ public final class ZooKeeperDcs implements AutoCloseable {
 
   // ---- bootstrap keys ----
 
-  /** Creates {@code initialize} with an empty value: true if we won the bootstrap race. */
+  /**
+   * Creates {@code initialize} with an empty value: true if we won the bootstrap race. It waits for the server's
+   * answer up to the session timeout, not the usual 2 s: the create cannot be told from another member's afterwards
+   * (the value is "" either way), so a winner that stopped waiting too early would, like everyone else, wait for
+   * ever for a bootstrap nobody runs (seen on a heavily loaded machine: the answer came after 2 s).
+   */
   public Future<Boolean> raceInitialize() {
-    return request(promise -> client.create().creatingParentContainersIfNeeded()
+    return request(Math.max(REQUEST_TIMEOUT_MS, sessionTimeoutMs), promise -> client.create().creatingParentContainersIfNeeded()
         .inBackground(callback(promise, e -> {
           if (e.getResultCode() == KeeperException.Code.OK.intValue()) return true;
           if (e.getResultCode() == KeeperException.Code.NODEEXISTS.intValue()) return false;
@@ -451,6 +456,10 @@ public final class ZooKeeperDcs implements AutoCloseable {
 
   /** Runs one background request with a deadline: a ZooKeeper that does not answer is an error, not a hang. */
   private <T> Future<T> request(Starter<T> starter) {
+    return request(REQUEST_TIMEOUT_MS, starter);
+  }
+
+  private <T> Future<T> request(long timeoutMs, Starter<T> starter) {
     Context caller = io.vertx.core.Vertx.currentContext() != null ? io.vertx.core.Vertx.currentContext() : context;
     Promise<T> promise = Promise.promise();
     try {
@@ -458,9 +467,9 @@ public final class ZooKeeperDcs implements AutoCloseable {
     } catch (Exception e) {
       return Future.failedFuture(e);
     }
-    long timer = caller.owner().setTimer(REQUEST_TIMEOUT_MS,
+    long timer = caller.owner().setTimer(timeoutMs,
         t -> promise.tryFail(new java.util.concurrent.TimeoutException("zookeeper did not answer within "
-            + REQUEST_TIMEOUT_MS + " ms")));
+            + timeoutMs + " ms")));
     long startNanos = System.nanoTime();
     // Curator answers on its own threads: hand the result back to the caller's event loop
     return Future.fromCompletionStage(promise.future().toCompletionStage(), caller)
