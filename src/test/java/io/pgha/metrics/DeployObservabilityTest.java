@@ -171,17 +171,7 @@ class DeployObservabilityTest {
   static Set<String> exported() {
     Set<String> names = new TreeSet<>();
     try (PghaMetrics metrics = new PghaMetrics("batman", "postgresql0")) {
-      metrics.haCycle(Duration.ofMillis(7));
-      metrics.decision("LEADER_WITH_LOCK");
-      metrics.zookeeperConnected(true);
-      metrics.zookeeperReconnect();
-      metrics.zookeeperRequest(Duration.ofMillis(2));
-      metrics.leaderChanged(System.currentTimeMillis() - 5000);
-      metrics.failover(Duration.ofMillis(900));
-      metrics.switchover(Duration.ofMillis(700));
-      metrics.membersClaimingPrimary(1);
-      metrics.dynamicConfigApplied();
-      metrics.fencingGuardFired(1);
+      Fixtures.exerciseEveryMeter(metrics);
       for (String body : List.of(MetricsRoute.body(Fixtures.leader(), metrics),
           MetricsRoute.body(Fixtures.replica(), metrics))) {
         for (Family f : Exposition.parse(body).values()) {

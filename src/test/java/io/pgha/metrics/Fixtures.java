@@ -86,4 +86,19 @@ final class Fixtures {
     }
     throw new IllegalArgumentException("NodeStatus has no component " + name);
   }
+
+  /** Gives every kind of pgha meter data, so that a scrape shows each series. */
+  static void exerciseEveryMeter(io.pgha.metrics.PghaMetrics metrics) {
+    metrics.haCycle(java.time.Duration.ofMillis(7));
+    metrics.decision("LEADER_WITH_LOCK");
+    metrics.zookeeperConnected(true);
+    metrics.zookeeperReconnect();
+    metrics.zookeeperRequest(java.time.Duration.ofMillis(2));
+    metrics.leaderChanged(System.currentTimeMillis() - 5000);
+    metrics.failover(java.time.Duration.ofMillis(900));
+    metrics.switchover(java.time.Duration.ofMillis(700));
+    metrics.membersClaimingPrimary(1);
+    metrics.dynamicConfigApplied();
+    metrics.fencingGuardFired(1);
+  }
 }

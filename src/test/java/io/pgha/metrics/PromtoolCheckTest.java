@@ -61,15 +61,7 @@ class PromtoolCheckTest {
     port = api.actualPort();
     client = vertx.createHttpClient();
     // every kind of pgha meter with data, and Vert.x HTTP metrics from real requests
-    metrics.haCycle(Duration.ofMillis(7));
-    metrics.decision("LEADER_WITH_LOCK");
-    metrics.zookeeperConnected(true);
-    metrics.zookeeperReconnect();
-    metrics.zookeeperRequest(Duration.ofMillis(2));
-    metrics.leaderChanged(System.currentTimeMillis() - 5000);
-    metrics.failover(Duration.ofMillis(900));
-    metrics.switchover(Duration.ofMillis(700));
-    metrics.membersClaimingPrimary(1);
+    Fixtures.exerciseEveryMeter(metrics);
     get("/patroni");
     get("/primary");
   }
