@@ -128,8 +128,8 @@ final class ActionExecutor {
   void cancelBootstrap(String why) {
     Async.of(pg.stop(Action.StopMode.IMMEDIATE, 0))
         .thenCompose(v -> dcs.deleteInitialize())
-        .whenComplete((v, e) -> pg.moveDataDirAside().whenComplete((x, err) -> loop.fatalExit("bootstrap failed: "
-            + why)));
+        .whenComplete((v, e) -> pg.moveDataDirAside().whenComplete((x, err) -> loop.fatalExit(
+            ((Action.Fatal) io.pgha.decision.TaskFailure.afterBootstrapCancelled(why).action()).why())));
   }
 
   // ---- data directory ----
