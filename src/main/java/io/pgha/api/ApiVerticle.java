@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -62,6 +63,7 @@ public final class ApiVerticle extends VerticleBase {
   private final RestApiConfig restApi;
   private final AccessControl access;
   private final Map<String, Handler<HttpServerRequest>> routes = new ConcurrentHashMap<>();
+  private volatile Predicate<HttpServerRequest> filter;
   private volatile Snapshot current;
   private volatile HttpDate date = new HttpDate(-1, "");
   private HttpServer server;
@@ -123,6 +125,15 @@ public final class ApiVerticle extends VerticleBase {
     return this;
   }
 
+  /**
+   * Runs first on every request, before access control and routing: may add response headers (CORS), or answer the
+   * request itself and return true (a CORS preflight). One filter; call before deploying.
+   */
+  public ApiVerticle filter(Predicate<HttpServerRequest> filter) {
+    this.filter = Objects.requireNonNull(filter, "filter");
+    return this;
+  }
+
   /** The snapshot requests are answered from. */
   public NodeStatus current() {
     return current.status();
@@ -158,6 +169,10 @@ public final class ApiVerticle extends VerticleBase {
     HttpMethod method = req.method();
     String path = req.path() == null ? "/" : req.path();
     String segment = firstSegment(path);
+    Predicate<HttpServerRequest> f = filter;
+    if (f != null && f.test(req)) {
+      return;
+    }
     if (access != null && AccessControl.isUnsafe(method, segment)) {
       Future<AccessControl.Denial> checked = access.check(vertx, req, segment);
       if (checked.isComplete()) {
