@@ -80,6 +80,8 @@ public final class Demo {
       System.err.println("pgha demo: " + e.getMessage());
       return 1;
     }
+    out.println("pgha demo: web view " + cluster.member(NAME_PREFIX + 0).restBase() + "/ui/  (every member serves it"
+        + " on its REST port; up once the agents have started)");
     out.println("pgha demo: ZooKeeper serving on " + zookeeper.connectString() + ", starting " + MEMBERS
         + " agents in " + demoDir + " ...");
     int exitCode;
@@ -133,6 +135,7 @@ public final class Demo {
       out.println();
       out.println(member.name() + "  REST  " + rest + "/patroni  " + rest + "/primary  " + rest + "/replica  "
           + rest + "/health");
+      out.println("     web   " + rest + "/ui/");
       out.println("     psql  psql \"" + member.dsn() + "\"");
       out.println("     conf  " + member.configFile());
       out.println("     log   " + member.logFile());

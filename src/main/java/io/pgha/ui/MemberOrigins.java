@@ -5,7 +5,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -14,7 +14,8 @@ import java.util.function.Supplier;
 /**
  * CORS for the web view, limited to the cluster's own members: a page served by one member keeps working when that
  * member dies by calling another member's API, which is another origin. A request whose {@code Origin} is the origin
- * of a member's {@code api_url} ({@code scheme://host[:port]}, as the DCS has it now) gets
+ * of a member's {@code api_url} ({@code scheme://host[:port]}, as the DCS has it now or had it since this agent
+ * started: a dead member's key expires, and the page it served must still reach the others) gets
  * {@code Access-Control-Allow-Origin} with that origin and {@code Allow-Credentials}; its preflight
  * ({@code OPTIONS} with {@code Access-Control-Request-Method}) is answered 204 here. Every other request is left as it
  * was: no CORS header, and {@code OPTIONS} stays Patroni's health check. Access control of unsafe requests
@@ -24,30 +25,36 @@ final class MemberOrigins {
   static final String ALLOW_METHODS = "GET, POST, PATCH, PUT, DELETE";
   static final String ALLOW_HEADERS = "Content-Type, Authorization";
   static final String MAX_AGE_SECONDS = "600";
+  /** How many origins are remembered; the oldest seen goes first. */
+  static final int REMEMBERED_MAX = 64;
 
   private final Supplier<? extends Iterable<String>> memberApiUrls;
+  private final LinkedHashSet<String> seen = new LinkedHashSet<>();
 
   MemberOrigins(Supplier<? extends Iterable<String>> memberApiUrls) {
     this.memberApiUrls = Objects.requireNonNull(memberApiUrls, "memberApiUrls");
   }
 
-  /** The members' API origins now; none when they cannot be listed. */
-  List<String> current() {
-    List<String> origins = new ArrayList<>();
+  /** The API origins of the members now and of those seen before (at most {@link #REMEMBERED_MAX}). */
+  synchronized List<String> current() {
     try {
       Iterable<String> urls = memberApiUrls.get();
       if (urls != null) {
         for (String url : urls) {
           String origin = origin(url);
-          if (origin != null && !origins.contains(origin)) {
-            origins.add(origin);
+          if (origin != null) {
+            seen.remove(origin); // re-added last: the most recently seen stay
+            seen.add(origin);
           }
         }
       }
     } catch (RuntimeException e) {
-      return List.of(); // no members known: the page is limited to its own origin
+      // the members cannot be listed now: those seen before still count
     }
-    return origins;
+    while (seen.size() > REMEMBERED_MAX) {
+      seen.remove(seen.iterator().next());
+    }
+    return List.copyOf(seen);
   }
 
   /** Adds the CORS headers for a member's origin; answers its preflight (then returns true). */

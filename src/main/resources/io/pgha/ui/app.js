@@ -4,7 +4,7 @@
 'use strict';
 (() => {
   const POLL_MS = 1000;          // fallback refresh; events trigger one at once
-  const READ_TIMEOUT_MS = 2500;  // a member that does not answer a read within this is treated as unreachable
+  const READ_TIMEOUT_MS = 4000;  // a member that does not answer a read within this is treated as unreachable
   const ACTION_TIMEOUT_MS = 45000; // a switchover is answered once ZooKeeper shows its outcome (Patroni: up to 30 s)
   const FAILURES_BEFORE_SWITCH = 2;
   const MAX_EVENTS = 200;
@@ -16,6 +16,7 @@
   let busy = false;
   let again = false;
   let events = null;
+  const shown = {};         // what each part shows now, as JSON: unchanged data is not redrawn (a click survives)
 
   const $ = (id) => document.getElementById(id);
   const origin = () => base || location.origin;
@@ -90,8 +91,8 @@
       ]);
       failures = 0;
       renderCluster(c);
-      if (h) renderHistory(h);
-      if (cfg) $('config').textContent = JSON.stringify(cfg, null, 2);
+      if (h && changed('history', h)) renderHistory(h);
+      if (cfg && changed('config', cfg)) $('config').textContent = JSON.stringify(cfg, null, 2);
       $('updated').textContent = 'updated ' + clock(new Date());
     } catch (e) {
       failures++;
@@ -157,9 +158,17 @@
     return (r.schedule || '') + (r.postgres_version ? ' if version < ' + r.postgres_version : '');
   }
 
+  function changed(part, value) {
+    const json = JSON.stringify(value);
+    if (shown[part] === json) return false;
+    shown[part] = json;
+    return true;
+  }
+
   function renderCluster(c) {
     cluster = c;
     members = Array.isArray(c.members) ? c.members : [];
+    if (!changed('cluster', [c, base])) return;
     $('scope').textContent = c.scope || 'cluster';
     document.title = 'pgha ' + (c.scope || 'cluster');
     if (!base) $('source').textContent = 'via ' + nameAt(location.origin) + ' (' + location.origin + ')';
@@ -256,11 +265,11 @@
   function openEvents() {
     if (events) events.close();
     const state = $('events-state');
-    const from = nameAt(origin());
-    state.textContent = '(connecting to ' + from + ')';
-    const es = new EventSource(origin() + '/events', { withCredentials: !!base });
+    const from = origin();
+    state.textContent = '(connecting to ' + nameAt(from) + ')';
+    const es = new EventSource(from + '/events', { withCredentials: !!base });
     events = es;
-    es.onopen = () => { if (events === es) state.textContent = '(live from ' + from + ')'; };
+    es.onopen = () => { if (events === es) state.textContent = '(live from ' + nameAt(from) + ')'; };
     es.onmessage = (m) => {
       try { addEvent(JSON.parse(m.data)); } catch (e) { return; }
       refresh();
@@ -285,7 +294,8 @@
     result(what + ' ...', true);
     try {
       const text = await request(target, path, method, body, ACTION_TIMEOUT_MS);
-      result(what + ': ' + (text.trim() || 'done'), true);
+      const answer = text.trim();
+      result(what + ': ' + (answer === '' || answer.startsWith('{') ? 'done' : answer), true); // PATCH: the config
     } catch (e) {
       const hint = e.status === 401 && target !== location.origin ? ' (open that member\'s own page to log in)' : '';
       result(what + ' refused: ' + (e.text !== undefined ? e.status + ' ' + e.text : e.message) + hint, false);

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.ApiVerticle;
+import io.pgha.config.Credentials;
+import io.pgha.config.RestApiConfig;
 import io.pgha.model.NodeStatus;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
@@ -15,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -137,16 +140,46 @@ class UiRouteTest {
   }
 
   @Test
-  void theAllowedOriginsFollowTheMembers() throws Exception {
+  void aJoiningMemberIsAllowedAndADeadOnesPageStillReachesTheOthers() throws Exception {
     String joined = "http://127.0.0.1:28011";
     assertThat(get("/patroni", "Origin", joined).header("access-control-allow-origin")).isNull();
     API_URLS.add(joined + "/patroni");
-    try {
-      assertThat(get("/patroni", "Origin", joined).header("access-control-allow-origin")).isEqualTo(joined);
-      assertThat(get("/ui/").header("content-security-policy")).contains(joined);
-    } finally {
-      API_URLS.remove(joined + "/patroni");
+    assertThat(get("/patroni", "Origin", joined).header("access-control-allow-origin")).isEqualTo(joined);
+    assertThat(get("/ui/").header("content-security-policy")).contains(joined);
+    API_URLS.remove(joined + "/patroni"); // its agent died: the member key expired
+    assertThat(get("/patroni", "Origin", joined).header("access-control-allow-origin")).isEqualTo(joined);
+  }
+
+  @Test
+  void rememberedOriginsAreBounded() {
+    List<String> urls = new java.util.ArrayList<>();
+    MemberOrigins origins = new MemberOrigins(() -> urls);
+    for (int i = 0; i < MemberOrigins.REMEMBERED_MAX + 10; i++) {
+      urls.clear();
+      urls.add("http://10.0.0." + i + ":8008/patroni");
+      origins.current();
     }
+    assertThat(origins.current()).hasSize(MemberOrigins.REMEMBERED_MAX)
+        .doesNotContain("http://10.0.0.0:8008").contains("http://10.0.0.73:8008");
+  }
+
+  @Test
+  void withBasicAuthThePageLoadsAMembersPreflightPassesAndItsRequestMeetsTheChallenge() throws Exception {
+    RestApiConfig cfg = new RestApiConfig("127.0.0.1", 0, "127.0.0.1:8008", new Credentials("patroni", "s3cret"), null,
+        null, null, null, null, List.of(), false);
+    ApiVerticle secured = UiRoute.install(ApiVerticle.secured(cfg, status(), Set::of), () -> API_URLS);
+    vertx.deployVerticle(secured).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int port = secured.actualPort();
+    assertThat(raw(port, "GET /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status)
+        .as("GETs are never checked: the page loads without credentials").isEqualTo(200);
+    Reply preflight = raw(port, "OPTIONS /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER
+        + "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+    assertThat(preflight.status).as("a preflight carries no credentials and must not be refused").isEqualTo(204);
+    Reply post = raw(port, "POST /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER
+        + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assertThat(post.status).isEqualTo(401);
+    assertThat(post.header("www-authenticate")).isEqualTo("Basic realm=\"Patroni\"");
+    assertThat(post.header("access-control-allow-origin")).as("the page can read why").isEqualTo(MEMBER);
   }
 
   @ParameterizedTest
@@ -171,7 +204,7 @@ class UiRouteTest {
   }
 
   static Reply preflight(String origin) throws Exception {
-    return raw("OPTIONS /switchover HTTP/1.1\r\nHost: x\r\nOrigin: " + origin + "\r\nAccess-Control-Request-Method: POST"
+    return raw(api.actualPort(), "OPTIONS /switchover HTTP/1.1\r\nHost: x\r\nOrigin: " + origin + "\r\nAccess-Control-Request-Method: POST"
         + "\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n");
   }
 
@@ -185,7 +218,11 @@ class UiRouteTest {
   }
 
   static Reply raw(String request) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", api.actualPort())) {
+    return raw(api.actualPort(), request);
+  }
+
+  static Reply raw(int port, String request) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       out.write(request.getBytes(StandardCharsets.ISO_8859_1));
