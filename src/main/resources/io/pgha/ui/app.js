@@ -16,6 +16,7 @@
   let busy = false;
   let again = false;
   let events = null;
+  let eventsFrom = '';      // the origin the event stream comes from
   const shown = {};         // what each part shows now, as JSON: unchanged data is not redrawn (a click survives)
 
   const $ = (id) => document.getElementById(id);
@@ -172,6 +173,8 @@
     $('scope').textContent = c.scope || 'cluster';
     document.title = 'pgha ' + (c.scope || 'cluster');
     if (!base) $('source').textContent = 'via ' + nameAt(location.origin) + ' (' + location.origin + ')';
+    const state = $('events-state'); // opened before the first /cluster named the members
+    if (state.textContent.startsWith('(live from ')) state.textContent = '(live from ' + nameAt(eventsFrom) + ')';
     const leader = members.find((m) => m.role === 'leader' || m.role === 'standby_leader');
     const rows = members.map((m) => {
       const tr = el('tr');
@@ -266,6 +269,7 @@
     if (events) events.close();
     const state = $('events-state');
     const from = origin();
+    eventsFrom = from;
     state.textContent = '(connecting to ' + nameAt(from) + ')';
     const es = new EventSource(from + '/events', { withCredentials: !!base });
     events = es;
