@@ -14,23 +14,23 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** Plain HTTP calls for the REST API tests: java.net.http for ordinary requests, a raw socket for malformed ones. */
-final class TestHttp {
+/** Plain HTTP calls for the REST API tests (and the web view's, io.pgha.ui): java.net.http for ordinary requests, a raw socket for malformed ones. */
+public final class TestHttp {
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
       .build();
 
   /** A reply; header names lower-cased. */
-  record Reply(int status, Map<String, String> headers, String body) {
-    String header(String name) {
+  public record Reply(int status, Map<String, String> headers, String body) {
+    public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
   }
 
   private final int port;
 
-  TestHttp(int port) {
+  public TestHttp(int port) {
     this.port = port;
   }
 
@@ -54,7 +54,7 @@ final class TestHttp {
   }
 
   /** Sends {@code request} as is (it should ask {@code Connection: close}) and reads the reply to the end. */
-  Reply raw(String request) throws Exception {
+  public Reply raw(String request) throws Exception {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(20_000);
       OutputStream out = socket.getOutputStream();

@@ -4,19 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.ApiVerticle;
+import io.pgha.api.TestHttp;
+import io.pgha.api.TestHttp.Reply;
 import io.pgha.config.Credentials;
 import io.pgha.config.RestApiConfig;
 import io.pgha.model.NodeStatus;
 import io.vertx.core.Vertx;
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -55,9 +49,9 @@ class UiRouteTest {
       "/ui/app.css, text/css;charset=utf-8, tr.leader"})
   void servesEachFileWithItsTypeCachingAndPolicy(String path, String type, String content) throws Exception {
     Reply r = get(path);
-    assertThat(r.status).isEqualTo(200);
+    assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("content-type")).isEqualTo(type);
-    assertThat(r.body).contains(content);
+    assertThat(r.body()).contains(content);
     assertThat(r.header("etag")).matches("\"[0-9a-f]{24}\"");
     assertThat(r.header("cache-control")).isEqualTo("no-cache");
     assertThat(r.header("x-content-type-options")).isEqualTo("nosniff");
@@ -71,18 +65,18 @@ class UiRouteTest {
   void revalidationWithTheSameTagIs304WithoutBody() throws Exception {
     String etag = get("/ui/app.js").header("etag");
     Reply again = get("/ui/app.js", "If-None-Match", etag);
-    assertThat(again.status).isEqualTo(304);
-    assertThat(again.body).isEmpty();
+    assertThat(again.status()).isEqualTo(304);
+    assertThat(again.body()).isEmpty();
     assertThat(again.header("etag")).isEqualTo(etag);
-    assertThat(get("/ui/app.js", "If-None-Match", "W/" + etag).status).isEqualTo(304);
-    assertThat(get("/ui/app.js", "If-None-Match", "\"other\"").status).isEqualTo(200);
-    assertThat(get("/ui/app.css", "If-None-Match", etag).status).as("another file's tag").isEqualTo(200);
+    assertThat(get("/ui/app.js", "If-None-Match", "W/" + etag).status()).isEqualTo(304);
+    assertThat(get("/ui/app.js", "If-None-Match", "\"other\"").status()).isEqualTo(200);
+    assertThat(get("/ui/app.css", "If-None-Match", etag).status()).as("another file's tag").isEqualTo(200);
   }
 
   @Test
   void theBarePrefixRedirectsToTheDirectory() throws Exception {
     Reply r = get("/ui?x=1");
-    assertThat(r.status).isEqualTo(301);
+    assertThat(r.status()).isEqualTo(301);
     assertThat(r.header("location")).isEqualTo("/ui/?x=1");
   }
 
@@ -95,17 +89,17 @@ class UiRouteTest {
       assertThat(r.header("content-security-policy")).isNull();
       return;
     }
-    assertThat(r.status).isEqualTo(404);
-    assertThat(r.body).isEqualTo("Not Found\n");
+    assertThat(r.status()).isEqualTo(404);
+    assertThat(r.body()).isEqualTo("Not Found\n");
   }
 
   @Test
   void patronisRoutesAreUntouched() throws Exception {
     Reply r = get("/patroni");
-    assertThat(r.status).isEqualTo(200);
+    assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("content-type")).isEqualTo("application/json");
     assertThat(r.header("access-control-allow-origin")).isNull();
-    assertThat(raw("OPTIONS / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status)
+    assertThat(raw("OPTIONS / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status())
         .as("HAProxy's check stays a health check (a replica: not the primary)").isEqualTo(503);
   }
 
@@ -123,17 +117,17 @@ class UiRouteTest {
   @ValueSource(strings = {"http://evil.example", "http://127.0.0.1:28010", "https://127.0.0.1:28009", "null"})
   void anyOtherOriginGetsNoCorsHeaders(String origin) throws Exception {
     Reply r = get("/patroni", "Origin", origin);
-    assertThat(r.status).isEqualTo(200);
+    assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("access-control-allow-origin")).isNull();
     Reply preflight = preflight(origin);
-    assertThat(preflight.status).as("no preflight answer: the health check answers").isEqualTo(503);
+    assertThat(preflight.status()).as("no preflight answer: the health check answers").isEqualTo(503);
     assertThat(preflight.header("access-control-allow-methods")).isNull();
   }
 
   @Test
   void aMembersPreflightIsAnswered() throws Exception {
     Reply r = preflight(MEMBER);
-    assertThat(r.status).isEqualTo(204);
+    assertThat(r.status()).isEqualTo(204);
     assertThat(r.header("access-control-allow-origin")).isEqualTo(MEMBER);
     assertThat(r.header("access-control-allow-methods")).contains("POST").contains("PATCH");
     assertThat(r.header("access-control-allow-headers")).containsIgnoringCase("content-type");
@@ -170,14 +164,14 @@ class UiRouteTest {
     ApiVerticle secured = UiRoute.install(ApiVerticle.secured(cfg, status(), Set::of), () -> API_URLS);
     vertx.deployVerticle(secured).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     int port = secured.actualPort();
-    assertThat(raw(port, "GET /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status)
+    assertThat(raw(port, "GET /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status())
         .as("GETs are never checked: the page loads without credentials").isEqualTo(200);
     Reply preflight = raw(port, "OPTIONS /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER
         + "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
-    assertThat(preflight.status).as("a preflight carries no credentials and must not be refused").isEqualTo(204);
+    assertThat(preflight.status()).as("a preflight carries no credentials and must not be refused").isEqualTo(204);
     Reply post = raw(port, "POST /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER
         + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
-    assertThat(post.status).isEqualTo(401);
+    assertThat(post.status()).isEqualTo(401);
     assertThat(post.header("www-authenticate")).isEqualTo("Basic realm=\"Patroni\"");
     assertThat(post.header("access-control-allow-origin")).as("the page can read why").isEqualTo(MEMBER);
   }
@@ -196,12 +190,6 @@ class UiRouteTest {
   }
 
   // ------------------------------------------------------------------------------------------------------ HTTP
-
-  record Reply(int status, Map<String, String> headers, String body) {
-    String header(String name) {
-      return headers.get(name.toLowerCase(Locale.ROOT));
-    }
-  }
 
   static Reply preflight(String origin) throws Exception {
     return raw(api.actualPort(), "OPTIONS /switchover HTTP/1.1\r\nHost: x\r\nOrigin: " + origin + "\r\nAccess-Control-Request-Method: POST"
@@ -222,42 +210,7 @@ class UiRouteTest {
   }
 
   static Reply raw(int port, String request) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", port)) {
-      socket.setSoTimeout(10_000);
-      OutputStream out = socket.getOutputStream();
-      out.write(request.getBytes(StandardCharsets.ISO_8859_1));
-      out.flush();
-      InputStream in = socket.getInputStream();
-      ByteArrayOutputStream all = new ByteArrayOutputStream();
-      in.transferTo(all);
-      String text = all.toString(StandardCharsets.UTF_8);
-      int split = text.indexOf("\r\n\r\n");
-      String[] head = text.substring(0, split).split("\r\n");
-      Map<String, String> names = new LinkedHashMap<>();
-      for (int i = 1; i < head.length; i++) {
-        int colon = head[i].indexOf(':');
-        names.put(head[i].substring(0, colon).trim().toLowerCase(Locale.ROOT), head[i].substring(colon + 1).trim());
-      }
-      String body = text.substring(split + 4);
-      if ("chunked".equals(names.get("transfer-encoding"))) {
-        body = unchunk(body);
-      }
-      return new Reply(Integer.parseInt(head[0].split(" ")[1]), names, body);
-    }
-  }
-
-  private static String unchunk(String body) {
-    StringBuilder out = new StringBuilder();
-    int at = 0;
-    while (true) {
-      int eol = body.indexOf("\r\n", at);
-      int size = Integer.parseInt(body.substring(at, eol).trim(), 16);
-      if (size == 0) {
-        return out.toString();
-      }
-      out.append(body, eol + 2, eol + 2 + size);
-      at = eol + 2 + size + 2;
-    }
+    return new TestHttp(port).raw(request);
   }
 
   private static NodeStatus status() {
