@@ -254,6 +254,11 @@ public final class ZooKeeperDcs implements AutoCloseable {
     return cache.get(path).map(d -> d.getStat() == null ? -1 : d.getStat().getVersion()).orElse(-1);
   }
 
+  /** The value of {@code path} as last seen by the cache (empty for a node without data), or null when absent. */
+  public byte[] cachedData(String path) {
+    return data(path);
+  }
+
   private byte[] data(String path) {
     return cache.get(path).map(d -> d.getData() == null ? new byte[0] : d.getData()).orElse(null);
   }

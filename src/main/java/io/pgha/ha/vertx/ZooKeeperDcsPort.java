@@ -1,5 +1,6 @@
 package io.pgha.ha.vertx;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,6 +9,7 @@ import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.decision.ClusterView;
 import io.pgha.ha.port.Dcs;
 import io.vertx.core.Context;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -67,7 +69,8 @@ final class ZooKeeperDcsPort implements Dcs {
 
   @Override
   public CompletionStage<Void> writeHistory(List<HistoryEntry> history) {
-    return OnContext.of(ctx, dcs.put(dcs.layout().history(), historyValue(history)));
+    List<HistoryEntry> known = keepKnown(history, parseHistory(dcs.cachedData(dcs.layout().history())));
+    return OnContext.of(ctx, dcs.put(dcs.layout().history(), historyValue(known)));
   }
 
   @Override
@@ -89,6 +92,44 @@ final class ZooKeeperDcsPort implements Dcs {
   }
 
   @Override public void close() { dcs.close(); }
+
+  /**
+   * §3.6.3: an entry that {@code history} already holds (same timeline and switch LSN, all five fields) keeps its
+   * timestamp and new leader; only entries new to the key take the writer's. Without this, every leader change would
+   * stamp the whole history with the newest leader's name and time.
+   */
+  static List<HistoryEntry> keepKnown(List<HistoryEntry> fresh, List<HistoryEntry> previous) {
+    List<HistoryEntry> kept = new ArrayList<>(fresh.size());
+    for (HistoryEntry entry : fresh) {
+      HistoryEntry known = previous.stream()
+          .filter(p -> p.timeline() == entry.timeline() && p.lsn() == entry.lsn()
+              && p.timestamp() != null && p.member() != null)
+          .findFirst().orElse(null);
+      kept.add(known == null ? entry
+          : new HistoryEntry(entry.timeline(), entry.lsn(), entry.reason(), known.timestamp(), known.member()));
+    }
+    return kept;
+  }
+
+  /** The entries of a {@code history} value; those with fewer than five fields get null timestamp and member. */
+  static List<HistoryEntry> parseHistory(byte[] value) {
+    List<HistoryEntry> entries = new ArrayList<>();
+    if (value == null) return entries;
+    JsonNode array;
+    try {
+      array = JSON.readTree(value);
+    } catch (java.io.IOException e) {
+      return entries; // not JSON: nothing to keep, the leader rewrites it
+    }
+    if (array == null || !array.isArray()) return entries;
+    for (JsonNode e : array) {
+      if (!e.isArray() || e.size() < 2 || !e.get(0).canConvertToInt() || !e.get(1).canConvertToLong()) continue;
+      boolean full = e.size() >= 5 && e.get(3).isTextual() && e.get(4).isTextual();
+      entries.add(new HistoryEntry(e.get(0).asInt(), e.get(1).asLong(), e.size() > 2 ? e.get(2).asText() : "",
+          full ? e.get(3).asText() : null, full ? e.get(4).asText() : null));
+    }
+    return entries;
+  }
 
   /** §3.6.3: {@code [[timeline, lsn, reason, timestamp, member], ...]}. */
   static String historyValue(List<HistoryEntry> history) {
