@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It listens to the member's status ({@link Addresses#HA_STATUS_CHANGED}) and patches the pod's labels
  * ({@code PATCH /api/v1/namespaces/<ns>/pods/<pod>}, a JSON merge patch) whenever the labels it should carry change.
+ * It also listens to the HA loop's decisions ({@link Addresses#HA_DECIDED}): a {@code Promote} decision labels the
+ * pod leader at once, while postgres is still promoting (so the label request is on its way before postgres takes
+ * writes), and a demotion labels it follower as soon as it starts; the status takes over again once it shows the
+ * change ({@link RoleLabels#reached}).
  * It is a bystander: the HA loop never waits for it. One patch is in flight at a time; a failed one (API server down,
  * 5xx, 409, a refused token) is retried with back-off from {@value #MIN_BACKOFF_MS} ms to {@value #MAX_BACKOFF_MS} ms,
  * without limit, always with the latest wanted labels.
@@ -43,6 +47,10 @@ public final class PodLabeller extends VerticleBase {
   private final AtomicLong failures = new AtomicLong();
   private HttpClient client;
   private MessageConsumer<NodeStatus> consumer;
+  private MessageConsumer<String> decisions;
+  /** The last status seen and the role change decided but not yet in it. Event loop only. */
+  private NodeStatus lastStatus;
+  private RoleLabels.Transition transition;
   /** What the pod should carry (null values: remove); null until the first status. Event loop only. */
   private Map<String, String> wanted;
   /** What the last successful patch set. Event loop only. */
@@ -94,10 +102,11 @@ public final class PodLabeller extends VerticleBase {
     }
     client = vertx.createHttpClient(options);
     consumer = vertx.eventBus().localConsumer(Addresses.HA_STATUS_CHANGED, m -> onStatus(m.body()));
+    decisions = vertx.eventBus().localConsumer(Addresses.HA_DECIDED, m -> onDecided(String.valueOf(m.body())));
     LOG.info("kubernetes: labelling pod {}/{} with {} (leader {}, replica {}, standby leader {}) via {}",
         settings.namespace(), settings.podName(), settings.roleLabel(), settings.leaderValue(),
         settings.followerValue(), settings.standbyLeaderValue(), settings.apiUrl());
-    return consumer.completion();
+    return Future.all(consumer.completion(), decisions.completion());
   }
 
   /**
@@ -117,6 +126,9 @@ public final class PodLabeller extends VerticleBase {
       }
       if (consumer != null) {
         consumer.unregister();
+      }
+      if (decisions != null) {
+        decisions.unregister();
       }
       wanted = RoleLabels.stopped(settings);
       drained = done;
@@ -152,8 +164,27 @@ public final class PodLabeller extends VerticleBase {
     if (stopping || status == null) {
       return;
     }
-    Map<String, String> next = RoleLabels.desired(status, settings);
-    if (!next.equals(wanted)) {
+    lastStatus = status;
+    if (transition != null && RoleLabels.reached(transition, status)) {
+      transition = null;
+    }
+    want();
+  }
+
+  /** A decision line: a promotion or demotion changes the labels now, without waiting for the status. */
+  private void onDecided(String line) {
+    RoleLabels.Transition t = RoleLabels.transition(line);
+    if (stopping || t == null) {
+      return;
+    }
+    transition = t;
+    want();
+  }
+
+  private void want() {
+    Map<String, String> next = transition != null ? RoleLabels.during(transition, settings)
+        : lastStatus != null ? RoleLabels.desired(lastStatus, settings) : null;
+    if (next != null && !next.equals(wanted)) {
       wanted = next;
       kick();
     }

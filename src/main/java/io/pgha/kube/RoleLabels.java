@@ -43,6 +43,55 @@ public final class RoleLabels {
     return out;
   }
 
+  /** A role change the HA loop has decided on, before the member's status shows it. */
+  public enum Transition {
+    /** The member promotes: labelled leader before postgres accepts writes. */
+    PROMOTING,
+    /** The primary demotes (switchover, hand-over, lost key): labelled follower as soon as it starts. */
+    DEMOTING
+  }
+
+  private static final java.util.regex.Pattern ROLE = java.util.regex.Pattern.compile(" role=(\\S+)");
+  private static final java.util.regex.Pattern ACTION = java.util.regex.Pattern.compile(" action=(\\S+)");
+
+  /**
+   * The transition a decision line ({@code ha.decision cycle=.. role=.. action=.. reason=..}) starts, or null: action
+   * {@code Promote}; {@code DemoteGraceful}, {@code HandOver}, {@code ReleaseLeader}, or {@code Stop} of a primary.
+   */
+  public static Transition transition(String decisionLine) {
+    if (decisionLine == null) {
+      return null;
+    }
+    java.util.regex.Matcher action = ACTION.matcher(decisionLine);
+    java.util.regex.Matcher role = ROLE.matcher(decisionLine);
+    if (!action.find()) {
+      return null;
+    }
+    String r = role.find() ? role.group(1) : "";
+    return switch (action.group(1)) {
+      case "Promote" -> Transition.PROMOTING;
+      case "DemoteGraceful", "HandOver", "ReleaseLeader" -> Transition.DEMOTING;
+      case "Stop" -> "primary".equals(r) || "promoted".equals(r) ? Transition.DEMOTING : null;
+      default -> null;
+    };
+  }
+
+  /** Whether the member's status has caught up with {@code t}, so that {@link #desired} applies again. */
+  public static boolean reached(Transition t, NodeStatus s) {
+    return t == Transition.PROMOTING ? !"promoted".equals(s.role()) : !s.leaderLockHeld();
+  }
+
+  /** The labels while {@code t} is under way: leader (promoting) or follower (demoting) role values. */
+  public static Map<String, String> during(Transition t, KubernetesSettings k) {
+    Map<String, String> out = new LinkedHashMap<>(k.labels());
+    boolean leader = t == Transition.PROMOTING;
+    out.put(k.roleLabel(), leader ? k.leaderValue() : k.followerValue());
+    if (k.tmpRoleLabel() != null) {
+      out.put(k.tmpRoleLabel(), leader ? "primary" : "replica");
+    }
+    return out;
+  }
+
   /** The labels of a member that is stopping: the role labels removed. */
   public static Map<String, String> stopped(KubernetesSettings k) {
     Map<String, String> out = new LinkedHashMap<>(k.labels());

@@ -56,12 +56,11 @@ class ContainerIT {
   private static final Duration BUILD_MAX = Duration.ofMinutes(8);
   private static final Duration HEALTHY_MAX = Duration.ofSeconds(240);
   private static final Duration STOP_HANDOVER_MAX = Duration.ofSeconds(2);
-  /**
-   * The issue's target is ttl + 2 s; it is missed in some runs (21.0 to 25.9 s measured at ttl 20: the dead leader's
-   * key went 21.5 to 24.5 s after the kill, see deploy/README.md), so the test holds the bound pgha keeps today,
-   * which still fails a takeover that waits for a second session timeout.
-   */
-  private static final Duration KILL_FAILOVER_MAX = Duration.ofSeconds(TTL_SECONDS + 8);
+  /** The target: the killed leader's session ends after ttl, the takeover and HAProxy's check fit in 2 s. */
+  private static final Duration KILL_FAILOVER_MAX = Duration.ofSeconds(TTL_SECONDS + 2);
+  /** Every query of the dashboard returns a series once Prometheus has a few scrapes of a cluster that took a write. */
+  private static final Duration DASHBOARD_MAX = Duration.ofSeconds(90);
+  private static final Path DASHBOARD = REPO.resolve("deploy/grafana/pgha-dashboard.json");
   private static final Duration REJOIN_MAX = Duration.ofSeconds(90);
   /** PghaMemberDown has for: 30s; scrape and evaluation every 5 s. */
   private static final Duration ALERT_MAX = Duration.ofSeconds(75);
@@ -150,6 +149,52 @@ class ContainerIT {
 
   @Test
   @Order(3)
+  void everyDashboardQueryReturnsData() throws Exception {
+    assumeTrue(started, "cluster did not start");
+    Map<String, String> queries = dashboardQueries(JSON.readTree(DASHBOARD.toFile()));
+    assertThat(queries).as("queries in %s", DASHBOARD).hasSizeGreaterThan(20);
+    long t0 = System.nanoTime();
+    waitFor(DASHBOARD_MAX, "every query of " + DASHBOARD.getFileName() + " returns a series from Prometheus", () -> {
+      List<String> empty = new ArrayList<>();
+      for (var q : queries.entrySet()) {
+        JsonNode result = prometheus("/api/v1/query?query=" + java.net.URLEncoder.encode(q.getValue(),
+            StandardCharsets.UTF_8));
+        if (result == null || !"success".equals(result.path("status").asText())) {
+          empty.add(q.getKey() + " (error: " + result + ")");
+        } else if (result.path("data").path("result").isEmpty()) {
+          empty.add(q.getKey());
+        }
+      }
+      return empty.isEmpty() ? null : "no series for panel/query: " + String.join("; ", empty);
+    });
+    System.out.printf("container IT: all %d dashboard queries return data (%d ms after the first try)%n",
+        queries.size(), ms(t0));
+  }
+
+  /**
+   * Panel title and refId to its expr, Grafana's variables substituted as a dashboard showing all scopes over the last
+   * hour would: $scope (multi, "All") becomes .*, $__rate_interval 1m (4 x the 5 s scrape at least), $__range 1h.
+   */
+  static Map<String, String> dashboardQueries(JsonNode dashboard) {
+    Map<String, String> queries = new java.util.LinkedHashMap<>();
+    List<JsonNode> panels = new ArrayList<>();
+    dashboard.path("panels").forEach(panels::add);
+    for (int i = 0; i < panels.size(); i++) {
+      JsonNode panel = panels.get(i);
+      panel.path("panels").forEach(panels::add);
+      for (JsonNode target : panel.path("targets")) {
+        String expr = target.path("expr").asText("");
+        if (expr.isBlank()) continue;
+        queries.put(panel.path("title").asText() + " [" + target.path("refId").asText() + "]",
+            expr.replace("$scope", ".*").replace("${scope}", ".*").replace("$__rate_interval", "1m")
+                .replace("$__interval", "15s").replace("$__range", "1h"));
+      }
+    }
+    return queries;
+  }
+
+  @Test
+  @Order(4)
   void dockerStopOfTheLeaderHandsOverWithinTwoSeconds() throws Exception {
     assumeTrue(started, "cluster did not start");
     allMembersRunning();
@@ -178,19 +223,33 @@ class ContainerIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void dockerKillOfTheLeaderFailsOverAndTheAlertFires() throws Exception {
     assumeTrue(started, "cluster did not start");
     allMembersRunning();
     String leader = leader();
     assertThat(leader).as("leader before docker kill").isNotNull();
     killedLeader = leader;
+    // its ZooKeeper session (the one holding the leader key): ZooKeeper logs when it expires it
+    String session = run(Duration.ofSeconds(20), "docker", "logs", leader).output.lines()
+        .filter(l -> l.contains("zookeeper connection connected (session ")).reduce((a, b) -> b)
+        .map(l -> l.replaceAll(".*\\(session (0x[0-9a-f]+)\\).*", "$1")).orElse("?");
     long t0 = System.nanoTime();
+    long t0Wall = System.currentTimeMillis();
     Result kill = run(Duration.ofSeconds(20), "docker", "kill", leader);
+    long killReturnedMs = ms(t0);
     assertThat(kill.exit).as("docker kill %s: %s", leader, kill.output).isZero();
     long writeMs = writeThroughHaproxy(KILL_FAILOVER_MAX.plusSeconds(10), PG_PORT.get(leader));
-    System.out.printf("container IT: docker kill %s -> write through 5000 on a new primary after %d ms (ttl %d s)%n",
-        leader, ms(t0), TTL_SECONDS);
+    String next = leader();
+    // where the time went, from the containers' own logs (ms after docker kill was started)
+    System.out.printf("container IT: docker kill %s -> write through 5000 on a new primary after %d ms (ttl %d s):"
+        + " docker kill returned %d ms, ZooKeeper expired its session %s %d ms, %s saw the key gone %d ms, took it %d ms,"
+        + " accepted writes %d ms, HAProxy marked it UP %d ms%n", leader, writeMs, TTL_SECONDS, killReturnedMs, session,
+        firstLogLine(List.of("pgha-zk1", "pgha-zk2", "pgha-zk3"), t0Wall, "Expiring session " + session), next,
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "leader key " + leader + " is gone"),
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "acquired session lock"),
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "postgres accepts writes"),
+        firstLogLine(List.of("pgha-haproxy"), t0Wall, "Server primary/" + next + " is UP"));
     assertThat(Duration.ofMillis(writeMs)).as("docker kill of the leader -> writes via HAProxy 5000")
         .isLessThanOrEqualTo(KILL_FAILOVER_MAX);
     if (Files.exists(PROMETHEUS_CONFIG)) waitFor(ALERT_MAX, "PghaMemberDown firing while " + leader + " is down", () -> {
@@ -209,7 +268,7 @@ class ContainerIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void switchoverOverHttpMovesWritesToTheCandidate() throws Exception {
     assumeTrue(started, "cluster did not start");
     allMembersRunning();
@@ -249,6 +308,23 @@ class ContainerIT {
     waitFor(HEALTHY_MAX, "a leader", () -> leader() == null ? "no leader" : null);
   }
 
+  /** Milliseconds from {@code sinceWallMs} to the first line containing {@code text} in the containers' logs; -1: none. */
+  private static long firstLogLine(List<String> containers, long sinceWallMs, String text) throws Exception {
+    long first = Long.MAX_VALUE;
+    for (String c : containers) {
+      for (String line : run(Duration.ofSeconds(20), "docker", "logs", "-t", c).output.lines().toList()) {
+        if (!line.contains(text) || line.indexOf(' ') < 0) continue;
+        try {
+          long at = java.time.Instant.parse(line.substring(0, line.indexOf(' '))).toEpochMilli();
+          if (at >= sinceWallMs) first = Math.min(first, at - sinceWallMs);
+        } catch (java.time.format.DateTimeParseException e) {
+          // a continuation line without docker's timestamp
+        }
+      }
+    }
+    return first == Long.MAX_VALUE ? -1 : first;
+  }
+
   private static Result psql(String sql) throws Exception {
     return run(Duration.ofSeconds(5), List.of("psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql,
         "host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=1"), Map.of("PGPASSWORD", "postgres"));
@@ -283,9 +359,10 @@ class ContainerIT {
   }
 
   /**
-   * Starts a write through HAProxy's 5000 every 100 ms, each in its own psql (several may be in flight: one stuck on
-   * a server that is going away must not hide the next), until one succeeds on a server other than {@code notPort}
-   * (null: any); returns the milliseconds from the call to the end of the first such write.
+   * Starts a write through HAProxy's 5000 every 100 ms, each in its own psql (up to 8 in flight: one stuck on a server
+   * that is going away must not hide the next; never queued, so that on a slow machine a write is not started late
+   * behind older ones), until one succeeds on a server other than {@code notPort} (null: any); returns the
+   * milliseconds from the call to the end of the first such write.
    */
   private static long writeThroughHaproxy(Duration max, Integer notPort) throws Exception {
     long t0 = System.nanoTime();
@@ -294,22 +371,31 @@ class ContainerIT {
     java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>("");
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
     try {
+      java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(8);
       while (done.get() < 0 && System.nanoTime() < deadline) {
+        if (!slots.tryAcquire()) {
+          Thread.sleep(20);
+          continue;
+        }
         pool.submit(() -> {
-          Result r = run(Duration.ofSeconds(5), List.of("psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c",
-              "CREATE TABLE IF NOT EXISTS container_it (at timestamptz DEFAULT now(), port int)",
-              "-c", "INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port",
-              "host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=2"), Map.of("PGPASSWORD",
-              "postgres"));
-          long end = ms(t0);
-          int port = Integer.parseInt(r.output.lines().map(String::trim).filter(l -> l.matches("\\d+"))
-              .reduce((a, b) -> b).orElse("0"));
-          if (r.exit == 0 && port != 0 && (notPort == null || port != notPort)) {
-            done.accumulateAndGet(end, (a, b) -> a < 0 ? b : Math.min(a, b));
-          } else {
-            last.set(r.exit == 0 ? "wrote on the old primary " + port : r.output.trim());
+          try {
+            Result r = run(Duration.ofSeconds(5), List.of("psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c",
+                "CREATE TABLE IF NOT EXISTS container_it (at timestamptz DEFAULT now(), port int)",
+                "-c", "INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port",
+                "host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=2"), Map.of("PGPASSWORD",
+                "postgres"));
+            long end = ms(t0);
+            int port = Integer.parseInt(r.output.lines().map(String::trim).filter(l -> l.matches("\\d+"))
+                .reduce((a, b) -> b).orElse("0"));
+            if (r.exit == 0 && port != 0 && (notPort == null || port != notPort)) {
+              done.accumulateAndGet(end, (a, b) -> a < 0 ? b : Math.min(a, b));
+            } else {
+              last.set(r.exit == 0 ? "wrote on the old primary " + port : r.output.trim());
+            }
+            return null;
+          } finally {
+            slots.release();
           }
-          return null;
         });
         Thread.sleep(100);
       }

@@ -66,6 +66,7 @@ class KubeLabelsIT {
         () -> "primary".equals(api.labels(NS, candidate).get("role")));
     System.out.println("KubeLabelsIT: switchover: " + candidate + " labelled primary "
         + Duration.ofNanos(System.nanoTime() - answeredAt).toMillis() + " ms after the answer");
+    labelledBeforeWrites(cluster, candidate, "switchover");
     cluster.awaitStreamingReplicas(2, Duration.ofSeconds(90));
     awaitRoles(cluster, candidate, names, "switchover");
 
@@ -78,6 +79,7 @@ class KubeLabelsIT {
         () -> "primary".equals(api.labels(NS, newLeader).get("role")));
     System.out.println("KubeLabelsIT: failover: " + newLeader + " labelled primary "
         + Duration.ofNanos(System.nanoTime() - promotedAt).toMillis() + " ms after the leader key changed");
+    labelledBeforeWrites(cluster, newLeader, "failover");
     String third = names.stream().filter(n -> !n.equals(candidate) && !n.equals(newLeader)).findFirst().orElseThrow();
     cluster.await(third + " labelled replica", Duration.ofSeconds(60),
         () -> "replica".equals(api.labels(NS, third).get("role")));
@@ -87,6 +89,46 @@ class KubeLabelsIT {
     cluster.restartAgent(candidate);
     cluster.awaitStreamingFrom(candidate, newLeader, Duration.ofSeconds(120));
     awaitRoles(cluster, newLeader, names, "rejoin");
+  }
+
+  /**
+   * The order of a promotion as the API server and the agent's log saw it: the Promote decision (logged before
+   * pg_promote() is called), the PATCH labelling the pod primary arriving at the API server, and pg_promote()
+   * returning ("postgres accepts writes"). The label request must arrive before the promote returns, i.e. while
+   * postgres is still promoting or at most one pg_promote() poll (100 ms) after it accepted its first write.
+   */
+  private void labelledBeforeWrites(TestCluster cluster, String member, String when) throws Exception {
+    List<String> log = java.nio.file.Files.readAllLines(cluster.member(member).logFile());
+    long decided = lastLogLine(log, "action=Promote ");
+    long promoted = lastLogLine(log, "postgres accepts writes");
+    assertThat(decided).as(when + ": " + member + "'s Promote decision in its log").isPositive();
+    assertThat(promoted).as(when + ": " + member + "'s promote in its log").isGreaterThanOrEqualTo(decided);
+    long patched = api.patches().stream()
+        .filter(p -> p.path().endsWith("/pods/" + member) && p.body().contains("\"role\":\"primary\"")
+            && p.atEpochMs() >= decided - 1000)
+        .mapToLong(KubeApi.Patch::atEpochMs).min().orElse(-1);
+    System.out.printf("KubeLabelsIT: %s: %s decided to promote, the primary label reached the API server %+d ms,"
+        + " pg_promote returned %+d ms%n", when, member, patched - decided, promoted - decided);
+    assertThat(patched).as(when + ": a PATCH labelling " + member + " primary").isPositive();
+    assertThat(patched).as(when + ": the primary label reaches the API server before postgres is promoted")
+        .isLessThanOrEqualTo(promoted);
+  }
+
+  /** Wall-clock ms of the last line containing {@code text} (the agent logs local time, to the millisecond); -1. */
+  private static long lastLogLine(List<String> log, String text) {
+    java.time.format.DateTimeFormatter format = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
+    long at = -1;
+    for (String line : log) {
+      if (line.contains(text) && line.length() > 23) {
+        try {
+          at = java.time.LocalDateTime.parse(line.substring(0, 23), format).atZone(java.time.ZoneId.systemDefault())
+              .toInstant().toEpochMilli();
+        } catch (java.time.format.DateTimeParseException e) {
+          // not a log line of the agent's own
+        }
+      }
+    }
+    return at;
   }
 
   private void awaitRoles(TestCluster cluster, String leader, List<String> names, String when) {

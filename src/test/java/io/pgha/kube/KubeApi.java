@@ -27,6 +27,10 @@ public final class KubeApi implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final int port;
   private KubernetesMockServer server;
+  private final java.util.List<Patch> patches = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** A PATCH as the server received it: wall-clock ms, path and body. */
+  public record Patch(long atEpochMs, String path, String body) {}
 
   private KubeApi(int port) {
     this.port = port;
@@ -41,7 +45,16 @@ public final class KubeApi implements AutoCloseable {
 
   public KubeApi start() throws IOException {
     server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-        new KubernetesCrudDispatcher(), false);
+        new KubernetesCrudDispatcher() {
+          @Override
+          public io.fabric8.mockwebserver.http.MockResponse dispatch(io.fabric8.mockwebserver.http.RecordedRequest r) {
+            if ("PATCH".equals(r.getMethod())) { // getBytes() leaves the body for the CRUD dispatcher
+              patches.add(new Patch(System.currentTimeMillis(), r.getPath(), r.getBody() == null ? ""
+                  : new String(r.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8)));
+            }
+            return super.dispatch(r);
+          }
+        }, false);
     server.init(InetAddress.getLoopbackAddress(), port);
     return this;
   }
@@ -51,6 +64,11 @@ public final class KubeApi implements AutoCloseable {
       server.destroy();
       server = null;
     }
+  }
+
+  /** Every PATCH received so far, in order of arrival. */
+  public java.util.List<Patch> patches() {
+    return java.util.List.copyOf(patches);
   }
 
   public String url() {

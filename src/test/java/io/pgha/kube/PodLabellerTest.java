@@ -113,6 +113,47 @@ class PodLabellerTest {
   }
 
   @Test
+  void decisionsStartingARoleChangeAreRecognised() {
+    assertThat(RoleLabels.transition("ha.decision cycle=30 role=replica action=Promote reason=PROMOTE_HAD_LOCK"
+        + " msg=\"promoted self to leader\" trigger=rerun")).isEqualTo(RoleLabels.Transition.PROMOTING);
+    assertThat(RoleLabels.transition("ha.decision cycle=8 role=primary action=DemoteGraceful reason=SWITCHOVER_DEMOTE"
+        + " msg=\"x\"")).isEqualTo(RoleLabels.Transition.DEMOTING);
+    assertThat(RoleLabels.transition("ha.decision cycle=8 role=primary action=HandOver reason=X"))
+        .isEqualTo(RoleLabels.Transition.DEMOTING);
+    assertThat(RoleLabels.transition("ha.decision cycle=8 role=primary action=Stop reason=X"))
+        .isEqualTo(RoleLabels.Transition.DEMOTING);
+    assertThat(RoleLabels.transition("ha.decision cycle=8 role=replica action=Stop reason=X")).isNull();
+    assertThat(RoleLabels.transition("ha.decision cycle=8 role=replica action=Follow reason=X msg=\"action=Promote\""))
+        .isNull();
+    assertThat(RoleLabels.transition("no decision")).isNull();
+  }
+
+  /** A Promote decision labels the pod leader before any status says so; a demotion labels it follower at once. */
+  @Test
+  void aPromoteDecisionLabelsLeaderAtOnceAndADemotionFollower() throws Exception {
+    api = KubeApi.onFreePort().start();
+    api.createPod(NS, "pg-0", Map.of("app", "pg"));
+    startLabeller();
+    publish(status("replica", "running", false));
+    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+
+    decide("ha.decision cycle=9 role=replica action=Promote reason=PROMOTE_HAD_LOCK msg=\"promoting\"");
+    await().atMost(Duration.ofSeconds(10)).until(() -> "primary".equals(api.labels(NS, "pg-0").get("role")));
+    publish(status("promoted", "running", false)); // promote in flight, the key not confirmed yet: still primary
+    Thread.sleep(300);
+    assertThat(api.labels(NS, "pg-0")).containsEntry("role", "primary");
+    publish(status("primary", "running", true));
+
+    decide("ha.decision cycle=12 role=primary action=DemoteGraceful reason=SWITCHOVER_DEMOTE msg=\"demoting\"");
+    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    publish(status("primary", "running", true)); // still holds the key while postgres stops: stays replica
+    Thread.sleep(300);
+    assertThat(api.labels(NS, "pg-0")).containsEntry("role", "replica");
+    publish(status("primary", "stopped", false)); // key released: the status decides again (no role while stopped)
+    await().atMost(Duration.ofSeconds(10)).until(() -> !api.labels(NS, "pg-0").containsKey("role"));
+  }
+
+  @Test
   void anApiServerThatIsDownIsRetriedUntilItAnswers() throws Exception {
     api = KubeApi.onFreePort(); // not started: connections are refused
     PodLabeller labeller = startLabeller();
@@ -153,6 +194,10 @@ class PodLabellerTest {
     PodLabeller labeller = new PodLabeller(k);
     vertx.deployVerticle(labeller).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return labeller;
+  }
+
+  private void decide(String line) {
+    vertx.eventBus().publish(Addresses.HA_DECIDED, line);
   }
 
   private void publish(NodeStatus s) {
