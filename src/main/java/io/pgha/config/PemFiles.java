@@ -96,7 +96,7 @@ public final class PemFiles {
     throw new ConfigException(key + ": " + file + ": no PEM private key in the file");
   }
 
-  /** Fails unless {@code privateKey} belongs to {@code certificate}: a signature made with one checks with the other. */
+  /** Fails unless {@code privateKey} belongs to {@code certificate}: what one signs, the other verifies. */
   public static void checkPair(String key, Path keyFile, PrivateKey privateKey, X509Certificate certificate)
       throws ConfigException {
     String algorithm = privateKey.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with"

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code zookeeper} section, as Patroni's {@code dcs/zookeeper.py} reads it into kazoo: {@code hosts}; with
- * {@code use_ssl}, {@code cacert}, {@code cert}, {@code key}, {@code key_password} and {@code verify}; {@code auth_data}
+ * {@code use_ssl}, {@code cacert}, {@code cert}, {@code key}, {@code key_password} and {@code verify};
+ * {@code auth_data}
  * ({@code {scheme: credential}}, added to every session) and {@code set_acls} ({@code {principal: [permissions]}},
  * the ACL of every znode created; a principal without a {@code scheme:} prefix is an {@code x509} one).
  *
@@ -73,7 +74,8 @@ public final class ZooKeeperSection {
     for (ZooKeeperConfig.Auth auth : config.authData()) {
       if (auth.scheme().equals("digest")) {
         int colon = auth.credential().indexOf(':');
-        identities.add("digest:" + digestId(auth.credential().substring(0, colon), auth.credential().substring(colon + 1)));
+        String credential = auth.credential();
+        identities.add("digest:" + digestId(credential.substring(0, colon), credential.substring(colon + 1)));
       }
     }
     if (config.tls() != null && config.tls().cert() != null) {
@@ -84,7 +86,8 @@ public final class ZooKeeperSection {
         ZooKeeperConfig.Permission.WRITE, ZooKeeperConfig.Permission.CREATE, ZooKeeperConfig.Permission.DELETE);
     for (ZooKeeperConfig.Acl acl : config.acls()) {
       boolean mine = identities.contains(acl.scheme() + ":" + acl.id());
-      if (mine && (acl.permissions().contains(ZooKeeperConfig.Permission.ALL) || acl.permissions().containsAll(needed))) {
+      Set<ZooKeeperConfig.Permission> granted = acl.permissions();
+      if (mine && (granted.contains(ZooKeeperConfig.Permission.ALL) || granted.containsAll(needed))) {
         return true;
       }
     }

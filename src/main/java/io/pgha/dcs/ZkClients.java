@@ -22,6 +22,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.time.Duration;
 import java.util.Map;
@@ -133,7 +134,8 @@ public final class ZkClients {
       }
       out.add(new ACL(perms, new Id(entry.scheme(), entry.id())));
     }
-    return List.copyOf(out);
+    // not List.copyOf: ZooKeeper's client asks the list contains(null), which an immutable List.of list refuses
+    return Collections.unmodifiableList(out);
   }
 
   private static ACLProvider aclProvider(List<ZooKeeperConfig.Acl> entries) {

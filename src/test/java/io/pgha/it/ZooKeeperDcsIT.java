@@ -37,7 +37,8 @@ class ZooKeeperDcsIT {
       Context context = vertx.getOrCreateContext();
       CompletableFuture<ZooKeeperDcs> started = new CompletableFuture<>();
       context.runOnContext(v -> {
-        ZooKeeperDcs dcs = new ZooKeeperDcs(context, ZooKeeperConfig.plain(List.of(zk.connectString())), "/service/late", "m1", 10_000, 5_000,
+        ZooKeeperDcs dcs = new ZooKeeperDcs(context, ZooKeeperConfig.plain(List.of(zk.connectString())),
+            "/service/late", "m1", 10_000, 5_000,
             view -> { }, health -> { });
         dcs.start().onSuccess(x -> started.complete(dcs)).onFailure(started::completeExceptionally);
       });
