@@ -1,6 +1,7 @@
 package io.pgha;
 
 import io.pgha.agent.Agent;
+import io.pgha.dcs.ZkClients;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -11,6 +12,7 @@ public final class Main {
 
   public static void main(String[] args) throws Exception {
     configureLogging();
+    ZkClients.prepareJvm();
     if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
       System.out.println("usage: pgha <config.yml>            run one agent (Patroni-format YAML)\n"
           + "       pgha demo                     run a local three-member cluster\n"

@@ -143,8 +143,8 @@ public final class Agent {
   private static void startEventStream(PghaConfig config, Vertx vertx, AtomicReference<EventStream> events) {
     try {
       String advertiseHost = io.pgha.config.HostPort.parse(config.restapi().connectAddress(), 8008).host();
-      EventStream stream = EventStream.open(config.zookeeper().connectString(), config.scope(), config.name(),
-          advertiseHost);
+      EventStream stream = EventStream.open(config.zookeeper(), config.scope(), config.name(),
+          advertiseHost, EventStream.Settings.defaults());
       events.set(stream);
       EventBridge.install(vertx, stream).onFailure(e -> LOG.warn("event stream bridge: {}", e.toString()));
     } catch (RuntimeException e) {

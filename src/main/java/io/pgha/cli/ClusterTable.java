@@ -75,6 +75,11 @@ public final class ClusterTable {
     public UnreachableException(String connectString) {
       super("cannot reach ZooKeeper at " + connectString);
     }
+
+    /** With {@code why} (null: unknown), such as the TLS handshake's failure. */
+    public UnreachableException(String connectString, String why) {
+      super("cannot reach ZooKeeper at " + connectString + (why == null ? "" : ": " + why));
+    }
   }
 
   /** The table for {@code cluster}, named {@code clusterName}; {@code extended} adds the optional columns always. */

@@ -2,6 +2,9 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.pgha.config.ConfigException;
+import io.pgha.config.ZooKeeperConfig;
+import io.pgha.config.ZooKeeperSection;
 import io.pgha.dcs.ClusterSnapshot;
 import java.io.PrintStream;
 import java.net.URI;
@@ -21,6 +24,8 @@ import java.util.Map;
 final class CtlContext implements AutoCloseable {
   /** Long enough for a loaded ensemble to answer, short enough that a dead one gives a prompt error. */
   static final Duration ZOOKEEPER_CONNECT_TIMEOUT = Duration.ofSeconds(3);
+  /** TLS: a cold JVM spends seconds loading Netty and its TLS classes before the first byte goes out. */
+  static final Duration ZOOKEEPER_TLS_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   private static final List<String> OTHER_DCS = List.of("etcd", "etcd3", "consul", "exhibitor", "kubernetes", "raft");
   private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
 
@@ -133,12 +138,25 @@ final class CtlContext implements AutoCloseable {
         throw new CtlException("no zookeeper.hosts in the configuration (or --dcs-url)");
       }
       try {
-        zk = ZkSession.connect(zookeeperHosts, ZOOKEEPER_CONNECT_TIMEOUT);
+        ZooKeeperConfig settings = zookeeperSettings();
+        zk = ZkSession.connect(settings,
+            settings.tls() != null ? ZOOKEEPER_TLS_CONNECT_TIMEOUT : ZOOKEEPER_CONNECT_TIMEOUT);
       } catch (ClusterTable.UnreachableException e) {
         throw new CtlException(e.getMessage());
       }
     }
     return zk;
+  }
+
+  /** The hosts, with the section's TLS, {@code auth_data} and {@code set_acls} as the agent applies them. */
+  private ZooKeeperConfig zookeeperSettings() throws CtlException {
+    ZooKeeperConfig section;
+    try {
+      section = ZooKeeperSection.fromTree(config);
+    } catch (ConfigException e) {
+      throw new CtlException(e.getMessage());
+    }
+    return new ZooKeeperConfig(List.of(zookeeperHosts), section.tls(), section.authData(), section.acls());
   }
 
   /** A fresh read of the cluster. */

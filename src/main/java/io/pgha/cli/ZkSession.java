@@ -1,6 +1,8 @@
 package io.pgha.cli;
 
+import io.pgha.config.ZooKeeperConfig;
 import io.pgha.dcs.ClusterSnapshot;
+import io.pgha.dcs.ZkClients;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
@@ -8,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -30,8 +31,15 @@ final class ZkSession implements AutoCloseable {
 
   /** Connects, or fails with {@link ClusterTable.UnreachableException} when no server answers in time. */
   static ZkSession connect(String connectString, Duration timeout) throws ClusterTable.UnreachableException {
-    CuratorFramework client = CuratorFrameworkFactory.builder()
-        .connectString(connectString)
+    return connect(ZooKeeperConfig.plain(List.of(connectString)), timeout);
+  }
+
+  /**
+   * Connects as the {@code zookeeper} section says (TLS, credentials, ACLs), or fails with
+   * {@link ClusterTable.UnreachableException}, naming the TLS handshake's failure when that is why.
+   */
+  static ZkSession connect(ZooKeeperConfig zookeeper, Duration timeout) throws ClusterTable.UnreachableException {
+    CuratorFramework client = ZkClients.builder(zookeeper)
         .connectionTimeoutMs((int) timeout.toMillis())
         .sessionTimeoutMs((int) Math.max(timeout.toMillis() * 2, 4_000))
         .retryPolicy(new RetryNTimes(1, 200))
@@ -46,7 +54,8 @@ final class ZkSession implements AutoCloseable {
     }
     if (!connected) {
       client.close();
-      throw new ClusterTable.UnreachableException(connectString);
+      String why = zookeeper.tls() == null ? null : ZkClients.tlsProblem(zookeeper, timeout).orElse(null);
+      throw new ClusterTable.UnreachableException(zookeeper.connectString(), why);
     }
     return new ZkSession(client);
   }

@@ -50,8 +50,6 @@ public final class ConfigLoader {
   private static final List<String> DYNAMIC_ONLY_TIMINGS = List.of("ttl", "loop_wait", "retry_timeout");
   private static final Set<String> VERIFY_CLIENT_MODES = Set.of("none", "optional", "required");
 
-  private static final int DEFAULT_ZOOKEEPER_PORT = 2181;
-
   private ConfigLoader() {}
 
   /** Finds the PostgreSQL binaries for a configured {@code postgresql.bin_dir} (null or blank when not set). */
@@ -303,22 +301,11 @@ public final class ConfigLoader {
         }
       }
     }
-    zookeeper = root.section("zookeeper");
-    ConfigNode hostsNode = zookeeper.get("hosts");
-    List<String> hosts = new ArrayList<>();
-    for (String host : commaList(hostsNode)) {
-      try {
-        hosts.add(HostPort.parse(host, DEFAULT_ZOOKEEPER_PORT).toUrlAuthority());
-      } catch (IllegalArgumentException e) {
-        throw hostsNode.error(e.getMessage());
-      }
-    }
-    if (hosts.isEmpty()) throw hostsNode.error("required");
-    return new ZooKeeperConfig(List.copyOf(hosts));
+    return ZooKeeperSection.zookeeper(root.section("zookeeper"));
   }
 
   /** A YAML list, or a comma-separated string ({@code h1:p1,h2:p2}); blanks dropped. */
-  private static List<String> commaList(ConfigNode node) throws ConfigException {
+  static List<String> commaList(ConfigNode node) throws ConfigException {
     List<String> items = new ArrayList<>();
     for (String item : node.textList()) {
       for (String part : item.split(",")) {

@@ -69,11 +69,17 @@ public final class KeyCoverage {
 
     honoured("zookeeper", "");
     honoured("zookeeper.hosts", "a list or \"h1:p1,h2:p2\"");
-    for (String k : List.of("use_ssl", "cacert", "cert", "key", "key_password", "verify")) {
-      unsupported("zookeeper." + k, "ZooKeeper over TLS is not implemented: plain connections only");
-    }
-    unsupported("zookeeper.set_acls", "znodes are created with open ACLs");
-    unsupported("zookeeper.auth_data", "no ZooKeeper authentication");
+    honoured("zookeeper.use_ssl", "TLS to the servers (Netty client); a `PATRONI_ZOOKEEPER_USE_SSL=false` is off, "
+        + "where Patroni takes any non-empty text as on");
+    honoured("zookeeper.cacert", "PEM; without it, the JVM's trusted CAs (and then the server's host name is checked)");
+    honoured("zookeeper.cert", "PEM client certificate; may hold the key too");
+    honoured("zookeeper.key", "PEM: PKCS#8 (plain or encrypted), PKCS#1 RSA or SEC1 EC; checked against cert at start");
+    honoured("zookeeper.key_password", "decrypts an encrypted PKCS#8 key");
+    differently("zookeeper.verify", "true (the default) only: `false` is refused at start, the server certificate "
+        + "is always checked");
+    whole("zookeeper.set_acls", "{principal: [permissions]} as Patroni: the ACL of every znode pgha, pghactl and the "
+        + "event stream create; `scheme:id` principals, else x509");
+    whole("zookeeper.auth_data", "{scheme: credential} added to every session (`digest: user:password`)");
     honoured("kubernetes", "beside zookeeper: the pod role labels (pgha sets them itself, no callback script);"
         + " alone, as the DCS: not supported (an error)");
     honoured("kubernetes.labels", "set on the pod together with the role label");

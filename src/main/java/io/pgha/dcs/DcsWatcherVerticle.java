@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DcsWatcherVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.dcs");
+  private static final java.time.Duration TLS_CHECK_TIMEOUT = java.time.Duration.ofSeconds(3);
   private final PghaConfig config;
   private final int sessionTimeoutMs;
   private final int connectionTimeoutMs;
@@ -32,12 +33,17 @@ public final class DcsWatcherVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    LOG.info("connecting to zookeeper {} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
-        config.basePath(), sessionTimeoutMs);
-    dcs = new ZooKeeperDcs(context, config.zookeeper().connectString(), config.basePath(), config.name(),
+    LOG.info("connecting to zookeeper {}{} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
+        config.zookeeper().tls() != null ? " over TLS" : "", config.basePath(), sessionTimeoutMs);
+    dcs = new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(),
         sessionTimeoutMs, connectionTimeoutMs,
         view -> vertx.eventBus().publish(Addresses.DCS_CLUSTER_CHANGED, view),
         health -> vertx.eventBus().publish(Addresses.DCS_HEALTH_CHANGED, health));
+    if (config.zookeeper().tls() != null) {
+      // ZooKeeper's client only logs a failed handshake and retries: say once, in one line, why TLS fails
+      vertx.executeBlocking(() -> ZkClients.tlsProblem(config.zookeeper(), TLS_CHECK_TIMEOUT), false)
+          .onSuccess(problem -> problem.ifPresent(p -> LOG.error("zookeeper: {}", p)));
+    }
     return dcs.start();
   }
 

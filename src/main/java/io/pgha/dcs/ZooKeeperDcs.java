@@ -1,5 +1,6 @@
 package io.pgha.dcs;
 
+import io.pgha.config.ZooKeeperConfig;
 import io.pgha.decision.ClusterView;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -13,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.api.BackgroundCallback;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.api.transaction.CuratorOp;
@@ -42,7 +42,7 @@ public final class ZooKeeperDcs implements AutoCloseable {
   private final Context context;
   private final ZkLayout layout;
   private final String myName;
-  private final String connectString;
+  private final ZooKeeperConfig zookeeper;
   private final int connectionTimeoutMs;
   /** The session that owns our ephemeral keys; replaced when ttl changes (see {@link #renewSession}). */
   private volatile CuratorFramework client;
@@ -61,14 +61,14 @@ public final class ZooKeeperDcs implements AutoCloseable {
   private PersistentNode memberNode;
   private volatile Consumer<java.time.Duration> requestObserver = d -> { };
 
-  public ZooKeeperDcs(Context context, String connectString, String basePath, String myName, int sessionTimeoutMs,
+  public ZooKeeperDcs(Context context, ZooKeeperConfig zookeeper, String basePath, String myName, int sessionTimeoutMs,
       int connectionTimeoutMs, Consumer<ClusterView> onView, Consumer<DcsHealth> onHealth) {
     this.context = context;
     this.layout = new ZkLayout(basePath);
     this.myName = myName;
     this.onView = onView;
     this.onHealth = onHealth;
-    this.connectString = connectString;
+    this.zookeeper = zookeeper;
     this.connectionTimeoutMs = connectionTimeoutMs;
     this.sessionTimeoutMs = sessionTimeoutMs;
     this.client = newClient(sessionTimeoutMs);
@@ -77,8 +77,7 @@ public final class ZooKeeperDcs implements AutoCloseable {
   }
 
   private CuratorFramework newClient(int timeoutMs) {
-    return CuratorFrameworkFactory.builder()
-        .connectString(connectString)
+    return ZkClients.builder(zookeeper)
         .sessionTimeoutMs(timeoutMs)
         .connectionTimeoutMs(connectionTimeoutMs)
         .retryPolicy(new RetryForever(500))

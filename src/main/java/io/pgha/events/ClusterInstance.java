@@ -1,5 +1,7 @@
 package io.pgha.events;
 
+import io.pgha.config.ZooKeeperConfig;
+import io.pgha.dcs.ZkClients;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.slf4j.Logger;
@@ -58,11 +59,10 @@ final class ClusterInstance {
   }
 
   /** Builds, joins and subscribes one instance, blocking (the stream's supervisor thread); on failure releases it. */
-  static ClusterInstance build(int number, String hosts, String namespace, String scope, String member,
+  static ClusterInstance build(int number, ZooKeeperConfig zookeeper, String namespace, String scope, String member,
       String advertiseHost, String address, EventStream.Settings settings, Listener listener) throws Exception {
     String nodeId = EventStream.pathSafe(member) + "-" + UUID.randomUUID();
-    CuratorFramework curator = CuratorFrameworkFactory.builder()
-        .connectString(hosts)
+    CuratorFramework curator = ZkClients.builder(zookeeper)
         .namespace(namespace)
         .sessionTimeoutMs(settings.sessionTimeoutMs())
         .connectionTimeoutMs(settings.connectTimeoutMs())
@@ -74,7 +74,7 @@ final class ClusterInstance {
     try {
       curator.start();
       if (!curator.blockUntilConnected(settings.connectTimeoutMs(), TimeUnit.MILLISECONDS)) {
-        throw new TimeoutException("cannot reach ZooKeeper at " + hosts);
+        throw new TimeoutException("cannot reach ZooKeeper at " + zookeeper.connectString());
       }
       ZookeeperClusterManager clusterManager = new ZookeeperClusterManager(curator, nodeId);
       VertxOptions options = new VertxOptions()

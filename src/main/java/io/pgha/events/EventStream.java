@@ -1,5 +1,6 @@
 package io.pgha.events;
 
+import io.pgha.config.ZooKeeperConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -96,7 +97,7 @@ public final class EventStream implements AutoCloseable {
     }
   }
 
-  private final String hosts;
+  private final ZooKeeperConfig zookeeper;
   private final String scope;
   private final String member;
   private final String advertiseHost;
@@ -131,8 +132,9 @@ public final class EventStream implements AutoCloseable {
     }
   };
 
-  private EventStream(String hosts, String scope, String member, String advertiseHost, Settings settings) {
-    this.hosts = requireText(hosts, "zookeeperHosts");
+  private EventStream(ZooKeeperConfig zookeeper, String scope, String member, String advertiseHost,
+      Settings settings) {
+    this.zookeeper = Objects.requireNonNull(zookeeper, "zookeeper");
     this.scope = requireText(scope, "scope");
     this.member = requireText(member, "memberName");
     this.advertiseHost = requireText(advertiseHost, "advertiseHost");
@@ -174,14 +176,14 @@ public final class EventStream implements AutoCloseable {
       String advertiseHost, Settings settings) {
     EventStream stream;
     try {
-      stream = new EventStream(zookeeperHosts, scope, memberName, advertiseHost, settings);
+      stream = new EventStream(plain(zookeeperHosts), scope, memberName, advertiseHost, settings);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
     Promise<EventStream> started = Promise.promise();
     stream.supervisor.execute(() -> {
       try {
-        stream.current = ClusterInstance.build(++stream.generations, stream.hosts, stream.namespace, stream.scope,
+        stream.current = ClusterInstance.build(++stream.generations, stream.zookeeper, stream.namespace, stream.scope,
             stream.member, stream.advertiseHost, stream.address, stream.settings, stream.listener);
         stream.startWatchdog();
         started.complete(stream);
@@ -206,12 +208,22 @@ public final class EventStream implements AutoCloseable {
    */
   public static EventStream open(String zookeeperHosts, String scope, String memberName, String advertiseHost,
       Settings settings) {
-    EventStream stream = new EventStream(zookeeperHosts, scope, memberName, advertiseHost, settings);
+    return open(plain(zookeeperHosts), scope, memberName, advertiseHost, settings);
+  }
+
+  /** As {@link #open(String, String, String, String, Settings)}, connecting as the {@code zookeeper} section says. */
+  public static EventStream open(ZooKeeperConfig zookeeper, String scope, String memberName, String advertiseHost,
+      Settings settings) {
+    EventStream stream = new EventStream(zookeeper, scope, memberName, advertiseHost, settings);
     stream.supervisor.execute(() -> {
       stream.startWatchdog();
       stream.rebuild("first join");
     });
     return stream;
+  }
+
+  private static ZooKeeperConfig plain(String zookeeperHosts) {
+    return ZooKeeperConfig.plain(List.of(requireText(zookeeperHosts, "zookeeperHosts")));
   }
 
   // ---- publishing and subscribing ----
@@ -408,7 +420,7 @@ public final class EventStream implements AutoCloseable {
       old.teardown(settings, scope);
     }
     try {
-      current = ClusterInstance.build(++generations, hosts, namespace, scope, member, advertiseHost, address,
+      current = ClusterInstance.build(++generations, zookeeper, namespace, scope, member, advertiseHost, address,
             settings, listener);
       failures = 0;
       if (brokenReason != null) {

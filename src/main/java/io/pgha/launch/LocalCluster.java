@@ -20,6 +20,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import io.pgha.config.ZooKeeperConfig;
+import io.pgha.dcs.ZkClients;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryOneTime;
@@ -42,7 +44,7 @@ public final class LocalCluster implements AutoCloseable {
   private final Path jar;
   private final Map<String, MemberConfig> members = new LinkedHashMap<>();
   private final Map<String, AgentProcess> agents = new LinkedHashMap<>();
-  private final CuratorFramework zookeeper;
+  private volatile CuratorFramework zookeeper;
   private final String basePath;
 
   private LocalCluster(Path baseDir, Path jar, List<MemberConfig> configs, String zookeeperHosts) {
@@ -145,6 +147,22 @@ public final class LocalCluster implements AutoCloseable {
   /** An agent that exited on its own (not signalled by us), if any: start-up failures show up this way. */
   public Optional<String> deadAgent() {
     return agents.entrySet().stream().filter(e -> e.getValue().exitedByItself()).map(Map.Entry::getKey).findFirst();
+  }
+
+  /**
+   * Polls from now on as the members' own {@code zookeeper} section says (TLS, credentials), for an ensemble that
+   * plain clients cannot use.
+   */
+  public void pollWith(ZooKeeperConfig settings) {
+    CuratorFramework secured = ZkClients.builder(settings)
+        .sessionTimeoutMs(10_000)
+        .connectionTimeoutMs(2_000)
+        .retryPolicy(new RetryOneTime(200))
+        .build();
+    secured.start();
+    CuratorFramework plain = zookeeper;
+    zookeeper = secured;
+    plain.close();
   }
 
   /** One read of the cluster's keys, or empty when ZooKeeper cannot be read right now. */

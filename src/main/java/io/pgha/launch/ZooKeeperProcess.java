@@ -36,10 +36,17 @@ public final class ZooKeeperProcess implements AutoCloseable {
   private final Path logFile;
   private final Integer id;
   private final Map<Integer, String> servers;
+  private final List<String> extraArgs;
   private Process process;
 
   private ZooKeeperProcess(Path jar, int clientPort, Path dataDir, Path logFile, Integer id,
       Map<Integer, String> servers) {
+    this(jar, clientPort, dataDir, logFile, id, servers, List.of());
+  }
+
+  private ZooKeeperProcess(Path jar, int clientPort, Path dataDir, Path logFile, Integer id,
+      Map<Integer, String> servers, List<String> extraArgs) {
+    this.extraArgs = List.copyOf(extraArgs);
     this.jar = jar.toAbsolutePath();
     this.clientPort = clientPort;
     this.dataDir = dataDir.toAbsolutePath();
@@ -51,6 +58,16 @@ public final class ZooKeeperProcess implements AutoCloseable {
   /** Starts a standalone server; call {@link #waitServing} before use. */
   public static ZooKeeperProcess start(Path jar, int clientPort, Path dataDir, Path logFile) {
     ZooKeeperProcess zk = new ZooKeeperProcess(jar, clientPort, dataDir, logFile, null, Map.of());
+    zk.launch();
+    return zk;
+  }
+
+  /**
+   * Starts a standalone server with more {@code pgha zookeeper} options ({@code --tls-port ...}); a TLS-only one
+   * cannot be probed by {@link #waitServing}: wait with a client of the right kind.
+   */
+  public static ZooKeeperProcess start(Path jar, int clientPort, Path dataDir, Path logFile, List<String> extraArgs) {
+    ZooKeeperProcess zk = new ZooKeeperProcess(jar, clientPort, dataDir, logFile, null, Map.of(), extraArgs);
     zk.launch();
     return zk;
   }
@@ -103,6 +120,7 @@ public final class ZooKeeperProcess implements AutoCloseable {
     if (id != null) {
       command.addAll(List.of("--id", id.toString(), "--servers", serversSpec()));
     }
+    command.addAll(extraArgs);
     try {
       Files.createDirectories(logFile.getParent());
       process = new ProcessBuilder(command)

@@ -45,7 +45,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
   /** Starts a server from complete zoo.cfg properties ({@code clientPort} and {@code dataDir} required). */
   static EmbeddedZooKeeper start(Properties properties, ExitHandler exitHandler) {
     Path absoluteDataDir = Path.of(properties.getProperty("dataDir")).toAbsolutePath();
-    int port = Integer.parseInt(properties.getProperty("clientPort").trim());
+    // a TLS-only server has no clientPort: it is known by its secure one
+    int port = Integer.parseInt(properties.getProperty("clientPort",
+        properties.getProperty("secureClientPort", "0")).trim());
     try {
       Files.createDirectories(absoluteDataDir);
       ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()

@@ -1,9 +1,12 @@
 package io.pgha.zk;
 
+import io.pgha.config.ZooKeeperSection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -18,7 +21,11 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 public final class ZooKeeperCommand {
 
   private static final String USAGE = "usage: pgha zookeeper [--port N] [--data DIR] [--id N --servers "
-      + "1=127.0.0.1:2888:3888,2=...] [--config zoo.cfg]";
+      + "1=127.0.0.1:2888:3888,2=...] [--config zoo.cfg]\n"
+      + "  TLS: --tls-port N --tls-keystore SERVER.pem (key and certificate) [--tls-keystore-password P]\n"
+      + "       [--tls-truststore CA.pem [--tls-client-auth need|want|none]] [--tls-only]\n"
+      + "  digest: [--super-digest USER:PASSWORD]; pgha zookeeper --print-digest USER:PASSWORD prints the\n"
+      + "       set_acls principal digest:USER:HASH";
 
   private static final int DEFAULT_PORT = 2181;
   private static final Path DEFAULT_DATA_DIR = Path.of("data", "zookeeper");
@@ -30,13 +37,17 @@ public final class ZooKeeperCommand {
     Properties properties;
     try {
       properties = properties(args);
+    } catch (PrintDigest e) {
+      System.out.println(e.getMessage());
+      System.exit(0);
+      return;
     } catch (IllegalArgumentException | IOException e) {
       System.err.println("pgha zookeeper: " + e.getMessage());
       System.err.println(USAGE);
       System.exit(2);
       return;
     }
-    String where = "127.0.0.1:" + properties.getProperty("clientPort").trim();
+    String where = where(properties);
     EmbeddedZooKeeper server;
     try {
       // EXIT: this JVM exists only to run the server, so a fatal server error must end it
@@ -61,8 +72,26 @@ public final class ZooKeeperCommand {
     }
   }
 
+  private static String where(Properties properties) {
+    List<String> where = new ArrayList<>();
+    if (properties.getProperty("clientPort") != null) {
+      where.add("127.0.0.1:" + properties.getProperty("clientPort").trim());
+    }
+    if (properties.getProperty("secureClientPort") != null) {
+      where.add("127.0.0.1:" + properties.getProperty("secureClientPort").trim() + " (TLS)");
+    }
+    return String.join(" and ", where);
+  }
+
   static Properties properties(String[] args) throws IOException {
     Integer port = null;
+    Integer tlsPort = null;
+    boolean plain = true;
+    Path keyStore = null;
+    String keyStorePassword = null;
+    Path trustStore = null;
+    String clientAuth = null;
+    String superDigest = null;
     Path dataDir = null;
     Integer id = null;
     Map<Integer, String> servers = Map.of();
@@ -71,6 +100,10 @@ public final class ZooKeeperCommand {
       String option = args[i];
       if (option.equals("-h") || option.equals("--help")) {
         throw new IllegalArgumentException("help requested");
+      }
+      if (option.equals("--tls-only")) {
+        plain = false;
+        continue;
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException("missing value for " + option);
@@ -82,9 +115,18 @@ public final class ZooKeeperCommand {
         case "--id" -> id = Integer.parseInt(value);
         case "--servers" -> servers = ZooKeeperServerSettings.parseServers(value);
         case "--config" -> configFile = Path.of(value);
+        case "--tls-port" -> tlsPort = parsePort(value);
+        case "--tls-keystore" -> keyStore = Path.of(value);
+        case "--tls-keystore-password" -> keyStorePassword = value;
+        case "--tls-truststore" -> trustStore = Path.of(value);
+        case "--tls-client-auth" -> clientAuth = value;
+        case "--super-digest" -> superDigest = value;
+        case "--print-digest" -> throw new PrintDigest(value);
         default -> throw new IllegalArgumentException("unknown option " + option);
       }
     }
+    ServerSecurity security = new ServerSecurity(tlsPort, plain, keyStore, keyStorePassword, trustStore,
+        clientAuth != null ? clientAuth : trustStore != null ? "need" : "none", superDigest);
     if ((id == null) != servers.isEmpty()) {
       throw new IllegalArgumentException("--id and --servers go together");
     }
@@ -106,10 +148,31 @@ public final class ZooKeeperCommand {
     // explicit options win over the file
     properties.setProperty("clientPort", Integer.toString(effectivePort));
     properties.setProperty("dataDir", effectiveDataDir.toAbsolutePath().toString());
+    properties.putAll(security.properties());
+    if (!plain) {
+      properties.remove("clientPort");
+      properties.remove("clientPortAddress");
+    }
     if (id != null) {
       ZooKeeperServerSettings.writeMyId(effectiveDataDir, id);
     }
     return properties;
+  }
+
+  /** {@code --print-digest USER:PASSWORD}: the answer is the digest principal, nothing is served. */
+  static final class PrintDigest extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    PrintDigest(String userPassword) {
+      super(principal(userPassword), null, false, false);
+    }
+
+    private static String principal(String userPassword) {
+      int colon = userPassword.indexOf(':');
+      if (colon <= 0) throw new IllegalArgumentException("--print-digest needs USER:PASSWORD");
+      return "digest:" + ZooKeeperSection.digestId(userPassword.substring(0, colon),
+          userPassword.substring(colon + 1));
+    }
   }
 
   private static int parsePort(String value) {

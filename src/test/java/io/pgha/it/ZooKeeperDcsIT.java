@@ -2,6 +2,7 @@ package io.pgha.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgha.config.ZooKeeperConfig;
 import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.launch.FreePorts;
 import io.pgha.launch.LocalCluster;
@@ -11,6 +12,7 @@ import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
@@ -35,7 +37,8 @@ class ZooKeeperDcsIT {
       Context context = vertx.getOrCreateContext();
       CompletableFuture<ZooKeeperDcs> started = new CompletableFuture<>();
       context.runOnContext(v -> {
-        ZooKeeperDcs dcs = new ZooKeeperDcs(context, zk.connectString(), "/service/late", "m1", 10_000, 5_000,
+        ZooKeeperDcs dcs = new ZooKeeperDcs(context, ZooKeeperConfig.plain(List.of(zk.connectString())),
+            "/service/late", "m1", 10_000, 5_000,
             view -> { }, health -> { });
         dcs.start().onSuccess(x -> started.complete(dcs)).onFailure(started::completeExceptionally);
       });
