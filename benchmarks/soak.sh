@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$minutes" in ''|*[!0-9]*) echo "soak: --minutes needs a whole number, got '$minutes'" >&2; exit 2 ;; esac
-mvn -q -B -o -DskipTests package test-compile
+mvn -q -B -DskipTests package test-compile
 # run from a copy, so that rebuilding the tree during a long soak does not change the classes under it
 snap=$(mktemp -d /tmp/pgha-soak-cp.XXXXXX)
 cp target/pgha.jar "$snap/" && cp -r target/test-classes "$snap/"

@@ -51,6 +51,7 @@ public final class Agent {
     try {
       config = ConfigLoader.load(configFile, System.getenv());
       guardSettings = GuardSettings.from(config, System.getenv());
+      SessionTimeouts.checkedTickTimeMs(config);
     } catch (ConfigException e) {
       System.err.println("pgha: " + e.getMessage());
       return 2;

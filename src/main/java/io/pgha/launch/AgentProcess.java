@@ -86,6 +86,9 @@ public final class AgentProcess implements AutoCloseable {
     } else {
       command.add(RunAs.javaBinary());
       command.addAll(AGENT_JVM_FLAGS);
+      // as bin/pgha: extra JVM flags after the defaults, so that they win
+      String javaOpts = System.getenv("PGHA_JAVA_OPTS");
+      if (javaOpts != null && !javaOpts.isBlank()) command.addAll(Arrays.asList(javaOpts.trim().split("\\s+")));
       command.add("-jar");
       command.add(jar.toString());
     }

@@ -36,6 +36,8 @@ public final class ZooKeeperProcess implements AutoCloseable {
   private final Path logFile;
   private final Integer id;
   private final Map<Integer, String> servers;
+  /** More {@code pgha zookeeper} options, such as {@code --tick-time 2000}. */
+  private List<String> extraOptions = List.of();
   private Process process;
 
   private ZooKeeperProcess(Path jar, int clientPort, Path dataDir, Path logFile, Integer id,
@@ -58,7 +60,13 @@ public final class ZooKeeperProcess implements AutoCloseable {
   /** Starts member {@code id} of an ensemble ({@code servers}: id to {@code host:quorumPort:electionPort}). */
   public static ZooKeeperProcess start(Path jar, int clientPort, Path dataDir, Path logFile, int id,
       Map<Integer, String> servers) {
+    return start(jar, clientPort, dataDir, logFile, id, servers, List.of());
+  }
+
+  private static ZooKeeperProcess start(Path jar, int clientPort, Path dataDir, Path logFile, int id,
+      Map<Integer, String> servers, List<String> extraOptions) {
     ZooKeeperProcess zk = new ZooKeeperProcess(jar, clientPort, dataDir, logFile, id, servers);
+    zk.extraOptions = List.copyOf(extraOptions);
     zk.launch();
     return zk;
   }
@@ -68,6 +76,12 @@ public final class ZooKeeperProcess implements AutoCloseable {
    * waits until every one serves. Stops them all if that fails.
    */
   public static List<ZooKeeperProcess> startEnsemble(Path jar, Path baseDir, int size, Duration timeout) {
+    return startEnsemble(jar, baseDir, size, timeout, List.of());
+  }
+
+  /** The same, each server given {@code extraOptions} (say {@code --tick-time 2000} for a stock tick). */
+  public static List<ZooKeeperProcess> startEnsemble(Path jar, Path baseDir, int size, Duration timeout,
+      List<String> extraOptions) {
     Map<Integer, String> servers = new LinkedHashMap<>();
     Map<Integer, Integer> clientPorts = new LinkedHashMap<>();
     for (int id = 1; id <= size; id++) {
@@ -78,7 +92,8 @@ public final class ZooKeeperProcess implements AutoCloseable {
     try {
       for (int id = 1; id <= size; id++) {
         Path dir = baseDir.resolve("zk" + id);
-        members.add(start(jar, clientPorts.get(id), dir.resolve("data"), dir.resolve("zookeeper.log"), id, servers));
+        members.add(start(jar, clientPorts.get(id), dir.resolve("data"), dir.resolve("zookeeper.log"), id, servers,
+            extraOptions));
       }
       for (ZooKeeperProcess member : members) {
         member.waitServing(timeout);
@@ -103,6 +118,7 @@ public final class ZooKeeperProcess implements AutoCloseable {
     if (id != null) {
       command.addAll(List.of("--id", id.toString(), "--servers", serversSpec()));
     }
+    command.addAll(extraOptions);
     try {
       Files.createDirectories(logFile.getParent());
       process = new ProcessBuilder(command)

@@ -10,7 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 
 /**
- * {@code pgha zookeeper [--port N] [--data DIR] [--id N --servers 1=H:P:P,2=...] [--config zoo.cfg]}: runs a real
+ * {@code pgha zookeeper [--port N] [--data DIR] [--id N --servers 1=H:P:P,2=...] [--config zoo.cfg] [--tick-time MS]}: runs a real
  * ZooKeeper server (standalone, or one member of an ensemble) in this JVM until SIGTERM or Ctrl-C, so a cluster
  * needs nothing but the pgha jar. Settings come from {@link ZooKeeperServerSettings}; a {@code --config} file is
  * applied on top of them and the other options on top of that.
@@ -18,7 +18,7 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 public final class ZooKeeperCommand {
 
   private static final String USAGE = "usage: pgha zookeeper [--port N] [--data DIR] [--id N --servers "
-      + "1=127.0.0.1:2888:3888,2=...] [--config zoo.cfg]";
+      + "1=127.0.0.1:2888:3888,2=...] [--config zoo.cfg] [--tick-time MS]";
 
   private static final int DEFAULT_PORT = 2181;
   private static final Path DEFAULT_DATA_DIR = Path.of("data", "zookeeper");
@@ -67,6 +67,7 @@ public final class ZooKeeperCommand {
     Integer id = null;
     Map<Integer, String> servers = Map.of();
     Path configFile = null;
+    Integer tickTime = null;
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
       if (option.equals("-h") || option.equals("--help")) {
@@ -82,6 +83,7 @@ public final class ZooKeeperCommand {
         case "--id" -> id = Integer.parseInt(value);
         case "--servers" -> servers = ZooKeeperServerSettings.parseServers(value);
         case "--config" -> configFile = Path.of(value);
+        case "--tick-time" -> tickTime = parseTickTime(value);
         default -> throw new IllegalArgumentException("unknown option " + option);
       }
     }
@@ -101,7 +103,8 @@ public final class ZooKeeperCommand {
         : Integer.parseInt(fromFile.getProperty("clientPort", Integer.toString(DEFAULT_PORT)).trim());
     Path effectiveDataDir = dataDir != null ? dataDir
         : Path.of(fromFile.getProperty("dataDir", DEFAULT_DATA_DIR.toString()).trim());
-    Properties properties = ZooKeeperServerSettings.properties(effectivePort, effectiveDataDir, servers);
+    Properties properties = ZooKeeperServerSettings.properties(effectivePort, effectiveDataDir, servers,
+        tickTime != null ? tickTime : ZooKeeperServerSettings.TICK_TIME_MS);
     properties.putAll(fromFile);
     // explicit options win over the file
     properties.setProperty("clientPort", Integer.toString(effectivePort));
@@ -110,6 +113,20 @@ public final class ZooKeeperCommand {
       ZooKeeperServerSettings.writeMyId(effectiveDataDir, id);
     }
     return properties;
+  }
+
+  /** ZooKeeper's stock tick is 2000 ms; pgha's default, 200 ms, keeps expiry close to the session timeout. */
+  private static int parseTickTime(String value) {
+    int tick;
+    try {
+      tick = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--tick-time must be a whole number of ms (1..60000), got '" + value + "'");
+    }
+    if (tick < 1 || tick > 60_000) {
+      throw new IllegalArgumentException("--tick-time must be 1..60000 ms, got " + tick);
+    }
+    return tick;
   }
 
   private static int parsePort(String value) {

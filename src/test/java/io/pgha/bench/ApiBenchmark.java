@@ -624,6 +624,10 @@ public final class ApiBenchmark {
       reference.add(builder.start());
     }
 
+    synchronized List<Process> referenceProcesses() {
+      return List.copyOf(reference);
+    }
+
     /** SIGTERM to every reference agent (each stops its postgres), SIGKILL to those left after 30 s. */
     synchronized void stopReference() {
       reference.stream().filter(Process::isAlive).forEach(Process::destroy);
@@ -676,7 +680,7 @@ public final class ApiBenchmark {
    * Patroni as installed (Debian's {@code patroni}), if its interpreter can import kazoo (its ZooKeeper client,
    * only one of the package's alternative dependencies). {@code PGHA_REFERENCE_CMD} overrides the command.
    */
-  private static Optional<String> referenceAgent() {
+  static Optional<String> referenceAgent() {
     String override = System.getenv("PGHA_REFERENCE_CMD");
     if (override != null && !override.isBlank()) {
       return Optional.of(override.trim());
@@ -706,7 +710,7 @@ public final class ApiBenchmark {
   }
 
   /** {@code <command> --version} (Patroni prints {@code patroni 3.0.2}), or the command's file name. */
-  private static String versionOf(String command) {
+  static String versionOf(String command) {
     String fallback = Path.of(command.trim().split("\\s+")[0]).getFileName().toString();
     try {
       List<String> argv = new ArrayList<>(List.of(command.trim().split("\\s+")));
@@ -735,7 +739,7 @@ public final class ApiBenchmark {
   }
 
   /** Waits for a leader with a running primary and two running replicas; returns the leader's name. */
-  private static String awaitHealthy(LocalCluster cluster, String agent) {
+  static String awaitHealthy(LocalCluster cluster, String agent) {
     return cluster.await(LocalCluster.healthy(2), HEALTHY_MAX, false)
         .flatMap(ClusterSnapshot::leaderMember).map(ClusterSnapshot.Member::name)
         .orElseThrow(() -> new IllegalStateException(agent + " cluster not healthy after " + HEALTHY_MAX + ":\n"
