@@ -114,20 +114,9 @@ public final class ApiBenchmark {
     List<Throughput> throughputs = new ArrayList<>();
     List<Switchover> switchovers = new ArrayList<>();
     try (Processes processes = new Processes()) {
-      ZooKeeperProcess zk = processes.zookeeper(
-          ZooKeeperProcess.start(jar, FreePorts.next(), work.resolve("zk"), work.resolve("zk.log")));
-      zk.waitServing(Duration.ofSeconds(30));
-      LocalCluster pgha = processes.cluster(
-          LocalCluster.create(work.resolve("pgha"), jar, "pgha-bench", "pg", 3, zk.connectString(), TIMING));
-      pgha.startAll(Map.of());
-      LocalCluster patroni = null;
-      if (reference.isPresent()) {
-        patroni = processes.cluster(LocalCluster.create(work.resolve("patroni"), jar, "patroni-bench", "pt", 3,
-            zk.connectString(), TIMING));
-        for (MemberConfig member : patroni.members()) {
-          processes.startReference(reference.get(), member);
-        }
-      }
+      LocalCluster[] clusters = processes.sideBySide(jar, work, "bench", TIMING, reference);
+      LocalCluster pgha = clusters[0];
+      LocalCluster patroni = clusters[1];
       String pghaLeader = awaitHealthy(pgha, "pgha");
       String patroniLeader = patroni == null ? null : awaitHealthy(patroni, "patroni");
       System.out.println("clusters ready: pgha leader " + pghaLeader
@@ -622,6 +611,29 @@ public final class ApiBenchmark {
       }
       RunAs.unprivilegedUser().ifPresent(user -> RunAs.chownRecursive(member.logFile(), user));
       reference.add(builder.start());
+    }
+
+    /**
+     * A standalone ZooKeeper under {@code work}, three pgha members ({@code pgha-<scope>}) started on it, and, with
+     * a reference agent, three of its members ({@code patroni-<scope>}) beside them: {pgha, reference or null}.
+     */
+    LocalCluster[] sideBySide(Path jar, Path work, String scope, MemberConfig.Timing timing,
+        Optional<String> reference) throws IOException {
+      ZooKeeperProcess zk = zookeeper(
+          ZooKeeperProcess.start(jar, FreePorts.next(), work.resolve("zk"), work.resolve("zk.log")));
+      zk.waitServing(Duration.ofSeconds(30));
+      LocalCluster pgha = cluster(
+          LocalCluster.create(work.resolve("pgha"), jar, "pgha-" + scope, "pg", 3, zk.connectString(), timing));
+      pgha.startAll(Map.of());
+      LocalCluster patroni = null;
+      if (reference.isPresent()) {
+        patroni = cluster(LocalCluster.create(work.resolve("patroni"), jar, "patroni-" + scope, "pt", 3,
+            zk.connectString(), timing));
+        for (MemberConfig member : patroni.members()) {
+          startReference(reference.get(), member);
+        }
+      }
+      return new LocalCluster[] {pgha, patroni};
     }
 
     synchronized List<Process> referenceProcesses() {

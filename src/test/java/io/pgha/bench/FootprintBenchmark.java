@@ -1,9 +1,7 @@
 package io.pgha.bench;
 
-import io.pgha.launch.FreePorts;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.MemberConfig;
-import io.pgha.launch.ZooKeeperProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,18 +41,9 @@ public final class FootprintBenchmark {
     Path work = Files.createTempDirectory("pgha-footprint",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     try (ApiBenchmark.Processes processes = new ApiBenchmark.Processes()) {
-      ZooKeeperProcess zk = processes.zookeeper(
-          ZooKeeperProcess.start(jar, FreePorts.next(), work.resolve("zk"), work.resolve("zk.log")));
-      zk.waitServing(Duration.ofSeconds(30));
-      LocalCluster pgha = processes.cluster(
-          LocalCluster.create(work.resolve("pgha"), jar, "pgha-footprint", "pg", 3, zk.connectString(), TIMING));
-      pgha.startAll(Map.of());
-      LocalCluster patroni = null;
-      if (reference.isPresent()) {
-        patroni = processes.cluster(LocalCluster.create(work.resolve("patroni"), jar, "patroni-footprint", "pt", 3,
-            zk.connectString(), TIMING));
-        for (MemberConfig member : patroni.members()) processes.startReference(reference.get(), member);
-      }
+      LocalCluster[] clusters = processes.sideBySide(jar, work, "footprint", TIMING, reference);
+      LocalCluster pgha = clusters[0];
+      LocalCluster patroni = clusters[1];
       ApiBenchmark.awaitHealthy(pgha, "pgha");
       if (patroni != null) ApiBenchmark.awaitHealthy(patroni, "patroni");
       // let start-up work (JIT, first checkpoints, replicas' first loops) settle before the window
