@@ -51,6 +51,7 @@ public final class Agent {
     try {
       config = ConfigLoader.load(configFile, System.getenv());
       guardSettings = GuardSettings.from(config, System.getenv());
+      SessionTimeouts.checkedTickTimeMs(config);
     } catch (ConfigException e) {
       System.err.println("pgha: " + e.getMessage());
       return 2;
@@ -68,7 +69,9 @@ public final class Agent {
     PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
     // native transport: the PG client reaches a Unix socket (use_unix_socket) only through epoll
     Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
-        .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS), metrics));
+        .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
+        // the blocked-thread checker wakes every second by default; a block of 2 s is still reported, a little later
+        .setBlockedThreadCheckInterval(5).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS), metrics));
     registerLocalCodecs(vertx);
     // role labels on this member's pod (Patroni's kubernetes: keys) when configured; the HA loop never waits for it
     io.pgha.kube.PodLabeller labeller = io.pgha.kube.PodLabeller.deployIfConfigured(vertx, config, System.getenv());

@@ -51,12 +51,15 @@ public record DynamicConfig(
   public static final long MAXIMUM_LAG_ON_FAILOVER_DEFAULT = 1048576;
   public static final int PRIMARY_START_TIMEOUT_DEFAULT = 300;
   /**
-   * Patroni raises ttl to 20; pgha allows down to 7, the least that fits loop_wait + 2*retry_timeout at their
-   * minima, because its primary fences on its own measured lease rather than on a loop that may run late.
+   * Patroni raises ttl to 20; pgha allows down to 5, the least that fits loop_wait + 2*retry_timeout at their
+   * minima (1 + 2*2), because its primary fences on its own measured lease (the negotiated session timeout less
+   * 1 s) rather than on a loop that may run late, and the fencing guard kills postgres 0.5 s before the session can
+   * expire if the agent's fence did not run. Below 5 the fence would leave under 2 s of lease per renewal.
    */
-  public static final int TTL_MIN = 7;
+  public static final int TTL_MIN = 5;
   public static final int LOOP_WAIT_MIN = 1;
-  public static final int RETRY_TIMEOUT_MIN = 3;
+  /** Two attempts' worth of ZooKeeper retries within ttl 5 (Patroni's own floor is 3, with ttl 20). */
+  public static final int RETRY_TIMEOUT_MIN = 2;
 
   /** What an empty {@code config} key gives ({@code DynamicConfigJson.parse({})}, checked by DynamicConfigTest). */
   public static DynamicConfig defaults() {

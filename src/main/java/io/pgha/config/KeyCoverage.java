@@ -191,6 +191,9 @@ public final class KeyCoverage {
     honoured("watchdog.safety_margin", "");
     honoured("pgha", "pgha's own section (Patroni ignores it)");
     honoured("pgha.fencing_guard", "the fencing guard, on by default (env PGHA_FENCING_GUARD)");
+    honoured("pgha.zookeeper_tick_time", "the ensemble's tickTime in ms (default: the servers' answer to the conf "
+        + "four-letter word, else 2000): the session asked for is ttl less two ticks, so that a dead leader's key is "
+        + "gone by ttl");
     honoured("pgha.runtime_dir", "where the guard keeps its log and marker (default: beside the data directory)");
     whole("tags", "nofailover, failover_priority, noloadbalance, clonefrom, nosync, sync_priority, nostream, "
         + "replicatefrom and custom tags");

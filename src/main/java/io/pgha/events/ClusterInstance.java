@@ -80,7 +80,9 @@ final class ClusterInstance {
       VertxOptions options = new VertxOptions()
           .setEventLoopPoolSize(1)
           .setWorkerPoolSize(2)
-          .setInternalBlockingPoolSize(2);
+          .setInternalBlockingPoolSize(2)
+          // its blocked-thread checker would wake every second, like the agent's own instance's
+          .setBlockedThreadCheckInterval(5).setBlockedThreadCheckIntervalUnit(TimeUnit.SECONDS);
       options.getEventBusOptions()
           .setHost(advertiseHost)
           .setPort(settings.eventBusPort())

@@ -3,6 +3,7 @@ package io.pgha.ha;
 import static io.pgha.ha.HaLoop.LOG;
 
 import io.pgha.config.DynamicConfig;
+import io.pgha.dcs.SessionTimeouts;
 import io.pgha.decision.ClusterView;
 import java.util.Objects;
 
@@ -42,14 +43,19 @@ final class ClusterConfig {
         loop.state().heartbeatTimer().cancel(); // its period follows ttl
         loop.update(b -> b.heartbeatTimer(null));
       }
-      renewSession(after.ttlSeconds());
+      renewSession(after);
     }
     if (before.synchronousMode() != after.synchronousMode()) loop.synchronous.modeChanged();
   }
 
-  /** §1.5: the session timeout is ttl; a new one takes a new session, which keeps our keys (no leader change). */
-  private void renewSession(int ttlSeconds) {
-    loop.dcs.renewSession(ttlSeconds * 1000L).whenComplete((v, e) -> {
+  /**
+   * §1.5: the session timeout follows ttl (two ticks below it, {@link SessionTimeouts#requestMs}); a new one takes a new
+   * session, which keeps our keys (no leader change).
+   */
+  private void renewSession(DynamicConfig after) {
+    int ttlSeconds = after.ttlSeconds();
+    loop.dcs.renewSession(SessionTimeouts.requestMs(after, SessionTimeouts.tickTimeMs(loop.config())))
+        .whenComplete((v, e) -> {
       if (e != null) {
         LOG.warn("keeping the current zookeeper session: renewing it for ttl {} s failed: {}", ttlSeconds,
             Async.message(e));

@@ -6,6 +6,7 @@ import io.pgha.config.DynamicConfig;
 import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
 import io.pgha.dcs.DcsHealth;
+import io.pgha.dcs.SessionTimeouts;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.Decision;
 import io.pgha.decision.HaCore;
@@ -150,15 +151,15 @@ public final class HaLoop {
   public CompletionStage<Void> start() {
     view(dcs.view());
     clusterConfig.take(view());
-    long ttlMs = bootstrapDynamic.ttlSeconds() * 1000L;
+    long askedMs = SessionTimeouts.requestMs(bootstrapDynamic, SessionTimeouts.tickTimeMs(config()));
     return refuseDuplicateName()
         .thenCompose(v -> pg.adoptRunning())
         .thenApply(adopted -> {
           if (adopted) local(local().toBuilder().pg(PgRunState.STARTING).build());
           long negotiated = dcs.negotiatedSessionTimeoutMs();
-          if (negotiated > 0 && negotiated != ttlMs) {
-            LOG.warn("zookeeper granted a session timeout of {} ms instead of ttl {} ms: using the shorter for"
-                + " safety", negotiated, ttlMs);
+          if (negotiated > 0 && negotiated != askedMs) {
+            LOG.warn("zookeeper granted a session timeout of {} ms instead of the {} ms asked for (ttl {} s): the"
+                + " fence and the guard follow the granted one", negotiated, askedMs, bootstrapDynamic.ttlSeconds());
           }
           fence.start();
           scheduleLoop();

@@ -25,8 +25,14 @@ public final class AgentProcess implements AutoCloseable {
   /** Environment variable holding a replacement agent command (whitespace-separated), for debugging only. */
   public static final String AGENT_CMD_ENV = "PGHA_AGENT_CMD";
 
-  /** Small stacks, serial GC, C1 only: an HA agent is mostly idle and three of them share small machines. */
-  static final List<String> AGENT_JVM_FLAGS = List.of("-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+  /**
+   * The flags bin/pgha gives the agent (each explained there; JvmFlagsTest keeps the two equal): serial GC, small
+   * stacks, one C1 compiler thread, a small heap that gives memory back, a small code cache. An HA agent is mostly
+   * idle and three of them share small machines.
+   */
+  public static final List<String> AGENT_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-XX:TieredStopAtLevel=1",
+      "-XX:CICompilerCount=1", "-Xms8m", "-Xmx64m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+      "-XX:ReservedCodeCacheSize=16m");
 
   private static final Duration CLOSE_SIGTERM_GRACE = Duration.ofSeconds(30);
 
@@ -62,6 +68,8 @@ public final class AgentProcess implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     builder.environment().putAll(RunAs.environment());
+    // as bin/pgha: two glibc malloc arenas instead of up to eight per core
+    builder.environment().putIfAbsent("MALLOC_ARENA_MAX", "2");
     builder.environment().putAll(extraEnv);
     try {
       Files.createDirectories(logFile.toAbsolutePath().getParent());
@@ -86,6 +94,9 @@ public final class AgentProcess implements AutoCloseable {
     } else {
       command.add(RunAs.javaBinary());
       command.addAll(AGENT_JVM_FLAGS);
+      // as bin/pgha: extra JVM flags after the defaults, so that they win
+      String javaOpts = System.getenv("PGHA_JAVA_OPTS");
+      if (javaOpts != null && !javaOpts.isBlank()) command.addAll(Arrays.asList(javaOpts.trim().split("\\s+")));
       command.add("-jar");
       command.add(jar.toString());
     }

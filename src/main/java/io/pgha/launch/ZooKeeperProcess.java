@@ -36,6 +36,7 @@ public final class ZooKeeperProcess implements AutoCloseable {
   private final Path logFile;
   private final Integer id;
   private final Map<Integer, String> servers;
+  /** More {@code pgha zookeeper} options, such as {@code --tick-time 2000} or {@code --tls-port N}. */
   private final List<String> extraArgs;
   private Process process;
 
@@ -75,7 +76,12 @@ public final class ZooKeeperProcess implements AutoCloseable {
   /** Starts member {@code id} of an ensemble ({@code servers}: id to {@code host:quorumPort:electionPort}). */
   public static ZooKeeperProcess start(Path jar, int clientPort, Path dataDir, Path logFile, int id,
       Map<Integer, String> servers) {
-    ZooKeeperProcess zk = new ZooKeeperProcess(jar, clientPort, dataDir, logFile, id, servers);
+    return start(jar, clientPort, dataDir, logFile, id, servers, List.of());
+  }
+
+  private static ZooKeeperProcess start(Path jar, int clientPort, Path dataDir, Path logFile, int id,
+      Map<Integer, String> servers, List<String> extraOptions) {
+    ZooKeeperProcess zk = new ZooKeeperProcess(jar, clientPort, dataDir, logFile, id, servers, extraOptions);
     zk.launch();
     return zk;
   }
@@ -85,6 +91,12 @@ public final class ZooKeeperProcess implements AutoCloseable {
    * waits until every one serves. Stops them all if that fails.
    */
   public static List<ZooKeeperProcess> startEnsemble(Path jar, Path baseDir, int size, Duration timeout) {
+    return startEnsemble(jar, baseDir, size, timeout, List.of());
+  }
+
+  /** The same, each server given {@code extraOptions} (say {@code --tick-time 2000} for a stock tick). */
+  public static List<ZooKeeperProcess> startEnsemble(Path jar, Path baseDir, int size, Duration timeout,
+      List<String> extraOptions) {
     Map<Integer, String> servers = new LinkedHashMap<>();
     Map<Integer, Integer> clientPorts = new LinkedHashMap<>();
     for (int id = 1; id <= size; id++) {
@@ -95,7 +107,8 @@ public final class ZooKeeperProcess implements AutoCloseable {
     try {
       for (int id = 1; id <= size; id++) {
         Path dir = baseDir.resolve("zk" + id);
-        members.add(start(jar, clientPorts.get(id), dir.resolve("data"), dir.resolve("zookeeper.log"), id, servers));
+        members.add(start(jar, clientPorts.get(id), dir.resolve("data"), dir.resolve("zookeeper.log"), id, servers,
+            extraOptions));
       }
       for (ZooKeeperProcess member : members) {
         member.waitServing(timeout);

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 
 /**
- * {@code pgha zookeeper [--port N] [--data DIR] [--id N --servers 1=H:P:P,2=...] [--config zoo.cfg]}: runs a real
+ * {@code pgha zookeeper [--port N] [--data DIR] [--id N --servers 1=H:P:P,2=...] [--config zoo.cfg] [--tick-time MS]}: runs a real
  * ZooKeeper server (standalone, or one member of an ensemble) in this JVM until SIGTERM or Ctrl-C, so a cluster
  * needs nothing but the pgha jar. Settings come from {@link ZooKeeperServerSettings}; a {@code --config} file is
  * applied on top of them and the other options on top of that.
@@ -21,7 +21,7 @@ import org.apache.zookeeper.server.embedded.ExitHandler;
 public final class ZooKeeperCommand {
 
   private static final String USAGE = "usage: pgha zookeeper [--port N] [--data DIR] [--id N --servers "
-      + "1=127.0.0.1:2888:3888,2=...] [--config zoo.cfg]\n"
+      + "1=127.0.0.1:2888:3888,2=...] [--config zoo.cfg] [--tick-time MS]\n"
       + "  TLS: --tls-port N --tls-keystore SERVER.pem (key and certificate) [--tls-keystore-password P]\n"
       + "       [--tls-truststore CA.pem [--tls-client-auth need|want|none]] [--tls-only]\n"
       + "  digest: [--super-digest USER:PASSWORD]; pgha zookeeper --print-digest USER:PASSWORD prints the\n"
@@ -96,6 +96,7 @@ public final class ZooKeeperCommand {
     Integer id = null;
     Map<Integer, String> servers = Map.of();
     Path configFile = null;
+    Integer tickTime = null;
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
       if (option.equals("-h") || option.equals("--help")) {
@@ -122,6 +123,7 @@ public final class ZooKeeperCommand {
         case "--tls-client-auth" -> clientAuth = value;
         case "--super-digest" -> superDigest = value;
         case "--print-digest" -> throw new PrintDigest(value);
+        case "--tick-time" -> tickTime = parseTickTime(value);
         default -> throw new IllegalArgumentException("unknown option " + option);
       }
     }
@@ -143,7 +145,8 @@ public final class ZooKeeperCommand {
         : Integer.parseInt(fromFile.getProperty("clientPort", Integer.toString(DEFAULT_PORT)).trim());
     Path effectiveDataDir = dataDir != null ? dataDir
         : Path.of(fromFile.getProperty("dataDir", DEFAULT_DATA_DIR.toString()).trim());
-    Properties properties = ZooKeeperServerSettings.properties(effectivePort, effectiveDataDir, servers);
+    Properties properties = ZooKeeperServerSettings.properties(effectivePort, effectiveDataDir, servers,
+        tickTime != null ? tickTime : ZooKeeperServerSettings.TICK_TIME_MS);
     properties.putAll(fromFile);
     // explicit options win over the file
     properties.setProperty("clientPort", Integer.toString(effectivePort));
@@ -173,6 +176,20 @@ public final class ZooKeeperCommand {
       return "digest:" + ZooKeeperSection.digestId(userPassword.substring(0, colon),
           userPassword.substring(colon + 1));
     }
+  }
+
+  /** ZooKeeper's stock tick is 2000 ms; pgha's default, 200 ms, keeps expiry close to the session timeout. */
+  private static int parseTickTime(String value) {
+    int tick;
+    try {
+      tick = Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--tick-time must be a whole number of ms (1..60000), got '" + value + "'");
+    }
+    if (tick < 1 || tick > 60_000) {
+      throw new IllegalArgumentException("--tick-time must be 1..60000 ms, got " + tick);
+    }
+    return tick;
   }
 
   private static int parsePort(String value) {

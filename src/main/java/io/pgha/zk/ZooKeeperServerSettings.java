@@ -38,12 +38,23 @@ public final class ZooKeeperServerSettings {
    * {@code servers} (id to {@code host:quorumPort:electionPort}) non-empty, a member of that ensemble.
    */
   public static Properties properties(int clientPort, Path dataDir, Map<Integer, String> servers) {
+    return properties(clientPort, dataDir, servers, TICK_TIME_MS);
+  }
+
+  /**
+   * The same with another tickTime. At the default tick the session bounds are explicit ([2 s, 120 s]); at any other
+   * tick they are left to ZooKeeper's own rule, [2, 20] x tickTime, as a stock server (tick 2000: [4 s, 40 s]) has
+   * them, and initLimit/syncLimit keep their 10 s / 5 s in whole ticks (at least 1).
+   */
+  public static Properties properties(int clientPort, Path dataDir, Map<Integer, String> servers, int tickTimeMs) {
     Properties p = new Properties();
-    p.setProperty("tickTime", Integer.toString(TICK_TIME_MS));
-    p.setProperty("minSessionTimeout", Integer.toString(MIN_SESSION_TIMEOUT_MS));
-    p.setProperty("maxSessionTimeout", Integer.toString(MAX_SESSION_TIMEOUT_MS));
-    p.setProperty("initLimit", Integer.toString(INIT_LIMIT_TICKS));
-    p.setProperty("syncLimit", Integer.toString(SYNC_LIMIT_TICKS));
+    p.setProperty("tickTime", Integer.toString(tickTimeMs));
+    if (tickTimeMs == TICK_TIME_MS) {
+      p.setProperty("minSessionTimeout", Integer.toString(MIN_SESSION_TIMEOUT_MS));
+      p.setProperty("maxSessionTimeout", Integer.toString(MAX_SESSION_TIMEOUT_MS));
+    }
+    p.setProperty("initLimit", Integer.toString(Math.max(1, INIT_LIMIT_TICKS * TICK_TIME_MS / tickTimeMs)));
+    p.setProperty("syncLimit", Integer.toString(Math.max(1, SYNC_LIMIT_TICKS * TICK_TIME_MS / tickTimeMs)));
     p.setProperty("dataDir", dataDir.toAbsolutePath().toString());
     p.setProperty("clientPort", Integer.toString(clientPort));
     p.setProperty("clientPortAddress", "127.0.0.1");

@@ -114,20 +114,9 @@ public final class ApiBenchmark {
     List<Throughput> throughputs = new ArrayList<>();
     List<Switchover> switchovers = new ArrayList<>();
     try (Processes processes = new Processes()) {
-      ZooKeeperProcess zk = processes.zookeeper(
-          ZooKeeperProcess.start(jar, FreePorts.next(), work.resolve("zk"), work.resolve("zk.log")));
-      zk.waitServing(Duration.ofSeconds(30));
-      LocalCluster pgha = processes.cluster(
-          LocalCluster.create(work.resolve("pgha"), jar, "pgha-bench", "pg", 3, zk.connectString(), TIMING));
-      pgha.startAll(Map.of());
-      LocalCluster patroni = null;
-      if (reference.isPresent()) {
-        patroni = processes.cluster(LocalCluster.create(work.resolve("patroni"), jar, "patroni-bench", "pt", 3,
-            zk.connectString(), TIMING));
-        for (MemberConfig member : patroni.members()) {
-          processes.startReference(reference.get(), member);
-        }
-      }
+      LocalCluster[] clusters = processes.sideBySide(jar, work, "bench", TIMING, reference);
+      LocalCluster pgha = clusters[0];
+      LocalCluster patroni = clusters[1];
       String pghaLeader = awaitHealthy(pgha, "pgha");
       String patroniLeader = patroni == null ? null : awaitHealthy(patroni, "patroni");
       System.out.println("clusters ready: pgha leader " + pghaLeader
@@ -624,6 +613,33 @@ public final class ApiBenchmark {
       reference.add(builder.start());
     }
 
+    /**
+     * A standalone ZooKeeper under {@code work}, three pgha members ({@code pgha-<scope>}) started on it, and, with
+     * a reference agent, three of its members ({@code patroni-<scope>}) beside them: {pgha, reference or null}.
+     */
+    LocalCluster[] sideBySide(Path jar, Path work, String scope, MemberConfig.Timing timing,
+        Optional<String> reference) throws IOException {
+      ZooKeeperProcess zk = zookeeper(
+          ZooKeeperProcess.start(jar, FreePorts.next(), work.resolve("zk"), work.resolve("zk.log")));
+      zk.waitServing(Duration.ofSeconds(30));
+      LocalCluster pgha = cluster(
+          LocalCluster.create(work.resolve("pgha"), jar, "pgha-" + scope, "pg", 3, zk.connectString(), timing));
+      pgha.startAll(Map.of());
+      LocalCluster patroni = null;
+      if (reference.isPresent()) {
+        patroni = cluster(LocalCluster.create(work.resolve("patroni"), jar, "patroni-" + scope, "pt", 3,
+            zk.connectString(), timing));
+        for (MemberConfig member : patroni.members()) {
+          startReference(reference.get(), member);
+        }
+      }
+      return new LocalCluster[] {pgha, patroni};
+    }
+
+    synchronized List<Process> referenceProcesses() {
+      return List.copyOf(reference);
+    }
+
     /** SIGTERM to every reference agent (each stops its postgres), SIGKILL to those left after 30 s. */
     synchronized void stopReference() {
       reference.stream().filter(Process::isAlive).forEach(Process::destroy);
@@ -676,7 +692,7 @@ public final class ApiBenchmark {
    * Patroni as installed (Debian's {@code patroni}), if its interpreter can import kazoo (its ZooKeeper client,
    * only one of the package's alternative dependencies). {@code PGHA_REFERENCE_CMD} overrides the command.
    */
-  private static Optional<String> referenceAgent() {
+  static Optional<String> referenceAgent() {
     String override = System.getenv("PGHA_REFERENCE_CMD");
     if (override != null && !override.isBlank()) {
       return Optional.of(override.trim());
@@ -706,7 +722,7 @@ public final class ApiBenchmark {
   }
 
   /** {@code <command> --version} (Patroni prints {@code patroni 3.0.2}), or the command's file name. */
-  private static String versionOf(String command) {
+  static String versionOf(String command) {
     String fallback = Path.of(command.trim().split("\\s+")[0]).getFileName().toString();
     try {
       List<String> argv = new ArrayList<>(List.of(command.trim().split("\\s+")));
@@ -735,7 +751,7 @@ public final class ApiBenchmark {
   }
 
   /** Waits for a leader with a running primary and two running replicas; returns the leader's name. */
-  private static String awaitHealthy(LocalCluster cluster, String agent) {
+  static String awaitHealthy(LocalCluster cluster, String agent) {
     return cluster.await(LocalCluster.healthy(2), HEALTHY_MAX, false)
         .flatMap(ClusterSnapshot::leaderMember).map(ClusterSnapshot.Member::name)
         .orElseThrow(() -> new IllegalStateException(agent + " cluster not healthy after " + HEALTHY_MAX + ":\n"

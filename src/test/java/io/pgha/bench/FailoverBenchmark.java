@@ -24,6 +24,10 @@ import java.util.Optional;
  * primary accepted no write after the new one did. Prints a table and writes CSV beside it.
  *
  * <p>Usage: {@code benchmarks/failover.sh [--runs N] [--ttl-long SECONDS] [--out DIR]}
+ *
+ * <p>Or, node SIGKILL only against a three-server ensemble of {@code pgha zookeeper --tick-time MS} (2000 is
+ * ZooKeeper's stock tick), {@code --runs} runs at each ttl, every run printed:
+ * {@code benchmarks/failover.sh --zk-tick 2000 --ttls 10,30 --runs 10}
  */
 public final class FailoverBenchmark {
   private static final Duration POLL = Duration.ofMillis(20);
@@ -40,6 +44,24 @@ public final class FailoverBenchmark {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     List<Sample> samples = new ArrayList<>();
     boolean skipBootstrap = List.of(args).contains("--skip-bootstrap");
+    String zkTick = stringArg(args, "--zk-tick", null);
+    if (zkTick != null) {
+      try (Writer writer = new Writer()) {
+        for (String ttl : stringArg(args, "--ttls", "10,30").split(",")) {
+          int t = Integer.parseInt(ttl.trim());
+          samples.addAll(nodeKillsOnEnsemble(jar, work.resolve("tick" + zkTick + "-ttl" + t), writer,
+              timingFor(t), runs,
+              Integer.parseInt(zkTick)));
+        }
+      } catch (RuntimeException e) {
+        System.err.println("benchmark failed; logs kept in " + work);
+        throw e;
+      }
+      if (List.of(args).contains("--keep")) System.out.println("logs kept in " + work);
+      else LocalCluster.deleteRecursively(work);
+      report(samples, out);
+      return;
+    }
     try (Writer writer = new Writer()) {
       for (int run = 1; run <= runs && !skipBootstrap; run++) {
         samples.add(bootstrap(jar, work.resolve("boot" + run), run));
@@ -86,6 +108,36 @@ public final class FailoverBenchmark {
           for (int run = 1; run <= runs; run++) samples.add(postmasterKill(cluster, writer, timing.ttlSeconds(), run));
         }
       }
+    }
+    return samples;
+  }
+
+  /** Patroni's defaults (loop_wait 10, retry_timeout 10) from ttl 30 up; the demo's 2/3 from 10; else 1/2. */
+  private static MemberConfig.Timing timingFor(int ttl) {
+    if (ttl >= 30) return new MemberConfig.Timing(ttl, 10, 10);
+    if (ttl >= 10) return new MemberConfig.Timing(ttl, 2, 3);
+    return new MemberConfig.Timing(ttl, 1, 2);
+  }
+
+  /** Node SIGKILLs against a three-server ensemble at tickTime {@code tickMs}; every run is printed as it ends. */
+  private static List<Sample> nodeKillsOnEnsemble(Path jar, Path dir, Writer writer, MemberConfig.Timing timing,
+      int runs, int tickMs) throws Exception {
+    List<Sample> samples = new ArrayList<>();
+    List<ZooKeeperProcess> ensemble = ZooKeeperProcess.startEnsemble(jar, dir.resolve("zk"), 3, Duration.ofSeconds(60),
+        List.of("--tick-time", Integer.toString(tickMs)));
+    try (LocalCluster cluster = LocalCluster.create(dir, jar, "bench", "pg", 3, ZooKeeperProcess.connectString(ensemble),
+        timing)) {
+      cluster.startAll(Map.of());
+      awaitHealthy(cluster);
+      for (int run = 1; run <= runs; run++) {
+        Sample sample = nodeKill(cluster, writer, timing.ttlSeconds(), run);
+        System.out.printf("tick %d ms, ttl %d s (loop_wait %d, retry_timeout %d): run %d: node SIGKILL to first write "
+            + "%.3f s (ttl + %.3f)%n", tickMs, timing.ttlSeconds(), timing.loopWaitSeconds(),
+            timing.retryTimeoutSeconds(), run, sample.seconds(), sample.seconds() - timing.ttlSeconds());
+        samples.add(sample);
+      }
+    } finally {
+      ensemble.forEach(ZooKeeperProcess::close);
     }
     return samples;
   }

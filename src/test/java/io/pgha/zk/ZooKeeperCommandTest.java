@@ -9,7 +9,7 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code pgha zookeeper}'s TLS and digest options as zoo.cfg properties, and their mistakes as one line. */
+/** {@code pgha zookeeper}'s tick, TLS and digest options as zoo.cfg properties, and their mistakes as one line. */
 class ZooKeeperCommandTest {
   @TempDir Path dir;
 
@@ -79,5 +79,34 @@ class ZooKeeperCommandTest {
     assertThatThrownBy(() -> parse("--print-digest", "pgha:pw"))
         .isInstanceOf(ZooKeeperCommand.PrintDigest.class)
         .hasMessage("digest:" + ZooKeeperSection.digestId("pgha", "pw"));
+  }
+
+  @Test
+  void theDefaultTickKeepsExplicitSessionBounds() throws Exception {
+    Properties p = ZooKeeperCommand.properties(new String[] {"--data", dir.toString()});
+
+    assertThat(p.getProperty("tickTime")).isEqualTo("200");
+    assertThat(p.getProperty("minSessionTimeout")).isEqualTo("2000");
+    assertThat(p.getProperty("maxSessionTimeout")).isEqualTo("120000");
+  }
+
+  @Test
+  void aStockTickLeavesTheSessionBoundsToZooKeepersRule() throws Exception {
+    Properties p = ZooKeeperCommand.properties(new String[] {"--data", dir.toString(), "--tick-time", "2000"});
+
+    assertThat(p.getProperty("tickTime")).isEqualTo("2000");
+    assertThat(p.getProperty("minSessionTimeout")).isNull();
+    assertThat(p.getProperty("maxSessionTimeout")).isNull();
+    assertThat(p.getProperty("initLimit")).isEqualTo("5");
+    assertThat(p.getProperty("syncLimit")).isEqualTo("2");
+  }
+
+  @Test
+  void aBadTickIsRefused() {
+    assertThatThrownBy(() -> ZooKeeperCommand.properties(new String[] {"--tick-time", "0"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("--tick-time must be 1..60000 ms, got 0");
+    assertThatThrownBy(() -> ZooKeeperCommand.properties(new String[] {"--tick-time", "2s"}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--tick-time must be a whole number of ms (1..60000), got '2s'");
   }
 }
