@@ -16,8 +16,9 @@ public final class ViewChange {
 
   /**
    * A cycle is due for the first view, and when the leader key's holder, {@code initialize}, {@code failover},
-   * {@code config} or {@code sync}, or a member's state or role changed; other changes (a member's WAL position, say)
-   * wait for loop_wait.
+   * {@code config} or {@code sync}, or a member's state, role or {@code checkpoint_after_promote} changed (a replica
+   * waiting to pg_rewind from a new leader goes on the moment that leader's checkpoint is done, not a loop_wait
+   * later); other changes (a member's WAL position, say) wait for loop_wait.
    *
    * @return {@link #TRIGGER}, or null when no cycle is needed
    */
@@ -73,6 +74,7 @@ public final class ViewChange {
 
   private static Map<String, String> runningMembers(ClusterView v) {
     return v.members().values().stream()
-        .collect(Collectors.toMap(MemberRecord::name, m -> m.state() + "/" + m.role()));
+        .collect(Collectors.toMap(MemberRecord::name,
+            m -> m.state() + "/" + m.role() + (m.checkpointAfterPromotePending() ? "/checkpoint pending" : "")));
   }
 }

@@ -391,6 +391,12 @@ class DecisionFunctionsTest {
     rows.add(row("view: a member's role changed",
         () -> ViewChange.trigger(base, view("pg2", false, member(ME), member("pg2").withRole("primary"))),
         "zookeeper"));
+    rows.add(row("view: the new leader's checkpoint after promote finished (a rewind waits for it)",
+        () -> ViewChange.trigger(view("pg2", false, member(ME), member("pg2").withCheckpointPending(true)), base),
+        "zookeeper"));
+    rows.add(row("view: a new leader's checkpoint after promote pending",
+        () -> ViewChange.trigger(base, view("pg2", false, member(ME), member("pg2").withCheckpointPending(true))),
+        "zookeeper"));
     rows.add(row("view: a member joined",
         () -> ViewChange.trigger(base, view("pg2", false, member(ME), member("pg2"), member("pg3"))), "zookeeper"));
     rows.add(row("view: a member left",
@@ -645,6 +651,13 @@ class DecisionFunctionsTest {
       return new M(new MemberRecord(r.name(), r.connUrl(), r.apiUrl(), r.state(), role, r.xlogLocation(),
           r.timeline(), r.nofailover(), r.failoverPriority(), r.clonefrom(), r.nostream(), r.replicatefrom(),
           r.checkpointAfterPromotePending()));
+    }
+
+    M withCheckpointPending(boolean pending) {
+      MemberRecord r = record;
+      return new M(new MemberRecord(r.name(), r.connUrl(), r.apiUrl(), r.state(), r.role(), r.xlogLocation(),
+          r.timeline(), r.nofailover(), r.failoverPriority(), r.clonefrom(), r.nostream(), r.replicatefrom(),
+          pending));
     }
 
     M withXlog(Long xlog) {

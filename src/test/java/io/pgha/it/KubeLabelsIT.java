@@ -98,9 +98,17 @@ class KubeLabelsIT {
    * postgres is still promoting or at most one pg_promote() poll (100 ms) after it accepted its first write.
    */
   private void labelledBeforeWrites(TestCluster cluster, String member, String when) throws Exception {
+    // the label now moves on the decision, so the caller can get here while pg_promote() still runs: wait (bounded)
+    // for the promote's own line before comparing
     List<String> log = java.nio.file.Files.readAllLines(cluster.member(member).logFile());
     long decided = lastLogLine(log, "action=Promote ");
     long promoted = lastLogLine(log, "postgres accepts writes");
+    long waitUntil = System.currentTimeMillis() + 30_000;
+    while (decided > 0 && promoted < decided && System.currentTimeMillis() < waitUntil) {
+      Thread.sleep(100);
+      log = java.nio.file.Files.readAllLines(cluster.member(member).logFile());
+      promoted = lastLogLine(log, "postgres accepts writes");
+    }
     assertThat(decided).as(when + ": " + member + "'s Promote decision in its log").isPositive();
     assertThat(promoted).as(when + ": " + member + "'s promote in its log").isGreaterThanOrEqualTo(decided);
     long patched = api.patches().stream()
