@@ -384,7 +384,6 @@ public final class HaCore {
 
   /** §3.4: no leader key. A running primary re-takes it; replicas probe their peers and the healthiest races. */
   private static Decision race(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
-    if (prePromoteBackoff(local, cfg, nowMs)) return Decision.of(new Action.None(), Reason.PRE_PROMOTE_BACKOFF);
     if (local.isRunningPrimary()) {
       if (view.clusterTimeline() > 0 && local.timeline() > 0 && local.timeline() < view.clusterTimeline()) {
         return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.TIMELINE_BEHIND, local.timeline(),
@@ -392,6 +391,8 @@ public final class HaCore {
       }
       return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     }
+    // after a running primary's rules (Patroni checks it first, but a writable primary must never sit keyless)
+    if (prePromoteBackoff(local, cfg, nowMs)) return Decision.of(new Action.None(), Reason.PRE_PROMOTE_BACKOFF);
     if (!me.canFailover()) return Decision.of(new Action.None(), Reason.NOFAILOVER);
     if (!maySucceedSynchronously(view, cfg, me)) {
       return Decision.of(new Action.None(), Reason.NOT_SYNCHRONOUS, view.sync().leader(), view.sync().standbys());
