@@ -1,7 +1,6 @@
 package io.pgha.postgres;
 
 import io.pgha.config.ShellWords;
-import java.io.File;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -46,11 +45,7 @@ public final class HookScript {
     long startNanos = System.nanoTime();
     Process process;
     try {
-      process = new ProcessBuilder(command)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-          .redirectError(ProcessBuilder.Redirect.INHERIT)
-          .start();
+      process = CallbackRunner.startDetachedFromInput(command);
     } catch (IOException | RuntimeException e) {
       return logged(name, line, new Result(null, "could not start: " + e.getMessage(), 0));
     }
@@ -58,9 +53,7 @@ public final class HookScript {
       boolean exited = process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
       if (!exited) {
-        List<ProcessHandle> children = process.descendants().toList();
-        process.destroyForcibly();
-        children.forEach(ProcessHandle::destroyForcibly);
+        CallbackRunner.kill(process);
         return logged(name, line, new Result(null, "still running after " + limit.toMillis() + " ms: killed", ms));
       }
       int code = process.exitValue();

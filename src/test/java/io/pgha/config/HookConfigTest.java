@@ -13,25 +13,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code postgresql.pre_promote} and {@code postgresql.before_stop}: read as command lines, bad ones refused. */
 class HookConfigTest {
-  private static final String BASE = """
-      scope: batman
-      name: pg1
-      restapi:
-        listen: 0.0.0.0:8008
-        connect_address: 10.0.0.1:8008
-      zookeeper:
-        hosts: zk1:2181
-      postgresql:
-        listen: 0.0.0.0:5432
-        connect_address: 10.0.0.1:5432
-        data_dir: /var/lib/pg/data
-      """;
 
   @TempDir Path dir;
 
   private PghaConfig load(String extra) throws Exception {
     Path file = dir.resolve("pgha.yml");
-    Files.writeString(file, BASE + extra);
+    Files.writeString(file, ConfigLoaderTest.MINIMAL + extra);
     return ConfigLoader.load(file, Map.of(), configured -> Path.of("/opt/fake-pg/bin"));
   }
 
