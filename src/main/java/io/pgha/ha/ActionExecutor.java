@@ -191,7 +191,9 @@ final class ActionExecutor {
   }
 
   private void tookKey() {
-    loop.update(b -> b.view(loop.view().withLeader(loop.me(), true)).keyReleased(false));
+    // a pre_promote failure belongs to the key it was run for
+    loop.update(b -> b.view(loop.view().withLeader(loop.me(), true)).keyReleased(false)
+        .local(loop.local().toBuilder().prePromoteFailed(false).build()));
     loop.updateGuard("leader key taken");
   }
 
@@ -221,6 +223,11 @@ final class ActionExecutor {
   private CompletableFuture<Void> promote() {
     long limitMs = loop.dynamic().ttlSeconds() * 1000L;
     return loop.runTask(Task.PROMOTE, Async.of(loop.hooks.prePromote(limitMs)).thenCompose(ok -> {
+      // the script may have run for a while: promote only if the key is still ours (Patroni: "promote cancelled")
+      if (ok && (loop.local().shuttingDown() || loop.view() == null || !loop.view().leaderIsMe())) {
+        LOG.warn("promote cancelled: the leader key is no longer ours or the agent is stopping");
+        return Async.done();
+      }
       if (ok) return promoteNow();
       LOG.warn("pre_promote failed: not promoting; the leader key will be released");
       loop.local(loop.local().toBuilder().prePromoteFailed(true).build());

@@ -58,6 +58,7 @@ class HaLoopTest {
   private final List<String> fatal = new ArrayList<>();
   private final Map<String, PeerStatus> peerAnswers = new LinkedHashMap<>();
   private boolean prePromoteOk = true;
+  private CompletableFuture<Boolean> prePromoteAnswer;
   private CompletableFuture<Void> beforeStopResult = CompletableFuture.completedFuture(null);
 
   private PghaConfig config(boolean bootstrap) throws Exception {
@@ -238,6 +239,22 @@ class HaLoopTest {
 
     assertThat(calls).containsSubsequence("acquireLeader", "prePromote 30000", "promote");
     assertThat(calls).doesNotContain("releaseLeader");
+  }
+
+  @Test
+  void aPrePromoteThatOutlivesTheKeyDoesNotPromote() throws Exception {
+    runningReplica(300);
+    dcs.view = view(null, false, null, member("pg1", "replica"), member("pg2", "replica"));
+    peerAnswers.put("pg2", new PeerStatus("pg2", true, false, 100, 1, false, 1));
+    CompletableFuture<Boolean> script = new CompletableFuture<>();
+    prePromoteAnswer = script;
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+    assertThat(calls).containsSubsequence("acquireLeader", "prePromote 30000");
+
+    loop.onView(view("pg2", false, null, member("pg1", "replica"), member("pg2", "primary"))); // key lost meanwhile
+    script.complete(true);
+    assertThat(calls).doesNotContain("promote");
   }
 
   @Test
@@ -519,7 +536,7 @@ class HaLoopTest {
     @Override
     public CompletionStage<Boolean> prePromote(long limitMs) {
       calls.add("prePromote " + limitMs);
-      return CompletableFuture.completedFuture(prePromoteOk);
+      return prePromoteAnswer != null ? prePromoteAnswer : CompletableFuture.completedFuture(prePromoteOk);
     }
 
     @Override
