@@ -172,8 +172,8 @@ public final class KeyCoverage {
     unsupported("postgresql.custom_conf", "postgresql.base.conf is always the included base");
     unsupported("postgresql.pg_ident", "pg_ident.conf is not written");
     unsupported("postgresql.recovery_conf", "no extra recovery settings (restore_command...) are written");
-    unsupported("postgresql.pre_promote", "the hook is not run");
-    unsupported("postgresql.before_stop", "the hook is not run");
+    honoured("postgresql.pre_promote", "waited for at most ttl (Patroni waits without limit)");
+    honoured("postgresql.before_stop", "waited for at most ttl/2; its failure is logged and the stop goes on");
     unsupported("postgresql.rewind", "no extra pg_rewind options");
     unsupported("postgresql.krbsrvname", "");
     unsupported("postgresql.use_slots", "as Patroni: taken from the dynamic configuration only");

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param usePgRewind local override of {@code use_pg_rewind}, or null to take the dynamic value
  * @param useUnixSocket {@code use_unix_socket}: the agent reaches its own postgres over the Unix socket
  * @param useUnixSocketRepl {@code use_unix_socket_repl}: replication connections to the local postgres use it
+ * @param prePromote {@code pre_promote}: the command run (and waited for) before a promotion, or null
+ * @param beforeStop {@code before_stop}: the command run (and waited for) before postgres is stopped, or null
  */
 public record PostgresqlConfig(
     String listenAddresses,
@@ -43,7 +45,9 @@ public record PostgresqlConfig(
     boolean removeDataDirectoryOnDivergedTimelines,
     int pgCtlTimeoutSeconds,
     boolean useUnixSocket,
-    boolean useUnixSocketRepl) {
+    boolean useUnixSocketRepl,
+    String prePromote,
+    String beforeStop) {
 
   /** Without the socket settings (both off), as before they existed. */
   public PostgresqlConfig(String listenAddresses, int port, String connectAddress, String proxyAddress, Path dataDir,
@@ -56,12 +60,25 @@ public record PostgresqlConfig(
         removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds, false, false);
   }
 
+  /** Without the hooks ({@code pre_promote}, {@code before_stop}), as before they existed. */
+  public PostgresqlConfig(String listenAddresses, int port, String connectAddress, String proxyAddress, Path dataDir,
+      Path configDir, Path binDir, String database, Path pgpass, Credentials superuser, Credentials replication,
+      Credentials rewind, ObjectNode parameters, List<String> pgHba, Map<String, String> callbacks,
+      List<String> basebackupArgs, Boolean usePgRewind, boolean removeDataDirectoryOnRewindFailure,
+      boolean removeDataDirectoryOnDivergedTimelines, int pgCtlTimeoutSeconds, boolean useUnixSocket,
+      boolean useUnixSocketRepl) {
+    this(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir, database, pgpass, superuser,
+        replication, rewind, parameters, pgHba, callbacks, basebackupArgs, usePgRewind,
+        removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds, useUnixSocket,
+        useUnixSocketRepl, null, null);
+  }
+
   /** The same settings with other {@code postgresql.parameters} (a reload of the configuration file). */
   public PostgresqlConfig withParameters(ObjectNode newParameters) {
     return new PostgresqlConfig(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir,
         database, pgpass, superuser, replication, rewind, newParameters, pgHba, callbacks, basebackupArgs,
         usePgRewind, removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds,
-        useUnixSocket, useUnixSocketRepl);
+        useUnixSocket, useUnixSocketRepl, prePromote, beforeStop);
   }
 
   /** The same settings with other {@code pg_hba} lines (the dynamic configuration's, when the file has none). */
@@ -69,7 +86,7 @@ public record PostgresqlConfig(
     return new PostgresqlConfig(listenAddresses, port, connectAddress, proxyAddress, dataDir, configDir, binDir,
         database, pgpass, superuser, replication, rewind, parameters, lines, callbacks, basebackupArgs,
         usePgRewind, removeDataDirectoryOnRewindFailure, removeDataDirectoryOnDivergedTimelines, pgCtlTimeoutSeconds,
-        useUnixSocket, useUnixSocketRepl);
+        useUnixSocket, useUnixSocketRepl, prePromote, beforeStop);
   }
 
   /** Host of {@code connect_address}. */

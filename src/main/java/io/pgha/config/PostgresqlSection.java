@@ -87,7 +87,9 @@ final class PostgresqlSection {
         pg.get("remove_data_directory_on_diverged_timelines").boolOr(false),
         (int) Math.min(pgCtlTimeout, Integer.MAX_VALUE),
         pg.get("use_unix_socket").boolOr(false),
-        pg.get("use_unix_socket_repl").boolOr(false));
+        pg.get("use_unix_socket_repl").boolOr(false),
+        hookCommand(pg.get("pre_promote")),
+        hookCommand(pg.get("before_stop")));
   }
 
   static PostgresqlConfig withBinDir(PostgresqlConfig c, Path binDir) {
@@ -95,7 +97,7 @@ final class PostgresqlSection {
         c.configDir(), binDir, c.database(), c.pgpass(), c.superuser(), c.replication(), c.rewind(), c.parameters(),
         c.pgHba(), c.callbacks(), c.basebackupArgs(), c.usePgRewind(), c.removeDataDirectoryOnRewindFailure(),
         c.removeDataDirectoryOnDivergedTimelines(), c.pgCtlTimeoutSeconds(), c.useUnixSocket(),
-        c.useUnixSocketRepl());
+        c.useUnixSocketRepl(), c.prePromote(), c.beforeStop());
   }
 
   /** A path as written, made absolute against the current directory (where Patroni resolves it too). */
@@ -164,6 +166,16 @@ final class PostgresqlSection {
       }
     }
     return Collections.unmodifiableMap(callbacks);
+  }
+
+  /** {@code pre_promote}/{@code before_stop}: a command line (split as Patroni splits it), or null when unset/blank. */
+  private static String hookCommand(ConfigNode key) throws ConfigException {
+    if (!key.isSet()) return null;
+    if (!key.json().isTextual()) throw key.error("must be a command line (a string)");
+    String text = key.text();
+    if (text == null || text.isBlank()) return null;
+    checkCommand(key, text);
+    return text.trim();
   }
 
   /**

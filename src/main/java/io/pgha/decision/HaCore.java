@@ -36,12 +36,16 @@ public final class HaCore {
     if (local.task() != null) return duringTask(view, local, cfg);
     if (local.pg() == PgRunState.STOPPING) return Decision.of(new Action.None(), Reason.PG_STOPPING);
     if (local.pg() == PgRunState.STARTING) return Decision.of(new Action.None(), Reason.PG_STARTING);
+    // §3.6.2: the pre_promote script of our promotion failed: no promotion, the key goes back (whatever else holds)
+    if (view.leaderIsMe() && local.prePromoteFailed() && !local.isRunningPrimary()) {
+      return Decision.of(new Action.ReleaseLeader(), Reason.PRE_PROMOTE_FAILED_RELEASE);
+    }
 
     Decision sysid = checkSystemId(view, local, cfg);
     if (sysid != null) return sysid;
 
     if (local.pg() == PgRunState.STOPPED) return postgresDown(view, local, cfg, me, nowMs);
-    return postgresRunning(view, local, cfg, me);
+    return postgresRunning(view, local, cfg, me, nowMs);
   }
 
   /**
@@ -259,7 +263,8 @@ public final class HaCore {
     return Decision.of(new Action.Rewind(leader, true), Reason.REWIND_CHECK, leader);
   }
 
-  private static Decision postgresRunning(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+  private static Decision postgresRunning(
+      ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
     if (local.inRecovery() == null) return Decision.of(new Action.None(), Reason.PG_STATUS_UNKNOWN);
     if (!view.hasLeader() && view.initialize() == null && !local.wonInitializeRace()) {
       if (local.isRunningReplica()) {
@@ -274,8 +279,8 @@ public final class HaCore {
     if (local.wonInitializeRace() && view.bootstrapInProgress() && local.isRunningPrimary() && local.sysid() != null) {
       return Decision.of(new Action.FinishBootstrap(local.sysid()), Reason.BOOTSTRAP_FINISH);
     }
-    if (cfg.pause()) return paused(view, local, cfg, me);
-    if (!view.hasLeader()) return race(view, local, cfg, me);
+    if (cfg.pause()) return paused(view, local, cfg, me, nowMs);
+    if (!view.hasLeader()) return race(view, local, cfg, me, nowMs);
     if (view.leaderIsMe()) {
       if (local.isRunningPrimary()) {
         Decision switchover = pendingSwitchover(view, local, cfg, me);
@@ -346,8 +351,9 @@ public final class HaCore {
    * §3.16: nothing automatic; a running primary still takes a free key, a primary that lost its role gives it up. The
    * owner still keeps {@code status}, {@code history} and the slots current, as Patroni does in pause.
    */
-  private static Decision paused(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
-    boolean requestedForMe = pausedSwitchoverNames(view, me) && local.isRunningReplica() && me.canFailover();
+  private static Decision paused(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+    boolean requestedForMe = pausedSwitchoverNames(view, me) && local.isRunningReplica() && me.canFailover()
+        && !prePromoteBackoff(local, cfg, nowMs);
     if (view.leaderIsMe() && !local.isRunningPrimary()) {
       // §3.6.1(a): the candidate of a switchover done in pause took the key and promotes; anyone else gives it up
       if (requestedForMe) return Decision.of(new Action.Promote(), Reason.PROMOTE_PAUSED_SWITCHOVER);
@@ -377,7 +383,7 @@ public final class HaCore {
   }
 
   /** §3.4: no leader key. A running primary re-takes it; replicas probe their peers and the healthiest races. */
-  private static Decision race(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+  private static Decision race(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
     if (local.isRunningPrimary()) {
       if (view.clusterTimeline() > 0 && local.timeline() > 0 && local.timeline() < view.clusterTimeline()) {
         return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.TIMELINE_BEHIND, local.timeline(),
@@ -385,6 +391,8 @@ public final class HaCore {
       }
       return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     }
+    // after a running primary's rules (Patroni checks it first, but a writable primary must never sit keyless)
+    if (prePromoteBackoff(local, cfg, nowMs)) return Decision.of(new Action.None(), Reason.PRE_PROMOTE_BACKOFF);
     if (!me.canFailover()) return Decision.of(new Action.None(), Reason.NOFAILOVER);
     if (!maySucceedSynchronously(view, cfg, me)) {
       return Decision.of(new Action.None(), Reason.NOT_SYNCHRONOUS, view.sync().leader(), view.sync().standbys());
@@ -397,6 +405,15 @@ public final class HaCore {
     if (local.peers() == null) return Decision.of(new Action.ProbePeers(), Reason.PROBE_PEERS);
     if (isHealthiest(view, local, cfg, me)) return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     return Decision.of(new Action.None(), Reason.NOT_HEALTHIEST);
+  }
+
+  /**
+   * §3.5 rule 1: a member that released the key after its pre_promote script failed does not race again for ttl
+   * (the script may fence; another member should get the chance, or the operator the time to look).
+   */
+  static boolean prePromoteBackoff(LocalState local, DynamicConfig cfg, long nowMs) {
+    long releasedAtMs = local.prePromoteReleasedAtMs();
+    return releasedAtMs > 0 && nowMs - releasedAtMs < cfg.ttlSeconds() * 1000L;
   }
 
   /**

@@ -30,6 +30,9 @@ import java.util.Map;
  * @param cloneFromLeader a reinitialize asked to clone from the leader, not from a {@code clonefrom} member
  * @param diverged the leader's timeline history forks off ours before our WAL position (§3.13): this data directory
  *     cannot stream from the leader until it is rewound or cloned again
+ * @param prePromoteFailed the {@code pre_promote} script of our last promotion failed (non-zero exit, time out) and
+ *     the leader key it won is not released yet
+ * @param prePromoteReleasedAtMs when we last released the leader key after a failed {@code pre_promote}, or 0
  */
 public record LocalState(
     String name,
@@ -54,7 +57,9 @@ public record LocalState(
     boolean rewindFailed,
     long wallClockMs,
     boolean cloneFromLeader,
-    boolean diverged) {
+    boolean diverged,
+    boolean prePromoteFailed,
+    long prePromoteReleasedAtMs) {
 
   public boolean isRunningPrimary() {
     return (pg == PgRunState.RUNNING || pg == PgRunState.STARTING) && Boolean.FALSE.equals(inRecovery);
@@ -71,7 +76,7 @@ public record LocalState(
 
   public static Builder builder(String name) {
     return new Builder(new LocalState(name, DataDirState.EMPTY, false, null, PgRunState.STOPPED, null, null, 0, 0,
-        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0, false, false));
+        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0, false, false, false, 0));
   }
 
   public static final class Builder {
@@ -98,6 +103,8 @@ public record LocalState(
     private long wallClockMs;
     private boolean cloneFromLeader;
     private boolean diverged;
+    private boolean prePromoteFailed;
+    private long prePromoteReleasedAtMs;
 
     private Builder(LocalState s) {
       name = s.name; dataDir = s.dataDir; cleanShutdown = s.cleanShutdown; sysid = s.sysid; pg = s.pg;
@@ -109,6 +116,8 @@ public record LocalState(
       wallClockMs = s.wallClockMs;
       cloneFromLeader = s.cloneFromLeader;
       diverged = s.diverged;
+      prePromoteFailed = s.prePromoteFailed;
+      prePromoteReleasedAtMs = s.prePromoteReleasedAtMs;
     }
 
     public Builder dataDir(DataDirState v) { dataDir = v; return this; }
@@ -133,11 +142,14 @@ public record LocalState(
     public Builder wallClockMs(long v) { wallClockMs = v; return this; }
     public Builder cloneFromLeader(boolean v) { cloneFromLeader = v; return this; }
     public Builder diverged(boolean v) { diverged = v; return this; }
+    public Builder prePromoteFailed(boolean v) { prePromoteFailed = v; return this; }
+    public Builder prePromoteReleasedAtMs(long v) { prePromoteReleasedAtMs = v; return this; }
 
     public LocalState build() {
       return new LocalState(name, dataDir, cleanShutdown, sysid, pg, inRecovery, upstream, lsn, timeline, task,
           crashed, pgDownSinceMs, startAttemptFailed, wonInitializeRace, peers, dcsConnected, lockConfirmedAtMs,
-          sessionTtlMs, shuttingDown, rewindFailed, wallClockMs, cloneFromLeader, diverged);
+          sessionTtlMs, shuttingDown, rewindFailed, wallClockMs, cloneFromLeader, diverged, prePromoteFailed,
+          prePromoteReleasedAtMs);
     }
   }
 }

@@ -63,6 +63,8 @@ public enum Reason {
   SWITCHOVER_NOT_FOR_ME("%s request does not concern me: clearing it"),
   SWITCHOVER_PROBE("%s: checking the candidates"),
   LEADER_WITH_LOCK("no action. I am (%s), the leader with the lock"),
+  PRE_PROMOTE_FAILED_RELEASE("Promotion cancelled because the pre-promote script failed: releasing the leader key"),
+  PRE_PROMOTE_BACKOFF("backoff: skip leader race after pre_promote script failure and releasing the lock voluntarily"),
   PROMOTE_HAD_LOCK("promoted self to leader because I had the session lock"),
   DEMOTE_NOT_OWNER("demoting self because I do not have the lock and I was a leader"),
   FOLLOWING("no action. I am (%s), a secondary, and following a leader (%s)"),

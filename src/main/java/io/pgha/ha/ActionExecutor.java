@@ -62,6 +62,14 @@ final class ActionExecutor {
     if (a instanceof Action.AcquireLeader) return acquireLeader();
     if (a instanceof Action.ReleaseLeader) {
       if (d.reason() == Reason.START_FAILED_RELEASE) loop.callbacks.gaveUpAfterFailedStart();
+      if (d.reason() == Reason.PRE_PROMOTE_FAILED_RELEASE) {
+        // §3.5 rule 1: from now on, no race for ttl
+        return releaseLeaderKey().thenRun(() -> {
+          loop.local(loop.local().toBuilder().prePromoteFailed(false)
+              .prePromoteReleasedAtMs(Math.max(1, clock.monotonicMs())).build());
+          loop.again();
+        });
+      }
       return releaseLeaderKey().thenRun(loop::again);
     }
     if (a instanceof Action.Promote) return promote();
@@ -126,7 +134,7 @@ final class ActionExecutor {
 
   /** §3.14: a failed bootstrap gives the initialize key back, keeps the data for inspection and stops the agent. */
   void cancelBootstrap(String why) {
-    Async.of(pg.stop(Action.StopMode.IMMEDIATE, 0))
+    loop.stopPostgres(Action.StopMode.IMMEDIATE, 0)
         .thenCompose(v -> dcs.deleteInitialize())
         .whenComplete((v, e) -> pg.moveDataDirAside().whenComplete((x, err) -> loop.fatalExit(
             ((Action.Fatal) io.pgha.decision.TaskFailure.afterBootstrapCancelled(why).action()).why())));
@@ -183,7 +191,9 @@ final class ActionExecutor {
   }
 
   private void tookKey() {
-    loop.update(b -> b.view(loop.view().withLeader(loop.me(), true)).keyReleased(false));
+    // a pre_promote failure belongs to the key it was run for
+    loop.update(b -> b.view(loop.view().withLeader(loop.me(), true)).keyReleased(false)
+        .local(loop.local().toBuilder().prePromoteFailed(false).build()));
     loop.updateGuard("leader key taken");
   }
 
@@ -205,13 +215,33 @@ final class ActionExecutor {
 
   // ---- postgres ----
 
+  /**
+   * §3.6.2: the {@code pre_promote} script first (Patroni runs it before anything else of the promotion); when it
+   * fails, postgres stays a replica and the next decision releases the key. Bounded by ttl: Patroni waits without
+   * limit, but a member that holds the key and cannot promote for longer leaves the cluster without a writer.
+   */
   private CompletableFuture<Void> promote() {
+    long limitMs = loop.dynamic().ttlSeconds() * 1000L;
+    return loop.runTask(Task.PROMOTE, Async.of(loop.hooks.prePromote(limitMs)).thenCompose(ok -> {
+      // the script may have run for a while: promote only if the key is still ours (Patroni: "promote cancelled")
+      if (ok && (loop.local().shuttingDown() || loop.view() == null || !loop.view().leaderIsMe())) {
+        LOG.warn("promote cancelled: the leader key is no longer ours or the agent is stopping");
+        return Async.done();
+      }
+      if (ok) return promoteNow();
+      LOG.warn("pre_promote failed: not promoting; the leader key will be released");
+      loop.local(loop.local().toBuilder().prePromoteFailed(true).build());
+      return Async.done();
+    }));
+  }
+
+  private CompletableFuture<Void> promoteNow() {
     // normally made before the key was taken (slotsBeforeTakeover); a no-op then
     CompletableFuture<Void> slotsFirst = loop.dynamic().useSlots() ? loop.duties.syncSlots().exceptionally(e -> {
       LOG.warn("creating replication slots before promote: {}", Async.message(e));
       return null;
     }) : Async.done();
-    return loop.runTask(Task.PROMOTE, slotsFirst.thenCompose(x -> loop.synchronous.claimBeforePromote())
+    return slotsFirst.thenCompose(x -> loop.synchronous.claimBeforePromote())
         .thenCompose(x -> pg.promote())
         .thenRun(() -> {
           loop.local(loop.local().toBuilder().inRecovery(false).dataDir(DataDirState.PRIMARY).upstream(null)
@@ -221,7 +251,7 @@ final class ActionExecutor {
           countLeaderChange();
           checkpointAfterPromote();
         })
-        .thenCompose(v -> loop.dynamic().useSlots() ? Async.ignoreFailure(loop.duties.syncSlots()) : Async.done()));
+        .thenCompose(v -> loop.dynamic().useSlots() ? Async.ignoreFailure(loop.duties.syncSlots()) : Async.done());
   }
 
   /** Only the member that promotes counts the failover or switchover, so a sum over the cluster counts each once. */
@@ -272,7 +302,7 @@ final class ActionExecutor {
     loop.local(loop.local().toBuilder().pg(PgRunState.STOPPING).build());
     loop.publishStatus();
     boolean signalled = pg.postmasterAlive();
-    CompletableFuture<Void> stop = Async.of(pg.stop(s.mode(), s.escalateAfterMs()))
+    CompletableFuture<Void> stop = loop.stopPostgres(s.mode(), s.escalateAfterMs())
         .thenRun(() -> loop.callbacks.stopped(signalled));
     if (s.releaseKey()) stop = stop.thenCompose(v -> releaseLeaderKey());
     return loop.runTask(Task.STOP, stop.thenRun(() -> loop.local(loop.local().toBuilder().pg(PgRunState.STOPPED)

@@ -49,7 +49,7 @@ final class GracefulDemotion {
           loop.update(b -> b.pgStatus(null));
           loop.publishStatus();
           boolean signalled = pg.postmasterAlive();
-          return pg.stop(Action.StopMode.FAST, 0).thenRun(() -> loop.callbacks.stopped(signalled));
+          return loop.stopPostgres(Action.StopMode.FAST, 0).thenRun(() -> loop.callbacks.stopped(signalled));
         })
         .thenCompose(v -> pg.inspectDataDir())
         .thenCompose(info -> {

@@ -363,6 +363,33 @@ public final class HaLoop {
     return Async.done();
   }
 
+  /**
+   * Every stop of postgres by the agent (shutdown, demotion, restart, fencing, reinitialize): {@code before_stop}
+   * first, when a postmaster runs, as Patroni runs it right before the stop signal. It is waited for, bounded (ttl/2;
+   * at most loop_wait before an immediate stop; at most half of the stop's own escalation deadline, so that a fencing
+   * stop still ends before the session can expire); its failure is logged and the stop goes on.
+   */
+  CompletableFuture<Void> stopPostgres(io.pgha.decision.Action.StopMode mode, long escalateAfterMs) {
+    if (!pg.postmasterAlive()) return Async.of(pg.stop(mode, escalateAfterMs));
+    long limitMs = beforeStopLimitMs(mode, escalateAfterMs, dynamic());
+    long startedMs = clock.monotonicMs();
+    return Async.of(hooks.beforeStop(limitMs))
+        .exceptionally(e -> {
+          LOG.warn("before_stop: {}", Async.message(e));
+          return null;
+        })
+        // the escalation deadline counts from the decision, not from the end of the hook
+        .thenCompose(v -> pg.stop(mode, escalateAfterMs <= 0 ? escalateAfterMs
+            : Math.max(1, escalateAfterMs - (clock.monotonicMs() - startedMs))));
+  }
+
+  static long beforeStopLimitMs(io.pgha.decision.Action.StopMode mode, long escalateAfterMs, DynamicConfig cfg) {
+    long limitMs = cfg.ttlSeconds() * 1000L / 2;
+    if (mode == io.pgha.decision.Action.StopMode.IMMEDIATE) limitMs = Math.min(limitMs, cfg.loopWaitSeconds() * 1000L);
+    if (escalateAfterMs > 0) limitMs = Math.min(limitMs, escalateAfterMs / 2);
+    return Math.max(1, limitMs);
+  }
+
   void fatalExit(String why) {
     reporter.fatal(why);
   }
@@ -460,7 +487,7 @@ public final class HaLoop {
     }
     boolean signalled = pg.postmasterAlive();
     CompletableFuture<Void> stopPg = !plan.stopPostgres() ? Async.done()
-        : synchronous.leaveSynchronousSet().thenCompose(v -> pg.stop(io.pgha.decision.Action.StopMode.FAST, 0))
+        : synchronous.leaveSynchronousSet().thenCompose(v -> stopPostgres(io.pgha.decision.Action.StopMode.FAST, 0))
             .thenRun(() -> callbacks.stopped(signalled));
     stopPg.thenCompose(v -> {
           heartbeat.cancel();

@@ -129,7 +129,7 @@ final class LoopOperations {
     loop.local(local.toBuilder().pg(PgRunState.STOPPING).build());
     loop.callbacks.restarting();
     CompletableFuture<Void> work = loop.synchronous.leaveSynchronousSet()
-        .thenCompose(v -> loop.pg.stop(Action.StopMode.FAST, 0))
+        .thenCompose(v -> loop.stopPostgres(Action.StopMode.FAST, 0))
         .thenCompose(v -> loop.pg.start(loop.parameters(), asPrimary ? null : loop.recoveryFor(upstream)))
         .thenAccept(ready -> {
           loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
@@ -155,7 +155,7 @@ final class LoopOperations {
         loop.cycle());
     boolean signalled = loop.pg.postmasterAlive();
     boolean fromLeader = req.fromLeader();
-    CompletableFuture<Void> wiped = Async.of(loop.pg.stop(Action.StopMode.IMMEDIATE, 0))
+    CompletableFuture<Void> wiped = loop.stopPostgres(Action.StopMode.IMMEDIATE, 0)
         .thenRun(() -> loop.callbacks.stopped(signalled))
         .thenCompose(v -> loop.pg.wipeDataDir())
         .thenRun(() -> loop.local(loop.local().toBuilder().pg(PgRunState.STOPPED).dataDir(DataDirState.EMPTY)

@@ -135,11 +135,7 @@ public final class CallbackRunner implements AutoCloseable {
     Process process;
     long startedNanos = System.nanoTime();
     try {
-      process = new ProcessBuilder(command)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-          .redirectError(ProcessBuilder.Redirect.INHERIT)
-          .start();
+      process = startDetachedFromInput(command);
     } catch (IOException | RuntimeException e) {
       report(new Result(action, role, command, Outcome.NOT_STARTED, null, 0), e.getMessage());
       return;
@@ -181,8 +177,17 @@ public final class CallbackRunner implements AutoCloseable {
     }
   }
 
+  /** Starts a hook or callback: no standard input, its output into the agent's. */
+  static Process startDetachedFromInput(List<String> command) throws IOException {
+    return new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
+  }
+
   /** Kills the process and the children it had a moment ago (Patroni suspends it first; Java cannot). */
-  private static void kill(Process process) {
+  static void kill(Process process) {
     List<ProcessHandle> children = process.descendants().toList();
     process.destroyForcibly();
     children.forEach(ProcessHandle::destroyForcibly);

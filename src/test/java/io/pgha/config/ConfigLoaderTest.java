@@ -27,7 +27,7 @@ class ConfigLoaderTest {
   private static final Path FAKE_BIN = Path.of("/opt/fake-pg/bin");
   private static final ConfigLoader.BinDirLookup FAKE_BINARIES = configured -> FAKE_BIN;
 
-  private static final String MINIMAL = """
+  static final String MINIMAL = """
       scope: batman
       name: pg1
       restapi:

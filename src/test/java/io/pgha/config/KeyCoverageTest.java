@@ -62,7 +62,7 @@ class KeyCoverageTest {
     assertThat(keys).containsExactly("log", "restapi.ciphers", "bootstrap.method (wal_e)",
         "bootstrap.wal_e (unknown to pgha)", "bootstrap.dcs.failsafe_mode", "bootstrap.dcs.postgresql.pg_ident",
         "postgresql.create_replica_methods ([\"wal_e\",\"basebackup\"])",
-        "postgresql.authentication.superuser.sslnegotiation", "postgresql.pre_promote",
+        "postgresql.authentication.superuser.sslnegotiation",
         "tpyo (unknown to pgha)");
     assertThat(KeyCoverage.warning(keys)).startsWith("configuration keys pgha does not honour").contains("tpyo")
         .doesNotContain("\n");

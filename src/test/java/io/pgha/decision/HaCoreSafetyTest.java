@@ -103,6 +103,14 @@ class HaCoreSafetyTest {
             && me.name().equals(view.failover().candidate()))) {
       broken.add("AcquireLeader in synchronous mode by a replica the sync key does not list");
     }
+    long releasedAtMs = local.prePromoteReleasedAtMs();
+    if (a instanceof Action.AcquireLeader && !local.isRunningPrimary() && releasedAtMs > 0
+        && c.nowMs() - releasedAtMs < c.cfg().ttlSeconds() * 1000L) {
+      broken.add("AcquireLeader less than ttl after releasing the key on a failed pre_promote");
+    }
+    if (a instanceof Action.Promote && local.prePromoteFailed()) {
+      broken.add("Promote after the pre_promote script failed");
+    }
     if (a instanceof Action.ReleaseLeader && !leaderIsMe) {
       broken.add("ReleaseLeader of a key that is not mine");
     }
@@ -223,6 +231,10 @@ class HaCoreSafetyTest {
     long now = 1_000_000 + r.nextInt(200_000);
     if (local.lockConfirmedAtMs() > 0) local = local.toBuilder().lockConfirmedAtMs(now - r.nextInt(60_000)).build();
     if (local.pgDownSinceMs() > 0) local = local.toBuilder().pgDownSinceMs(now - r.nextInt(600_000)).build();
+    // pre_promote: drawn from a generator of their own, so the cases above stay what they were
+    Random hooks = new Random(seed * 31 + 7);
+    if (hooks.nextInt(8) == 0) local = local.toBuilder().prePromoteFailed(true).build();
+    if (hooks.nextInt(6) == 0) local = local.toBuilder().prePromoteReleasedAtMs(now - hooks.nextInt(90_000)).build();
     return new Case(seed, view, local, cfg, me, now);
   }
 

@@ -478,6 +478,29 @@ class HaCoreTest {
     rows.add(scenario("I own the key and run a replica: promote")
         .iLead().runningReplica()
         .expect(new Action.Promote(), Reason.PROMOTE_HAD_LOCK));
+    // §3.6.2, §3.5 rule 1: pre_promote
+    rows.add(scenario("pre_promote failed: I own the key and run a replica: release the key, no promotion")
+        .iLead().runningReplica().local(b -> b.prePromoteFailed(true))
+        .expect(new Action.ReleaseLeader(), Reason.PRE_PROMOTE_FAILED_RELEASE));
+    rows.add(scenario("pre_promote failed in pause: the key is released all the same")
+        .iLead().paused().runningReplica().local(b -> b.prePromoteFailed(true))
+        .expect(new Action.ReleaseLeader(), Reason.PRE_PROMOTE_FAILED_RELEASE));
+    rows.add(scenario("pre_promote failed flag but already a primary: stays leader")
+        .iLead().runningPrimary().cfg("{\"postgresql\":{\"use_slots\":false}}").local(b -> b.prePromoteFailed(true))
+        .expect(none(), Reason.LEADER_WITH_LOCK));
+    rows.add(scenario("race: released the key after a failed pre_promote less than ttl ago: no race")
+        .runningReplica().lsn(1000).peers().local(b -> b.prePromoteReleasedAtMs(NOW - 29_999))
+        .expect(none(), Reason.PRE_PROMOTE_BACKOFF));
+    rows.add(scenario("race: released the key after a failed pre_promote ttl ago: races again")
+        .runningReplica().lsn(1000).peers().local(b -> b.prePromoteReleasedAtMs(NOW - 30_000))
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
+    rows.add(scenario("race: the named candidate of a switchover in pre_promote backoff does not race")
+        .failover("pg2", ME).member(replica("pg2", 100)).runningReplica().lsn(1000)
+        .local(b -> b.prePromoteReleasedAtMs(NOW - 1000))
+        .expect(none(), Reason.PRE_PROMOTE_BACKOFF));
+    rows.add(scenario("race: a shorter ttl ends the pre_promote backoff sooner")
+        .runningReplica().lsn(1000).peers().cfg("{\"ttl\":20}").local(b -> b.prePromoteReleasedAtMs(NOW - 20_000))
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
     rows.add(scenario("someone else leads and I run a primary: stop immediately")
         .ledBy("pg2").runningPrimary()
         .expect(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DEMOTE_NOT_OWNER));

@@ -57,6 +57,9 @@ class HaLoopTest {
   private final List<String> decisions = new ArrayList<>();
   private final List<String> fatal = new ArrayList<>();
   private final Map<String, PeerStatus> peerAnswers = new LinkedHashMap<>();
+  private boolean prePromoteOk = true;
+  private CompletableFuture<Boolean> prePromoteAnswer;
+  private CompletableFuture<Void> beforeStopResult = CompletableFuture.completedFuture(null);
 
   private PghaConfig config(boolean bootstrap) throws Exception {
     String yaml = """
@@ -188,6 +191,105 @@ class HaLoopTest {
     pg.stopResult.complete(null);
     assertThat(first.toCompletableFuture().join()).isEqualTo(new OperationReply(200, "restarted successfully"));
     assertThat(calls).containsSubsequence("stop FAST", "start primary");
+  }
+
+  // ---- pre_promote and before_stop ----
+
+  private void runningReplica(long lsn) {
+    pg.alive = true;
+    pg.dataDir = new Postgres.DataDir(DataDirState.REPLICA, SYSID, true, 0);
+    pg.status = new PgStatus(true, 0, lsn, lsn, null, false, 1, SYSID, "2026-12-05 10:01:00+00", 150004, null,
+        List.of());
+  }
+
+  private long count(String call) {
+    return calls.stream().filter(call::equals).count();
+  }
+
+  @Test
+  void aFailedPrePromoteReleasesTheKeyAndKeepsOutOfTheRaceForTtl() throws Exception {
+    runningReplica(300);
+    dcs.view = view(null, false, null, member("pg1", "replica"), member("pg2", "replica"));
+    peerAnswers.put("pg2", new PeerStatus("pg2", true, false, 100, 1, false, 1));
+    prePromoteOk = false;
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+
+    assertThat(calls).containsSubsequence("acquireLeader", "prePromote 30000", "releaseLeader");
+    assertThat(calls).doesNotContain("promote");
+    assertThat(decisions).anySatisfy(d -> assertThat(d).contains("reason=PRE_PROMOTE_FAILED_RELEASE"));
+    assertThat(loop.state().view().hasLeader()).isFalse();
+    clock.advance(25_000); // loop_wait cycles within ttl: no race
+    assertThat(count("acquireLeader")).isEqualTo(1);
+    assertThat(decisions).anySatisfy(d -> assertThat(d).contains("reason=PRE_PROMOTE_BACKOFF"));
+
+    prePromoteOk = true;
+    clock.advance(10_000); // ttl has passed: races, and now promotes
+    assertThat(count("acquireLeader")).isEqualTo(2);
+    assertThat(calls).containsSubsequence("releaseLeader", "acquireLeader", "prePromote 30000", "promote");
+  }
+
+  @Test
+  void aSucceedingPrePromoteRunsBeforeThePromotion() throws Exception {
+    runningReplica(300);
+    dcs.view = view(null, false, null, member("pg1", "replica"), member("pg2", "replica"));
+    peerAnswers.put("pg2", new PeerStatus("pg2", true, false, 100, 1, false, 1));
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+
+    assertThat(calls).containsSubsequence("acquireLeader", "prePromote 30000", "promote");
+    assertThat(calls).doesNotContain("releaseLeader");
+  }
+
+  @Test
+  void aPrePromoteThatOutlivesTheKeyDoesNotPromote() throws Exception {
+    runningReplica(300);
+    dcs.view = view(null, false, null, member("pg1", "replica"), member("pg2", "replica"));
+    peerAnswers.put("pg2", new PeerStatus("pg2", true, false, 100, 1, false, 1));
+    CompletableFuture<Boolean> script = new CompletableFuture<>();
+    prePromoteAnswer = script;
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+    assertThat(calls).containsSubsequence("acquireLeader", "prePromote 30000");
+
+    loop.onView(view("pg2", false, null, member("pg1", "replica"), member("pg2", "primary"))); // key lost meanwhile
+    script.complete(true);
+    assertThat(calls).doesNotContain("promote");
+  }
+
+  @Test
+  void beforeStopRunsBeforeEveryStopAndItsFailureDoesNotStopTheStop() throws Exception {
+    runningPrimary(300);
+    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
+    HaLoop loop = loop(false);
+    loop.start().toCompletableFuture().join();
+    beforeStopResult = CompletableFuture.failedFuture(new IllegalStateException("exit 3"));
+
+    assertThat(loop.restart(RestartRequest.NOW).toCompletableFuture().join().status()).isEqualTo(200);
+    assertThat(calls).containsSubsequence("beforeStop 15000", "stop FAST", "start primary");
+
+    beforeStopResult = CompletableFuture.completedFuture(null);
+    calls.clear();
+    loop.shutdown().toCompletableFuture().join();
+    assertThat(calls).containsSubsequence("beforeStop 15000", "stop FAST", "releaseLeader");
+  }
+
+  @Test
+  void beforeStopIsSkippedWhenNoPostmasterRunsAndBoundedByTheStopDeadline() throws Exception {
+    DynamicConfig cfg = io.pgha.config.DynamicConfigJson.parse(
+        new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode());
+    assertThat(HaLoop.beforeStopLimitMs(Action.StopMode.FAST, 0, cfg)).isEqualTo(cfg.ttlSeconds() * 500L);
+    assertThat(HaLoop.beforeStopLimitMs(Action.StopMode.IMMEDIATE, 0, cfg))
+        .isEqualTo(Math.min(cfg.ttlSeconds() * 500L, cfg.loopWaitSeconds() * 1000L));
+    assertThat(HaLoop.beforeStopLimitMs(Action.StopMode.FAST, 8_000, cfg)).isEqualTo(4_000);
+
+    pg.alive = false;
+    pg.dataDir = new Postgres.DataDir(DataDirState.PRIMARY, SYSID, true, 0);
+    dcs.view = view("pg2", false, null, member("pg1", "replica"), member("pg2", "primary"));
+    HaLoop loop = loop(false);
+    loop.start().toCompletableFuture().join();
+    loop.shutdown().toCompletableFuture().join();
+    assertThat(calls).noneMatch(c -> c.startsWith("beforeStop"));
   }
 
   // ---- fakes ----
@@ -428,8 +530,20 @@ class HaLoopTest {
     @Override public void fatal(String why) { fatal.add(why); }
   }
 
-  private static final class FakeHooks implements Hooks {
+  private final class FakeHooks implements Hooks {
     @Override public void fire(String action, String role) { }
+
+    @Override
+    public CompletionStage<Boolean> prePromote(long limitMs) {
+      calls.add("prePromote " + limitMs);
+      return prePromoteAnswer != null ? prePromoteAnswer : CompletableFuture.completedFuture(prePromoteOk);
+    }
+
+    @Override
+    public CompletionStage<Void> beforeStop(long limitMs) {
+      calls.add("beforeStop " + limitMs);
+      return beforeStopResult;
+    }
 
     @Override public CompletionStage<Void> close() { return CompletableFuture.completedFuture(null); }
   }

@@ -198,10 +198,20 @@ final class SimPorts {
     }
   }
 
-  /** {@link Hooks}: callbacks are not run in the simulation. */
+  /** {@link Hooks}: callbacks are not run in the simulation; pre_promote and before_stop are not configured. */
   static final class HooksPort implements Hooks {
     @Override
     public void fire(String action, String role) {}
+
+    @Override
+    public CompletionStage<Boolean> prePromote(long limitMs) {
+      return CompletableFuture.completedFuture(true);
+    }
+
+    @Override
+    public CompletionStage<Void> beforeStop(long limitMs) {
+      return CompletableFuture.completedFuture(null);
+    }
 
     @Override
     public CompletionStage<Void> close() {

@@ -55,7 +55,7 @@ public final class HaLoopVerticle extends VerticleBase {
         new SupervisorPort(vertx, context, config, supervisor), new HttpPeers(vertx, context),
         new GuardFence(vertx, guardSettings, metrics, bootstrap.ttlSeconds(), bootstrap.loopWaitSeconds()),
         new BusReporter(vertx, metrics),
-        new CallbackHooks(context, config.postgresql().callbacks(), config.scope(), metrics),
+        new CallbackHooks(context, config.postgresql(), config.scope(), metrics),
         () -> OnContext.blocking(context, configFile));
     loop = new HaLoop(config, ports, HaLoop.Options.defaults());
     var bus = vertx.eventBus();
