@@ -82,7 +82,7 @@ public final class Agent {
         () -> ApiVerticle.apiUrlHosts(memberApiUrls(dcsWatcher))), metrics);
     AtomicReference<EventStream> events = new AtomicReference<>();
     EventsRoute.install(api, events::get);
-    io.pgha.ui.UiRoute.install(api, () -> memberApiUrls(dcsWatcher)); // GET /ui/, and CORS for the members' pages
+    io.pgha.ui.UiRoute.install(vertx, api, () -> memberApiUrls(dcsWatcher)); // GET /ui/, and CORS for the members' pages
     HaLoopVerticle[] haLoopHolder = new HaLoopVerticle[1];
     try {
       // connecting to ZooKeeper takes the longest: the supervisor starts meanwhile; the API's routes need the client

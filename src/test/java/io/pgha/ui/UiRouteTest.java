@@ -32,7 +32,7 @@ class UiRouteTest {
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
-    api = UiRoute.install(new ApiVerticle("127.0.0.1", 0, status()), () -> API_URLS);
+    api = UiRoute.install(vertx, new ApiVerticle("127.0.0.1", 0, status()), () -> API_URLS);
     vertx.deployVerticle(api).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
@@ -71,6 +71,19 @@ class UiRouteTest {
     assertThat(get("/ui/app.js", "If-None-Match", "W/" + etag).status()).isEqualTo(304);
     assertThat(get("/ui/app.js", "If-None-Match", "\"other\"").status()).isEqualTo(200);
     assertThat(get("/ui/app.css", "If-None-Match", etag).status()).as("another file's tag").isEqualTo(200);
+    assertThat(get("/ui/app.js", "If-None-Match", etag, "Cache-Control", "no-cache").status())
+        .as("an end-to-end reload").isEqualTo(200);
+  }
+
+  @Test
+  void lastModifiedRevalidatesToo() throws Exception {
+    Reply first = get("/ui/");
+    String modified = first.header("last-modified");
+    assertThat(modified).as("an HTTP date").matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
+    Reply again = get("/ui/", "If-Modified-Since", modified);
+    assertThat(again.status()).isEqualTo(304);
+    assertThat(again.body()).isEmpty();
+    assertThat(get("/ui/", "If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT").status()).isEqualTo(200);
   }
 
   @Test
@@ -82,7 +95,7 @@ class UiRouteTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"/ui/../pom.xml", "/ui/..%2f..%2fpom.xml", "/ui/../../../../etc/passwd", "/ui/./app.js",
-      "/ui//app.js", "/ui/io/pgha/ui/app.js", "/ui/UiRoute.class", "/ui/app.js/", "/ui/missing.png", "/uix/"})
+      "/ui//app.js", "/ui/io/pgha/ui/app.js", "/ui/UiRoute.class", "/ui/app.js/", "/ui/missing.png", "/ui/%zz", "/ui/%00app.js", "/uix/"})
   void anythingButTheThreeFilesIsNotFound(String path) throws Exception {
     Reply r = get(path);
     if (path.startsWith("/uix")) { // another first segment: Patroni's health check, not this route
@@ -161,7 +174,7 @@ class UiRouteTest {
   void withBasicAuthThePageLoadsAMembersPreflightPassesAndItsRequestMeetsTheChallenge() throws Exception {
     RestApiConfig cfg = new RestApiConfig("127.0.0.1", 0, "127.0.0.1:8008", new Credentials("patroni", "s3cret"), null,
         null, null, null, null, List.of(), false);
-    ApiVerticle secured = UiRoute.install(ApiVerticle.secured(cfg, status(), Set::of), () -> API_URLS);
+    ApiVerticle secured = UiRoute.install(vertx, ApiVerticle.secured(cfg, status(), Set::of), () -> API_URLS);
     vertx.deployVerticle(secured).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     int port = secured.actualPort();
     assertThat(raw(port, "GET /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status())
