@@ -17,6 +17,8 @@
   let again = false;
   let events = null;
   let eventsFrom = '';      // the origin the event stream comes from
+  let auth = null;          // 'Basic ...' once asked for (restapi.authentication); in memory only, never stored
+  let pending = null;       // the action refused with 401, run again once the user and password are given
   const shown = {};         // what each part shows now, as JSON: unchanged data is not redrawn (a click survives)
 
   const $ = (id) => document.getElementById(id);
@@ -39,17 +41,25 @@
     return e;
   }
 
-  /** One request; rejects with .unreachable when no HTTP answer came, or .status + .text for a non-2xx one. */
+  /**
+   * One request; rejects with .unreachable when no HTTP answer came, or .status + .text for a non-2xx one.
+   * Reads (GET, never checked by the API) go as they are. Actions carry the page's own Authorization header once the
+   * user gave it, to whichever member they go, and no browser credentials: a 401 then never brings up the browser's
+   * own login prompt (which it shows for this origin only) but the page's form, and the same header works on every
+   * member, the one serving the page or another after a reconnection (CORS allows it for members' origins only).
+   */
   async function request(target, path, method, body, timeoutMs) {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+    const action = method !== 'GET';
     const init = {
       method: method,
       cache: 'no-store',
       signal: ctrl.signal,
-      credentials: target === location.origin ? 'same-origin' : 'include',
+      credentials: action ? 'omit' : target === location.origin ? 'same-origin' : 'include',
       headers: {},
     };
+    if (action && auth) init.headers['Authorization'] = auth;
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers['Content-Type'] = 'application/json';
@@ -301,11 +311,45 @@
       const answer = text.trim();
       result(what + ': ' + (answer === '' || answer.startsWith('{') ? 'done' : answer), true); // PATCH: the config
     } catch (e) {
-      const hint = e.status === 401 && target !== location.origin ? ' (open that member\'s own page to log in)' : '';
-      result(what + ' refused: ' + (e.text !== undefined ? e.status + ' ' + e.text : e.message) + hint, false);
+      result(what + ' refused: ' + (e.text !== undefined ? e.status + ' ' + e.text : e.message), false);
+      if (e.status === 401) askLogin(nameAt(target), !!auth, () => act(target, path, method, body, what));
     }
     refresh();
   }
+
+  // ------------------------------------------------------------------------------------------------------ login
+
+  /** Shows the form for the REST API's user and password; {@code retry} runs once they are given. */
+  function askLogin(member, wrong, retry) {
+    pending = retry;
+    $('login-why').textContent = member + (wrong ? ' refused that user and password (401); try again:'
+      : ' asks for the REST API\'s user and password (restapi.authentication):');
+    $('login').hidden = false;
+    $('login-user').focus();
+  }
+
+  /** Basic credentials as the API checks them: base64 of the UTF-8 bytes of user:password. */
+  function basic(user, password) {
+    const bytes = new TextEncoder().encode(user + ':' + password);
+    let binary = '';
+    bytes.forEach((b) => { binary += String.fromCharCode(b); });
+    return 'Basic ' + btoa(binary);
+  }
+
+  $('login').addEventListener('submit', (e) => {
+    e.preventDefault(); // nothing is submitted anywhere (the policy allows no form action): the page keeps them
+    auth = basic($('login-user').value, $('login-password').value);
+    $('login-password').value = '';
+    $('login').hidden = true;
+    const retry = pending;
+    pending = null;
+    if (retry) retry();
+  });
+  $('login-cancel').addEventListener('click', () => {
+    pending = null;
+    $('login-password').value = '';
+    $('login').hidden = true;
+  });
 
   function switchover(leader, candidate) {
     if (!confirm('Are you sure you want to switchover cluster ' + (cluster && cluster.scope) + ', demoting current leader '

@@ -180,8 +180,21 @@ class UiRouteTest {
     assertThat(raw(port, "GET /ui/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").status())
         .as("GETs are never checked: the page loads without credentials").isEqualTo(200);
     Reply preflight = raw(port, "OPTIONS /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER
-        + "\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+        + "\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization,content-type"
+        + "\r\nConnection: close\r\n\r\n");
     assertThat(preflight.status()).as("a preflight carries no credentials and must not be refused").isEqualTo(204);
+    assertThat(preflight.header("access-control-allow-headers")).as("the page sends its own Authorization header")
+        .containsIgnoringCase("authorization").containsIgnoringCase("content-type");
+    String basic = java.util.Base64.getEncoder().encodeToString("patroni:s3cret".getBytes(
+        java.nio.charset.StandardCharsets.UTF_8));
+    Reply authorized = raw(port, "POST /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER + "\r\nAuthorization: Basic "
+        + basic + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+    assertThat(authorized.status()).as("the header passes access control (no restart route here: 501)").isEqualTo(501);
+    assertThat(authorized.header("access-control-allow-origin")).isEqualTo(MEMBER);
+    Reply other = raw(port, "OPTIONS /restart HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example"
+        + "\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization"
+        + "\r\nConnection: close\r\n\r\n");
+    assertThat(other.header("access-control-allow-headers")).as("no other origin may send it").isNull();
     Reply post = raw(port, "POST /restart HTTP/1.1\r\nHost: x\r\nOrigin: " + MEMBER
         + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
     assertThat(post.status()).isEqualTo(401);
