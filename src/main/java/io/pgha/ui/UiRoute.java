@@ -29,8 +29,8 @@ import java.util.function.Supplier;
  * {@code GET /ui/}: the web view (issue 14), three static files read once from the jar ({@code io/pgha/ui/}) and kept
  * in memory, served by a Vert.x Web {@link Router} that the API hands every {@code GET} whose first path segment is
  * {@code ui} (Patroni's routes stay on the API's own routing). Only those names are served ({@code /ui/},
- * {@code /ui/index.html}, {@code /ui/app.js}, {@code /ui/app.css}); any other path under {@code /ui/}, {@code ../} included, is a 404, so nothing but these files
- * can ever be read through it. {@code /ui} redirects to {@code /ui/} so that the page's relative links resolve.
+ * {@code /ui/index.html}, {@code /ui/app.js}, {@code /ui/app.css}); any other path under {@code /ui/}, {@code ../}
+ * included, is a 404, so nothing but these files can ever be read through it. {@code /ui} redirects to {@code /ui/} so that the page's relative links resolve.
  *
  * <p>Caching: a strong {@code ETag} (a hash of the content) and {@code Last-Modified} (the file's time in the jar)
  * with {@code Cache-Control: no-cache}, so the browser revalidates each load and gets a body-less 304 while the jar

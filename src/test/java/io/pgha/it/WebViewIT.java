@@ -38,8 +38,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The web view (issue 14) in a real browser, Debian's headless Chromium driven through its chromedriver, on a real
  * three-member cluster. The page is opened on a replica's REST port; it must show the three members (tags included),
- * a switchover clicked on it must move the leader row within 2 s, a refused switchover must show the refusal text,
- * pause and resume must show and clear the paused marker, and after a SIGKILL of the serving member's agent (the
+ * a switchover clicked on it must move the leader row within 1 s of the new leader taking the key (and within 2 s of
+ * the click when the machine is quiet: load average at most its cores), a refused switchover must show the refusal
+ * text, pause and resume must show and clear the paused marker, and after a SIGKILL of the serving member's agent (the
  * fencing guard then stops its postgres) the page must switch to another member, say so, and show the failover: a
  * new leader row, the new history entry and the new leader's {@code leader_lock} event.
  *
@@ -107,6 +108,7 @@ class WebViewIT {
         + " document.querySelector('#members tr.leader'); if (!window.leaderRowAt && r && r.dataset.member === want)"
         + " window.leaderRowAt = Date.now(); }).observe(document.getElementById('members'),"
         + " { childList: true, subtree: true, attributes: true })", serving);
+    double loadAtClick = load();
     long clickedMs = System.currentTimeMillis();
     click("#members tr[data-member='" + serving + "'] button[data-action='switchover']");
     new WebDriverWait(driver, Duration.ofSeconds(2)).until(ExpectedConditions.alertIsPresent()).accept();
@@ -124,9 +126,18 @@ class WebViewIT {
         + " leader key after " + (keyMs - acceptedMs) + " ms, the page showed it " + pageMs + " ms later");
     await("the switchover's answer", Duration.ofSeconds(10), () -> text("#result").contains("Successfully"));
     printBreakdown(cluster, leader, serving, acceptedMs, rowMs);
-    // the whole click -> leader row is not held to 2 s: pgha's switchover (probe, checkpoint, stop, hand-over) took
-    // 1.9 to 2.4 s of it on this shared machine (the breakdown above; README); the page's own part is
     assertThat(pageMs).as("the page shows the new leader within 1 s of the key").isLessThanOrEqualTo(1000);
+    // the whole click -> leader row (the issue's 2 s) on a quiet machine only: most of it is pgha's switchover (probe,
+    // checkpoint, stop, hand-over), which took 1.9 to 3.2 s on this 2-core machine at load 10 to 40 (README)
+    double load = Math.max(loadAtClick, load());
+    int cores = Runtime.getRuntime().availableProcessors();
+    if (load >= 0 && load <= cores) {
+      assertThat(totalMs).as("click to leader row at load average %.1f on %d cores", load, cores)
+          .isLessThanOrEqualTo(2000);
+    } else {
+      System.out.printf("WebViewIT: click to leader row (%d ms) not held to 2 s: load average %.1f on %d cores%n",
+          totalMs, load, cores);
+    }
     assertThat(attribute("#result", "class")).contains("ok");
     cluster.awaitStreamingReplicas(2, Duration.ofSeconds(60));
     screenshot(cluster.baseDir().resolve("webview.png"));
@@ -177,7 +188,8 @@ class WebViewIT {
     TestCluster cluster = clusters.start("webviewtls", 3, (name, yaml) -> {
       ObjectNode rest = (ObjectNode) yaml.get("restapi");
       Path certs = this.certs;
-      rest.put("certfile", certs.resolve("server.crt").toString()).put("keyfile", certs.resolve("server.key").toString());
+      rest.put("certfile", certs.resolve("server.crt").toString())
+          .put("keyfile", certs.resolve("server.key").toString());
       rest.putObject("authentication").put("username", USER).put("password", PASSWORD);
     });
     String leader = cluster.awaitLeader(Duration.ofSeconds(90));
@@ -195,7 +207,8 @@ class WebViewIT {
     // an action without credentials: 401, and the page's own form (no browser prompt) asks for them
     click("#pause");
     driver.switchTo().alert().accept();
-    await("the login form", Duration.ofSeconds(5), () -> displayed("#login") && text("#result").contains("refused: 401"));
+    await("the login form", Duration.ofSeconds(5),
+        () -> displayed("#login") && text("#result").contains("refused: 401"));
     assertThat(displayed("#paused")).isFalse();
     driver.findElement(By.id("login-user")).sendKeys(USER);
     driver.findElement(By.id("login-password")).sendKeys("wrong");
@@ -223,6 +236,11 @@ class WebViewIT {
     assertThat(displayed("#login")).as("no second login").isFalse();
     System.out.println("WebViewIT (TLS, basic auth): logged in once on " + serving + ", resumed through " + now.trim());
     screenshot(cluster.baseDir().resolve("webview-tls.png"));
+  }
+
+  /** The system's one-minute load average (negative where unknown). */
+  static double load() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
   /** A self-signed certificate for 127.0.0.1 (the browser is told to accept it), readable by the agents' user. */
