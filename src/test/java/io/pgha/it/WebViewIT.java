@@ -40,9 +40,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * three-member cluster. The page is opened on a replica's REST port; it must show the three members (tags included),
  * a switchover clicked on it must move the leader row within 1 s of the new leader taking the key and within 2 s of
  * the click when the machine is quiet (load average at most its cores; loaded: 2 s of the key), a refused switchover
- * must show the refusal text, pause and resume must show and clear the paused marker, and after a SIGKILL of the serving member's agent (the
- * fencing guard then stops its postgres) the page must switch to another member, say so, and show the failover: a
- * new leader row, the new history entry and the new leader's {@code leader_lock} event.
+ * must show the refusal text, pause and resume must show and clear the paused marker, and after a SIGKILL of the
+ * serving member's agent (the fencing guard then stops its postgres) the page must switch to another member, say so,
+ * and show the failover: a new leader row, the new history entry and the new leader's {@code leader_lock} event.
  *
  * <p>A second case runs the REST API on HTTPS (a self-signed test certificate; Chromium told to accept it) with basic
  * auth: the page loads and shows the members, a pause refused with 401 brings up the page's own login form, the pause
