@@ -14,12 +14,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's class-data sharing archive (AppCDS, JDK 17): the JDK's and the jar's classes an agent loads, parsed,
- * verified and laid out once, then mapped by every agent start instead of being read from the jar again. It halves
- * the CPU an agent spends before its first HA decision (benchmarks/startup.sh; README). The class list is a resource
+ * verified and laid out once, then mapped by every agent start instead of being read from the jar again. It cuts
+ * the CPU an agent spends before its first HA decision by about 40 % (benchmarks/startup.sh; README). The class list is a resource
  * of the jar ({@value #CLASS_LIST}, made with {@code -XX:DumpLoadedClassList} from real agents), so the archive is
- * made on the machine from the jar alone: {@code bin/pgha} makes it on the first start after a build (about 10 s of
- * CPU, once) into {@code pgha-<jar size>-<jar mtime>.jsa} beside the jar, or under {@code ~/.cache/pgha} when that
- * directory is not writable.
+ * made on the machine from the jar alone, into {@code pgha-<jar size>-<jar mtime>.jsa} beside the jar (or under
+ * {@code ~/.cache/pgha} when that directory is not writable): by {@code bin/pgha class-archive} (images, packages),
+ * or in the background at nice 19 by the first {@code bin/pgha} start that finds none (about 10 s of CPU, once per
+ * build; that start runs without it).
  *
  * <p>Never a reason not to start: the archive is written to a temporary file, checked by a JVM that must map it
  * ({@code -Xshare:on}) and only then renamed into place, because a truncated archive crashes the JVM that maps it;
