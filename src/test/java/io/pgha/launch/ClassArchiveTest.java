@@ -38,6 +38,16 @@ class ClassArchiveTest {
     assertThat(Files.readString(Path.of("bin/pgha"))).contains("/pgha-$(stat -c %s-%Y \"$PGHA_JAR\").jsa");
   }
 
+  @Test
+  void binPghaMapsTheArchiveWithTheFlagsTheTestsAgentsGet() throws Exception {
+    String script = Files.readString(Path.of("bin/pgha"));
+    String line = script.lines().filter(l -> l.trim().startsWith("cds_flags=(\"")).findFirst().orElseThrow();
+    List<String> flags = List.of(line.substring(line.indexOf('(') + 1, line.lastIndexOf(')')).split(" "));
+
+    assertThat(flags.stream().map(f -> f.replaceAll("^['\"]|['\"]$", "")).toList())
+        .containsExactlyElementsOf(ClassArchive.flags(Path.of("$cds_archive")));
+  }
+
   private static boolean loadable(String internalName) {
     try {
       Class.forName(internalName.replace('/', '.'), false, ClassArchiveTest.class.getClassLoader());
