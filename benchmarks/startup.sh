@@ -2,7 +2,7 @@
 # Start-up: three empty members started together against a three-server ZooKeeper ensemble (tickTime 2000 unless
 # --zk-tick): per agent, process start to its ZooKeeper session and to its first HA decision, and spawning the agents
 # to one leader with two streaming replicas. pgha only (no Patroni column yet). Every run printed.
-#   benchmarks/startup.sh [--runs N] [--zk-tick MS]
+#   benchmarks/startup.sh [--runs N] [--zk-tick MS] [--keep] [--no-cds]   (--no-cds: agents without bin/pgha's class-data archive)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 mvn -q -B -DskipTests package test-compile

@@ -66,6 +66,8 @@ public final class Agent {
     String unhonoured = io.pgha.config.KeyCoverage.warning(io.pgha.config.KeyCoverage.unhonoured(config.raw()));
     if (unhonoured != null) LOG.warn(unhonoured);
 
+    // the ensemble's tick (a socket round trip when not configured): asked once, here, before any event loop runs
+    int tickMs = SessionTimeouts.tickTimeMs(config);
     PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
     // native transport: the PG client reaches a Unix socket (use_unix_socket) only through epoll
     Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
@@ -75,7 +77,7 @@ public final class Agent {
     registerLocalCodecs(vertx);
     // role labels on this member's pod (Patroni's kubernetes: keys) when configured; the HA loop never waits for it
     io.pgha.kube.PodLabeller labeller = io.pgha.kube.PodLabeller.deployIfConfigured(vertx, config, System.getenv());
-    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, SessionTimeouts.sessionTimeoutMs(config),
+    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, SessionTimeouts.sessionTimeoutMs(config, tickMs),
         SessionTimeouts.connectionTimeoutMs(config));
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
     ApiVerticle api = MetricsRoute.install(ApiVerticle.secured(config.restapi(), initialStatus(config),
@@ -93,7 +95,7 @@ public final class Agent {
             SwitchoverRoutes.install(api, vertx, curator, config.basePath());
             OperationRoutes.install(api, vertx);
             haLoopHolder[0] = new HaLoopVerticle(config, () -> ConfigLoader.load(configFile, System.getenv()),
-                dcsWatcher.dcs(), postgres.supervisor(), metrics, guardSettings);
+                dcsWatcher.dcs(), postgres.supervisor(), metrics, guardSettings, tickMs);
             return Future.all(
                 vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)),
                 vertx.deployVerticle(haLoopHolder[0]));
@@ -106,6 +108,7 @@ public final class Agent {
       return 1;
     }
     HaLoopVerticle haLoop = haLoopHolder[0];
+    logStartUp();
     startEventStream(config, vertx, events);
     CountDownLatch done = new CountDownLatch(1);
     reloadOnSighup(vertx);
@@ -153,6 +156,15 @@ public final class Agent {
     } catch (RuntimeException e) {
       LOG.warn("event stream disabled: {}", e.toString());
     }
+  }
+
+  /** How long the start took, wall and CPU (benchmarks/startup.sh reads this line). */
+  private static void logStartUp() {
+    ProcessHandle.Info self = ProcessHandle.current().info();
+    long wallMs = self.startInstant().map(t -> System.currentTimeMillis() - t.toEpochMilli()).orElse(-1L);
+    long cpuMs = self.totalCpuDuration().map(java.time.Duration::toMillis).orElse(-1L);
+    LOG.info("started: zookeeper session and first HA decision {} s after the process started, {} s of CPU",
+        String.format("%.3f", wallMs / 1000.0), String.format("%.3f", cpuMs / 1000.0));
   }
 
   /** The members' api_url values, for {@code restapi.allowlist_include_members}. */

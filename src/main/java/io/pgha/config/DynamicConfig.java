@@ -57,6 +57,12 @@ public record DynamicConfig(
    * expire if the agent's fence did not run. Below 5 the fence would leave under 2 s of lease per renewal.
    */
   public static final int TTL_MIN = 5;
+  /**
+   * With the fencing guard switched off ({@code pgha.fencing_guard: false}), the floor the code had before the guard:
+   * loop_wait 1 + 2 × Patroni's retry_timeout floor 3. Only the agent's own fence holds the lease then, and a
+   * shorter ttl leaves a late loop less room (GuardSettings refuses a bootstrap ttl below it at start-up).
+   */
+  public static final int TTL_MIN_WITHOUT_GUARD = 7;
   public static final int LOOP_WAIT_MIN = 1;
   /** Two attempts' worth of ZooKeeper retries within ttl 5 (Patroni's own floor is 3, with ttl 20). */
   public static final int RETRY_TIMEOUT_MIN = 2;

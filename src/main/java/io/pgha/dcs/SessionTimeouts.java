@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The ZooKeeper session's timeouts. Patroni asks for a session timeout of ttl (§1.5); pgha asks for two ticks less.
@@ -30,9 +28,9 @@ public final class SessionTimeouts {
 
   private SessionTimeouts() {}
 
-  /** The session timeout to ask ZooKeeper for, from the bootstrap configuration. */
-  public static int sessionTimeoutMs(PghaConfig config) {
-    return requestMs(DynamicConfigJson.parse(config.bootstrap().dcs()), tickTimeMs(config));
+  /** The session timeout to ask ZooKeeper for, from the bootstrap configuration and the ensemble's tick. */
+  public static int sessionTimeoutMs(PghaConfig config, int tickMs) {
+    return requestMs(DynamicConfigJson.parse(config.bootstrap().dcs()), tickMs);
   }
 
   /**
@@ -48,8 +46,9 @@ public final class SessionTimeouts {
   /**
    * The ensemble's tickTime: {@code pgha.zookeeper_tick_time} when set; else what the first server that answers
    * ZooKeeper's {@code conf} four-letter word reports (it must be whitelisted, as {@code pgha zookeeper} does; Debian's
-   * default whitelist has {@code srvr} only); else ZooKeeper's default of 2000 ms. Asked once per connect string.
-   * Assuming too small a tick only makes failover up to the difference slower; too large, the session shorter.
+   * default whitelist has {@code srvr} only); else ZooKeeper's default of 2000 ms. Asking takes a socket round
+   * trip per server tried (300 ms at most each): the agent asks once, at start-up before its event loops run, and
+   * passes the value on ({@code HaLoop.Options}). Assuming too small a tick only makes failover up to the difference slower; too large, the session shorter.
    */
   public static int tickTimeMs(PghaConfig config) {
     try {
@@ -58,10 +57,9 @@ public final class SessionTimeouts {
     } catch (ConfigException e) {
       return TICK_TIME_DEFAULT_MS;
     }
-    return LEARNED_TICKS.computeIfAbsent(config.zookeeper().connectString(), SessionTimeouts::askTickTime);
+    return askTickTime(config.zookeeper().connectString());
   }
 
-  private static final Map<String, Integer> LEARNED_TICKS = new ConcurrentHashMap<>();
   private static final int CONF_TIMEOUT_MS = 300;
 
   private static int askTickTime(String connectString) {

@@ -34,6 +34,12 @@ public record GuardSettings(boolean enabled, Path runtimeDir, WatchdogMode watch
       if (parsed == null) throw new ConfigException(ENV + " must be true or false, not '" + fromEnv + "'");
       enabled = parsed;
     }
+    int ttl = io.pgha.config.DynamicConfigJson.parse(config.bootstrap().dcs()).ttlSeconds();
+    if (!enabled && ttl < io.pgha.config.DynamicConfig.TTL_MIN_WITHOUT_GUARD) {
+      throw new ConfigException("bootstrap.dcs.ttl: " + ttl + " is safe only with the fencing guard, which"
+          + " pgha.fencing_guard / " + ENV + " switches off: turn it on, or set ttl to at least "
+          + io.pgha.config.DynamicConfig.TTL_MIN_WITHOUT_GUARD);
+    }
     Path runtimeDir;
     JsonNode dir = pgha.get("runtime_dir");
     if (dir != null && !dir.isNull() && !dir.asText().isBlank()) {

@@ -54,7 +54,7 @@ final class ClusterConfig {
    */
   private void renewSession(DynamicConfig after) {
     int ttlSeconds = after.ttlSeconds();
-    loop.dcs.renewSession(SessionTimeouts.requestMs(after, SessionTimeouts.tickTimeMs(loop.config())))
+    loop.dcs.renewSession(SessionTimeouts.requestMs(after, loop.options.zookeeperTickMs()))
         .whenComplete((v, e) -> {
       if (e != null) {
         LOG.warn("keeping the current zookeeper session: renewing it for ttl {} s failed: {}", ttlSeconds,

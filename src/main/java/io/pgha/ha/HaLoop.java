@@ -54,9 +54,22 @@ public final class HaLoop {
   static final Logger LOG = LoggerFactory.getLogger("pgha.ha");
 
   /** @param timelineCheck check a running replica's timeline against the leader's history (§3.13, issue 9) */
-  public record Options(boolean timelineCheck) {
+  /**
+   * @param timelineCheck the running-replica timeline check
+   * @param zookeeperTickMs the ensemble's tickTime, learned once at start-up (off the event loop) by the caller: the
+   *     session asked for is {@link SessionTimeouts#requestMs ttl − 2 ticks}
+   */
+  public record Options(boolean timelineCheck, int zookeeperTickMs) {
+    public Options(boolean timelineCheck) {
+      this(timelineCheck, SessionTimeouts.TICK_TIME_DEFAULT_MS);
+    }
+
     public static Options defaults() {
       return new Options(true);
+    }
+
+    public Options withZookeeperTickMs(int tickMs) {
+      return new Options(timelineCheck, tickMs);
     }
   }
 
@@ -151,7 +164,7 @@ public final class HaLoop {
   public CompletionStage<Void> start() {
     view(dcs.view());
     clusterConfig.take(view());
-    long askedMs = SessionTimeouts.requestMs(bootstrapDynamic, SessionTimeouts.tickTimeMs(config()));
+    long askedMs = SessionTimeouts.requestMs(bootstrapDynamic, options.zookeeperTickMs());
     return refuseDuplicateName()
         .thenCompose(v -> pg.adoptRunning())
         .thenApply(adopted -> {

@@ -94,6 +94,8 @@ public final class AgentProcess implements AutoCloseable {
     } else {
       command.add(RunAs.javaBinary());
       command.addAll(AGENT_JVM_FLAGS);
+      // as bin/pgha: the class-data archive made for this jar, when there is one (benchmarks make it; tests don't)
+      ClassArchive.existing(jar).ifPresent(archive -> command.addAll(ClassArchive.flags(archive)));
       // as bin/pgha: extra JVM flags after the defaults, so that they win
       String javaOpts = System.getenv("PGHA_JAVA_OPTS");
       if (javaOpts != null && !javaOpts.isBlank()) command.addAll(Arrays.asList(javaOpts.trim().split("\\s+")));

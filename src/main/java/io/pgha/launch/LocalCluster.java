@@ -103,6 +103,14 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes the class-data archive for this cluster's copy of the jar, as bin/pgha does on a first start, so that
+   * agents started afterwards map it (benchmarks; the tests leave it out, it costs seconds of CPU per cluster).
+   */
+  public Path makeClassArchive() throws IOException {
+    return ClassArchive.make(jar, jar.getParent());
+  }
+
   public Path baseDir() {
     return baseDir;
   }

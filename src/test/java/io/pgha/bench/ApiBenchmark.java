@@ -624,6 +624,8 @@ public final class ApiBenchmark {
       zk.waitServing(Duration.ofSeconds(30));
       LocalCluster pgha = cluster(
           LocalCluster.create(work.resolve("pgha"), jar, "pgha-" + scope, "pg", 3, zk.connectString(), timing));
+      // the class-data archive bin/pgha makes on a first start (PGHA_CDS=off: without, as bin/pgha)
+      if (!"off".equals(System.getenv("PGHA_CDS"))) pgha.makeClassArchive();
       pgha.startAll(Map.of());
       LocalCluster patroni = null;
       if (reference.isPresent()) {

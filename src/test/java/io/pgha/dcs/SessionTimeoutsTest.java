@@ -51,7 +51,7 @@ class SessionTimeoutsTest {
     PghaConfig config = config("pgha: {zookeeper_tick_time: 500}\nbootstrap: {dcs: {ttl: 10, loop_wait: 2, retry_timeout: 3}}\n");
 
     assertThat(SessionTimeouts.tickTimeMs(config)).isEqualTo(500);
-    assertThat(SessionTimeouts.sessionTimeoutMs(config)).isEqualTo(9000);
+    assertThat(SessionTimeouts.sessionTimeoutMs(config, SessionTimeouts.tickTimeMs(config))).isEqualTo(9000);
   }
 
   @Test

@@ -164,6 +164,25 @@ class FencingGuardTest {
         .hasMessageContaining("watchdog.mode");
   }
 
+  @Test
+  void ttlBelowSevenIsRefusedWhenTheGuardIsOff() throws Exception {
+    ObjectNode tree = (ObjectNode) new ObjectMapper().readTree("""
+        {"scope": "s", "name": "m1", "zookeeper": {"hosts": "127.0.0.1:1"},
+         "restapi": {"listen": "127.0.0.1:8008", "connect_address": "127.0.0.1:8008"},
+         "bootstrap": {"dcs": {"ttl": 5, "loop_wait": 1, "retry_timeout": 2}},
+         "postgresql": {"data_dir": "/tmp/pgha-guard-test/data", "listen": "127.0.0.1:5432",
+                        "connect_address": "127.0.0.1:5432"}}""");
+    PghaConfig ttl5 = io.pgha.config.ConfigLoader.fromTree(tree, configured -> java.nio.file.Path.of("/opt/fake"));
+
+    assertThat(GuardSettings.from(ttl5, Map.of()).enabled()).isTrue();
+    assertThatThrownBy(() -> GuardSettings.from(ttl5, Map.of(GuardSettings.ENV, "false")))
+        .isInstanceOf(ConfigException.class).hasMessage("bootstrap.dcs.ttl: 5 is safe only with the fencing guard,"
+            + " which pgha.fencing_guard / PGHA_FENCING_GUARD switches off: turn it on, or set ttl to at least 7");
+    ((ObjectNode) tree.path("bootstrap").path("dcs")).put("ttl", 7);
+    PghaConfig ttl7 = io.pgha.config.ConfigLoader.fromTree(tree, configured -> java.nio.file.Path.of("/opt/fake"));
+    assertThat(GuardSettings.from(ttl7, Map.of(GuardSettings.ENV, "false")).enabled()).isFalse();
+  }
+
   private static PghaConfig withRaw(PghaConfig c, ObjectNode raw) {
     return new PghaConfig(c.scope(), c.namespace(), c.name(), c.restapi(), c.zookeeper(), c.bootstrap(),
         c.postgresql(), c.tags(), raw);

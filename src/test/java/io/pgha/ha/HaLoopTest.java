@@ -4,6 +4,7 @@ import io.pgha.model.NodeStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgha.config.ConfigLoader;
+import io.pgha.config.DynamicConfigJson;
 import io.pgha.config.DynamicConfig;
 import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
@@ -82,9 +83,13 @@ class HaLoopTest {
   }
 
   private HaLoop loop(boolean bootstrap) throws Exception {
+    return loop(bootstrap, HaLoop.Options.defaults());
+  }
+
+  private HaLoop loop(boolean bootstrap, HaLoop.Options options) throws Exception {
     Ports ports = new Ports(clock, dcs, pg, new FakePeers(), new FakeFence(), new FakeReporter(), new FakeHooks(),
         () -> CompletableFuture.failedFuture(new IllegalStateException("no file")));
-    return new HaLoop(config(bootstrap), ports, HaLoop.Options.defaults());
+    return new HaLoop(config(bootstrap), ports, options);
   }
 
   private static MemberRecord member(String name, String role) {
@@ -120,6 +125,22 @@ class HaLoopTest {
     assertThat(calls).noneMatch(c -> c.startsWith("stop") || c.startsWith("releaseLeader"));
     clock.advance(600); // the heartbeat proves the key every ttl/10 (at most 500 ms)
     assertThat(calls).contains("confirmLeader");
+  }
+
+  @Test
+  void aTtlChangeRenewsTheSessionTwoTicksBelowTheNewTtlWithTheTickTheAgentLearned() throws Exception {
+    runningPrimary(300);
+    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
+    HaLoop loop = loop(false, new HaLoop.Options(true, 500)); // the agent asked the ensemble once: tick 500 ms
+    loop.start().toCompletableFuture().join();
+    ClusterView v = dcs.view;
+    var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+        .put("ttl", 20).put("loop_wait", 10).put("retry_timeout", 5));
+
+    loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
+        v.clusterTimeline(), v.optime()));
+
+    assertThat(calls).contains("renewSession 19000"); // 20 s − 2 × 500 ms, no socket asked from the loop
   }
 
   @Test
@@ -376,7 +397,7 @@ class HaLoopTest {
 
     @Override public void publishMember(String json) { }
 
-    @Override public CompletionStage<Void> renewSession(long ms) { return done("renewSession", null); }
+    @Override public CompletionStage<Void> renewSession(long ms) { return done("renewSession " + ms, null); }
 
     @Override public CompletionStage<String> existingMemberApiUrl(String name) { return done("existing", null); }
 

@@ -34,11 +34,16 @@ public final class HaLoopVerticle extends VerticleBase {
   private final PostgresSupervisor supervisor;
   private final PghaMetrics metrics;
   private final GuardSettings guardSettings;
+  private final int zookeeperTickMs;
   private HaLoop loop;
 
-  /** @param configFile reads this member's configuration file again, for {@code POST /reload} and SIGHUP */
+  /**
+   * @param configFile reads this member's configuration file again, for {@code POST /reload} and SIGHUP
+   * @param zookeeperTickMs the ensemble's tickTime, learned once at start-up
+   */
   public HaLoopVerticle(PghaConfig config, Callable<PghaConfig> configFile, ZooKeeperDcs dcs,
-      PostgresSupervisor supervisor, PghaMetrics metrics, GuardSettings guardSettings) {
+      PostgresSupervisor supervisor, PghaMetrics metrics, GuardSettings guardSettings, int zookeeperTickMs) {
+    this.zookeeperTickMs = zookeeperTickMs;
     this.config = config;
     this.configFile = configFile;
     this.dcs = dcs;
@@ -57,7 +62,7 @@ public final class HaLoopVerticle extends VerticleBase {
         new BusReporter(vertx, metrics),
         new CallbackHooks(context, config.postgresql(), config.scope(), metrics),
         () -> OnContext.blocking(context, configFile));
-    loop = new HaLoop(config, ports, HaLoop.Options.defaults());
+    loop = new HaLoop(config, ports, HaLoop.Options.defaults().withZookeeperTickMs(zookeeperTickMs));
     var bus = vertx.eventBus();
     bus.<ClusterView>localConsumer(Addresses.DCS_CLUSTER_CHANGED, m -> loop.onView(m.body()));
     bus.<DcsHealth>localConsumer(Addresses.DCS_HEALTH_CHANGED, m -> loop.onHealth(m.body()));
