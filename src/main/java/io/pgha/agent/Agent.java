@@ -86,6 +86,7 @@ public final class Agent {
     EventsRoute.install(api, events::get);
     io.pgha.ui.UiRoute.install(vertx, api, () -> memberApiUrls(dcsWatcher)); // GET /ui/, and CORS for the members' pages
     HaLoopVerticle[] haLoopHolder = new HaLoopVerticle[1];
+    AtomicReference<String> apiDeployment = new AtomicReference<>();
     try {
       // connecting to ZooKeeper takes the longest: the supervisor starts meanwhile; the API's routes need the client
       Future.all(vertx.deployVerticle(dcsWatcher), vertx.deployVerticle(postgres))
@@ -97,7 +98,8 @@ public final class Agent {
             haLoopHolder[0] = new HaLoopVerticle(config, () -> ConfigLoader.load(configFile, System.getenv()),
                 dcsWatcher.dcs(), postgres.supervisor(), metrics, guardSettings, tickMs);
             return Future.all(
-                vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)),
+                vertx.deployVerticle(api, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP))
+                    .onSuccess(apiDeployment::set),
                 vertx.deployVerticle(haLoopHolder[0]));
           })
           .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
@@ -114,6 +116,11 @@ public final class Agent {
     reloadOnSighup(vertx);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("received SIGTERM: shutting down");
+      // the REST API goes first, as Patroni's shutdown does: while postgres stops, health checks and the peers'
+      // leader-race probes get a refused connection at once instead of waiting on an agent that is going away
+      if (apiDeployment.get() != null) {
+        vertx.undeploy(apiDeployment.get()).onFailure(e -> LOG.warn("closing the REST API: {}", e.toString()));
+      }
       try {
         haLoop.shutdown().toCompletionStage().toCompletableFuture()
             .get(config.postgresql().pgCtlTimeoutSeconds() + 15L, TimeUnit.SECONDS);

@@ -55,12 +55,8 @@ class ContainerIT {
 
   private static final Duration BUILD_MAX = Duration.ofMinutes(8);
   private static final Duration HEALTHY_MAX = Duration.ofSeconds(240);
-  /**
-   * The issue's target is 2 s; measured 1.81, 1.99 and 2.17 s (a clean-clone CI run) on a quiet machine, 2.5-3.5 s
-   * and more under load: postgres's fast shutdown alone takes 0.4-0.8 s of it. The test holds 3 s so that CI does
-   * not fail on a run that misses by a fraction; every run prints the figure and deploy/README.md lists them.
-   */
-  private static final Duration STOP_HANDOVER_MAX = Duration.ofSeconds(3);
+  /** The target; every run prints where the time went (deploy/README.md lists the runs). */
+  private static final Duration STOP_HANDOVER_MAX = Duration.ofSeconds(2);
   /** The target: the killed leader's session ends after ttl, the takeover and HAProxy's check fit in 2 s. */
   private static final Duration KILL_FAILOVER_MAX = Duration.ofSeconds(TTL_SECONDS + 2);
   /** Every query of the dashboard returns a series once Prometheus has a few scrapes of a cluster that took a write. */
@@ -79,6 +75,7 @@ class ContainerIT {
   private static boolean started;
   private static String stoppedLeader;
   private static String killedLeader;
+  private static io.vertx.core.Vertx vertx;
 
   @BeforeAll
   static void engine() throws Exception {
@@ -92,6 +89,7 @@ class ContainerIT {
 
   @AfterAll
   static void down() throws Exception {
+    if (vertx != null) vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     if (compose == null || !started) return;
     Result logs = run(Duration.ofSeconds(60), cmd("logs", "--no-color", "-t"));
     Files.writeString(logDir.resolve("compose.log"), logs.output);
@@ -213,14 +211,19 @@ class ContainerIT {
     long writeMs = writeThroughHaproxy(Duration.ofSeconds(30), PG_PORT.get(leader));
     assertThat(stop.waitFor(40, TimeUnit.SECONDS)).as("docker stop returns").isTrue();
     long stopped = ms(t0);
-    // the agent's own account: when its JVM got SIGTERM (docker logs -t), to split the engine's share off
-    String sigterm = run(Duration.ofSeconds(20), "docker", "logs", "-t", leader).output.lines()
-        .filter(l -> l.contains("received SIGTERM")).reduce((a, b) -> b).map(l -> l.substring(0, l.indexOf(' ')))
-        .orElse(null);
-    long fromSigterm = sigterm == null ? -1 : t0Wall + writeMs - java.time.Instant.parse(sigterm).toEpochMilli();
-    System.out.printf("container IT: docker stop %s -> write through 5000 on a new primary after %d ms (%d ms after"
-        + " the agent got SIGTERM; docker stop returned after %d ms, exit %d)%n", leader, writeMs, fromSigterm,
-        stopped, stop.exitValue());
+    String next = leader();
+    // where the time went, from the containers' own logs (ms after docker stop was started)
+    System.out.printf("container IT: docker stop %s -> write through 5000 on a new primary after %d ms: the agent got"
+        + " SIGTERM %d ms, leader key released (postgres stopped) %d ms, %s saw the key gone %d ms, took it %d ms,"
+        + " promote decided %d ms, HAProxy marked it UP %d ms, accepted writes %d ms; docker stop returned %d ms (exit"
+        + " %d)%n", leader, writeMs,
+        firstLogLine(List.of(leader), t0Wall, "received SIGTERM"),
+        firstLogLine(List.of(leader), t0Wall, "leader key released"), next,
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "leader key " + leader + " is gone"),
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "acquired session lock"),
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "action=Promote"),
+        firstLogLine(List.of("pgha-haproxy"), t0Wall, "Server primary/" + next + " is UP"),
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "postgres accepts writes"), stopped, stop.exitValue());
     assertThat(Duration.ofMillis(writeMs)).as("docker stop of the leader -> writes via HAProxy 5000")
         .isLessThanOrEqualTo(STOP_HANDOVER_MAX);
     assertThat(stopped).as("container stopped within the default 10 s grace").isLessThan(10_000);
@@ -364,52 +367,56 @@ class ContainerIT {
   }
 
   /**
-   * Starts a write through HAProxy's 5000 every 100 ms, each in its own psql (up to 8 in flight: one stuck on a server
-   * that is going away must not hide the next; never queued, so that on a slow machine a write is not started late
-   * behind older ones), until one succeeds on a server other than {@code notPort} (null: any); returns the
-   * milliseconds from the call to the end of the first such write.
+   * Starts a write through HAProxy's 5000 every 50 ms, each on a new connection of the Vert.x PostgreSQL client (up
+   * to 4 in flight, each bounded to 5 s: one stuck on a server that is going away must not hide the next), until
+   * one succeeds on a server other than {@code notPort} (null: any); returns the milliseconds from the call to the
+   * end of the first such write. An application's driver, not a psql process per attempt: at load average 20 and
+   * more, starting psql took longer than the hand-over it was timing.
    */
   private static long writeThroughHaproxy(Duration max, Integer notPort) throws Exception {
     long t0 = System.nanoTime();
     long deadline = t0 + max.toNanos();
     java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong(-1);
     java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>("");
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
-    try {
-      java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(8);
-      while (done.get() < 0 && System.nanoTime() < deadline) {
-        if (!slots.tryAcquire()) {
-          Thread.sleep(20);
-          continue;
-        }
-        pool.submit(() -> {
-          try {
-            Result r = run(Duration.ofSeconds(5), List.of("psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c",
-                "CREATE TABLE IF NOT EXISTS container_it (at timestamptz DEFAULT now(), port int)",
-                "-c", "INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port",
-                "host=127.0.0.1 port=5000 user=postgres dbname=postgres connect_timeout=2"), Map.of("PGPASSWORD",
-                "postgres"));
-            long end = ms(t0);
-            int port = Integer.parseInt(r.output.lines().map(String::trim).filter(l -> l.matches("\\d+"))
-                .reduce((a, b) -> b).orElse("0"));
-            if (r.exit == 0 && port != 0 && (notPort == null || port != notPort)) {
-              done.accumulateAndGet(end, (a, b) -> a < 0 ? b : Math.min(a, b));
-            } else {
-              last.set(r.exit == 0 ? "wrote on the old primary " + port : r.output.trim());
-            }
-            return null;
-          } finally {
-            slots.release();
-          }
-        });
-        Thread.sleep(100);
+    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(4);
+    io.vertx.pgclient.PgConnectOptions options = new io.vertx.pgclient.PgConnectOptions().setHost("127.0.0.1")
+        .setPort(5000).setUser("postgres").setPassword("postgres").setDatabase("postgres")
+        .setReconnectAttempts(0);
+    while (done.get() < 0 && System.nanoTime() < deadline) {
+      if (!slots.tryAcquire()) {
+        Thread.sleep(10);
+        continue;
       }
-    } finally {
-      pool.shutdownNow();
-      pool.awaitTermination(10, TimeUnit.SECONDS);
+      io.vertx.pgclient.PgConnection.connect(vertx(), options)
+          .compose(c -> c.query("CREATE TABLE IF NOT EXISTS container_it (at timestamptz DEFAULT now(), port int)")
+              .execute()
+              .compose(r -> c.query("INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port")
+                  .execute())
+              .eventually(() -> c.close()))
+          .timeout(5, TimeUnit.SECONDS)
+          .onComplete(ar -> {
+            long end = ms(t0);
+            if (ar.succeeded()) {
+              int port = ar.result().iterator().next().getInteger(0);
+              if (notPort == null || port != notPort) {
+                done.accumulateAndGet(end, (x, y) -> x < 0 ? y : Math.min(x, y));
+              } else {
+                last.set("wrote on the old primary " + port);
+              }
+            } else {
+              last.set(String.valueOf(ar.cause().getMessage()));
+            }
+            slots.release();
+          });
+      Thread.sleep(50);
     }
     if (done.get() >= 0) return done.get();
     throw new AssertionError("no write through HAProxy 5000 within " + max + ": " + last.get());
+  }
+
+  private static synchronized io.vertx.core.Vertx vertx() {
+    if (vertx == null) vertx = io.vertx.core.Vertx.vertx();
+    return vertx;
   }
 
   private static String leader() {
