@@ -5,6 +5,7 @@ import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
+import io.pgha.decision.SlotPlan;
 import io.pgha.decision.SyncPlanner;
 import io.pgha.model.NodeStatus;
 import io.pgha.ha.port.Postgres;
@@ -355,7 +356,22 @@ public final class SimPostgresPort implements Postgres {
   }
 
   @Override
-  public CompletionStage<Void> syncPhysicalSlots(Set<String> wanted) {
+  public CompletionStage<List<SlotPlan.Existing>> replicationSlots() {
+    return quick(List::of);
+  }
+
+  @Override
+  public CompletionStage<List<String>> applySlotOps(List<SlotPlan.Op> ops) {
+    return quick(List::of);
+  }
+
+  @Override
+  public CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names) {
+    return quick(Map::of);
+  }
+
+  @Override
+  public CompletionStage<Void> writeSlotStates(Map<String, byte[]> states) {
     return quick(() -> null);
   }
 
