@@ -1,7 +1,6 @@
 package io.pgha.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.pgha.decision.SlotsConfig;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

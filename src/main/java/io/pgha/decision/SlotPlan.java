@@ -1,5 +1,6 @@
 package io.pgha.decision;
 
+import io.pgha.config.SlotsConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -131,7 +132,7 @@ public final class SlotPlan {
       Wanted w = wanted.get(e.name());
       boolean lost = "lost".equals(e.walStatus());
       if (w != null && !lost && w.sameKind(e)) continue;
-      if ((w == null || lost) && (paused || config.ignored(e))) continue;
+      if ((w == null || lost) && (paused || config.ignored(e.name(), e.type(), e.database(), e.plugin()))) continue;
       ops.add(new Drop(e.name(), lost ? "its WAL is lost (wal_status = lost)"
           : w == null ? "unknown slot" : "changing from " + e.type() + " to " + w.type()));
       have.remove(e.name());

@@ -45,7 +45,10 @@ final class LeaderDuties {
       } else if (duty instanceof Decision.LeaderDuty.WriteHistory) {
         work.add(writeHistory());
       } else if (duty instanceof Decision.LeaderDuty.SyncSlots) {
-        work.add(syncSlots());
+        // not joined: slot work never holds up the cycle; a failure is logged once and the next cycle tries again
+        syncSlots().whenComplete((x, e) -> {
+          if (e != null) slots.failed(e);
+        });
       }
     }
     if (leading) {
@@ -92,8 +95,10 @@ final class LeaderDuties {
 
   /** @param asLeader make the slots a leader keeps (for every member streaming from the leader), not a replica's */
   private CompletableFuture<Void> syncSlots(boolean asLeader) {
-    CompletableFuture<Void> next = loop.state().slotWork().handle((x, e) -> null)
-        .thenCompose(ignored -> slots.sync(asLeader));
+    CompletableFuture<Void> previous = loop.state().slotWork();
+    // a cycle's look waits for no earlier one (the next cycle looks again); a takeover's slots follow it
+    if (!asLeader && !previous.isDone()) return previous;
+    CompletableFuture<Void> next = previous.handle((x, e) -> null).thenCompose(ignored -> slots.sync(asLeader));
     loop.update(b -> b.slotWork(next));
     return next;
   }

@@ -3,12 +3,12 @@ package io.pgha.ha;
 import static io.pgha.ha.HaLoop.LOG;
 
 import io.pgha.config.HostPort;
+import io.pgha.config.SlotsConfig;
 import io.pgha.config.SlotsConfigJson;
 import io.pgha.decision.Action;
 import io.pgha.decision.ClusterView;
 import io.pgha.decision.PgRunState;
 import io.pgha.decision.SlotPlan;
-import io.pgha.decision.SlotsConfig;
 import io.pgha.decision.Task;
 import io.pgha.ha.port.Dcs;
 import io.pgha.postgres.PgStatus;
@@ -117,6 +117,11 @@ final class SlotDuties {
       config.errors().forEach(e -> LOG.error("replication slots configuration: {}", e));
     }
     return config;
+  }
+
+  /** The slot look itself failed (postgres down, a query timed out). */
+  void failed(Throwable e) {
+    logFailures(List.of("reading or changing the slots: " + Async.message(e)));
   }
 
   private void logFailures(List<String> failures) {

@@ -3,7 +3,6 @@ package io.pgha.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgha.decision.SlotsConfig;
 import org.junit.jupiter.api.Test;
 
 class SlotsConfigJsonTest {

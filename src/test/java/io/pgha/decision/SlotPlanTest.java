@@ -2,6 +2,7 @@ package io.pgha.decision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgha.config.SlotsConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -355,24 +355,25 @@ public final class SimPostgresPort implements Postgres {
     });
   }
 
+  // the simulation models no replication slots: these answer at once and draw nothing from the schedule
   @Override
   public CompletionStage<List<SlotPlan.Existing>> replicationSlots() {
-    return quick(List::of);
+    return CompletableFuture.completedFuture(List.of());
   }
 
   @Override
   public CompletionStage<List<String>> applySlotOps(List<SlotPlan.Op> ops) {
-    return quick(List::of);
+    return CompletableFuture.completedFuture(List.of());
   }
 
   @Override
   public CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names) {
-    return quick(Map::of);
+    return CompletableFuture.completedFuture(Map.of());
   }
 
   @Override
   public CompletionStage<Void> writeSlotStates(Map<String, byte[]> states) {
-    return quick(() -> null);
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.pgha.decision;
+package io.pgha.config;
 
 import java.util.List;
 import java.util.Map;
@@ -8,7 +8,7 @@ import java.util.TreeMap;
 /**
  * The slot keys of the dynamic configuration (patroni-compat §10.4): {@code slots} (alias {@code permanent_slots},
  * {@code permanent_replication_slots}), {@code ignore_slots} and {@code member_slots_ttl}. Parsed by
- * {@code config.SlotsConfigJson}; bad entries are left out and named in {@link #errors()}.
+ * {@link SlotsConfigJson}; bad entries are left out and named in {@link #errors()}.
  *
  * @param permanent valid permanent slots by name, sorted
  * @param memberSlotsTtlMs how long the leader keeps the slot of a member whose key is gone; 0: drop at once, and
@@ -36,15 +36,15 @@ public record SlotsConfig(Map<String, Permanent> permanent, List<Matcher> ignore
 
   /** An {@code ignore_slots} entry: every attribute given must equal the slot's; a null attribute matches any. */
   public record Matcher(String name, String type, String database, String plugin) {
-    public boolean matches(SlotPlan.Existing slot) {
-      return (name == null || name.equals(slot.name())) && (type == null || type.equals(slot.type()))
-          && (database == null || database.equals(slot.database()))
-          && (plugin == null || plugin.equals(slot.plugin()));
+    public boolean matches(String slotName, String slotType, String slotDatabase, String slotPlugin) {
+      return (name == null || name.equals(slotName)) && (type == null || type.equals(slotType))
+          && (database == null || database.equals(slotDatabase)) && (plugin == null || plugin.equals(slotPlugin));
     }
   }
 
-  public boolean ignored(SlotPlan.Existing slot) {
-    return ignore.stream().anyMatch(m -> m.matches(slot));
+  /** Whether an {@code ignore_slots} entry matches this slot: pgha leaves it alone. */
+  public boolean ignored(String slotName, String slotType, String slotDatabase, String slotPlugin) {
+    return ignore.stream().anyMatch(m -> m.matches(slotName, slotType, slotDatabase, slotPlugin));
   }
 
   public boolean hasPermanent(String name, String type) {
