@@ -119,7 +119,7 @@ public final class KeyCoverage {
     unsupported("bootstrap.dcs.postgresql.recovery_conf", "no extra recovery settings are written");
     unsupported("bootstrap.dcs.failsafe_mode", "failsafe mode is not implemented");
     unsupported("bootstrap.dcs.max_timelines_history", "the history key keeps every timeline");
-    honoured("bootstrap.dcs.member_slots_ttl", "as Patroni 4.0: default 30min, 0 = old behaviour");
+    honoured("bootstrap.dcs.member_slots_ttl", "as Patroni 4.0: default 30min; 0: only slots of members streaming from here");
     unsupported("bootstrap.dcs.primary_race_backoff", "");
     whole("bootstrap.dcs.slots", "permanent physical and logical slots, kept on failover-capable members (§10.4)");
     whole("bootstrap.dcs.permanent_slots", "alias of slots");
