@@ -30,6 +30,8 @@ import java.util.concurrent.CompletableFuture;
  */
 final class SlotDuties {
   private static final int PG_11 = 110000;
+  /** A slot copied (a restart) is not copied again sooner: a copy postgres does not keep must not restart it often. */
+  static final long COPY_AGAIN_AFTER_MS = 5 * 60_000L;
 
   private final HaLoop loop;
   private String configRaw;
@@ -37,8 +39,9 @@ final class SlotDuties {
   private Map<String, Long> published = Map.of();
   private Map<String, Long> retainSeenMs = new TreeMap<>();
   private boolean retainSeeded;
-  private Set<String> lastFailures = Set.of();
+  private final Map<String, Set<String>> lastFailures = new TreeMap<>();
   private boolean copying;
+  private final Map<String, Long> copiedAtMs = new TreeMap<>();
 
   SlotDuties(HaLoop loop) {
     this.loop = loop;
@@ -84,7 +87,7 @@ final class SlotDuties {
         if (op instanceof SlotPlan.Copy c) copies.add(c.slot());
         else if (!(op instanceof SlotPlan.Advance)) LOG.info("replication slots: {}", op);
       }
-      return Async.of(loop.pg.applySlotOps(ops)).thenAccept(this::logFailures).thenRun(() -> {
+      return Async.of(loop.pg.applySlotOps(ops)).thenAccept(f -> logOnce("ops", f)).thenRun(() -> {
         if (!copies.isEmpty() && !asLeader && !primary) copyLogicalSlots(copies);
       });
     });
@@ -121,15 +124,17 @@ final class SlotDuties {
 
   /** The slot look itself failed (postgres down, a query timed out). */
   void failed(Throwable e) {
-    logFailures(List.of("reading or changing the slots: " + Async.message(e)));
+    logOnce("look", List.of("reading or changing the slots: " + Async.message(e)));
   }
 
-  private void logFailures(List<String> failures) {
+  /** Logs each failure of one kind once, until that kind succeeds or fails otherwise. */
+  private void logOnce(String kind, List<String> failures) {
     Set<String> now = new LinkedHashSet<>(failures);
+    Set<String> before = lastFailures.getOrDefault(kind, Set.of());
     for (String f : now) {
-      if (!lastFailures.contains(f)) LOG.warn("replication slots: {} (tried again each cycle)", f);
+      if (!before.contains(f)) LOG.warn("replication slots: {} (tried again each cycle)", f);
     }
-    lastFailures = now;
+    lastFailures.put(kind, now);
   }
 
   /**
@@ -146,12 +151,23 @@ final class SlotDuties {
     }
     HostPort leader = loop.memberAddress(view.leader());
     if (leader == null) return;
+    long nowMs = loop.clock.wallMs();
+    List<String> due = names.stream().filter(n -> {
+      Long at = copiedAtMs.get(n);
+      return at == null || nowMs - at >= COPY_AGAIN_AFTER_MS;
+    }).toList();
+    if (due.isEmpty()) {
+      logOnce("copy", List.of("logical slots " + names + " copied less than " + COPY_AGAIN_AFTER_MS / 60_000
+          + " min ago are missing again; copying them again later"));
+      return;
+    }
     String upstream = local.upstream();
     copying = true;
-    Async.of(loop.pg.readLogicalSlotStates(leader, names)).thenCompose(states -> {
+    Async.of(loop.pg.readLogicalSlotStates(leader, due)).thenCompose(states -> {
       var now = loop.local();
       if (states.isEmpty() || now.task() != null || !now.isRunningReplica()) return Async.done();
       LOG.info("Copying logical slots {} from the primary {} (postgres restarts)", states.keySet(), view.leader());
+      states.keySet().forEach(n -> copiedAtMs.put(n, nowMs));
       loop.local(now.toBuilder().pg(PgRunState.STOPPING).build());
       CompletableFuture<Void> work = loop.stopPostgres(Action.StopMode.FAST, 0)
           .thenCompose(v -> Async.of(loop.pg.writeSlotStates(states)).handle((x, e) -> e))
@@ -165,7 +181,7 @@ final class SlotDuties {
       return loop.runTask(Task.RESTART, work);
     }).whenComplete((v, e) -> {
       copying = false;
-      if (e != null) logFailures(List.of("copying logical slots " + names + ": " + Async.message(e)));
+      logOnce("copy", e == null ? List.of() : List.of("copying logical slots " + due + ": " + Async.message(e)));
     });
   }
 }
