@@ -65,6 +65,12 @@ public final class SlotPlan {
   public record Copy(String slot) implements Op {}
 
   /**
+   * An op that failed; {@code walGone}: PostgreSQL said the WAL it needs is removed or the slot is invalidated
+   * (SQLSTATE 58P01 or 55000), so a logical slot on a replica is copied afresh (as Patroni).
+   */
+  public record Failure(Op op, String message, boolean walGone) {}
+
+  /**
    * @param primary this member runs as the primary (leads)
    * @param nofailover this member may never lead (its tag): no permanent slots, member slots only for cascading
    * @param canAdvance PostgreSQL 11 or newer ({@code pg_replication_slot_advance})

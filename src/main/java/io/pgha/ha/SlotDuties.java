@@ -30,8 +30,12 @@ import java.util.concurrent.CompletableFuture;
  */
 final class SlotDuties {
   private static final int PG_11 = 110000;
-  /** A slot copied (a restart) is not copied again sooner: a copy postgres does not keep must not restart it often. */
-  static final long COPY_AGAIN_AFTER_MS = 5 * 60_000L;
+  /**
+   * A slot copied (a restart) is copied again no sooner than this, doubled after each copy up to 30 min: a copy that
+   * cannot be used (the primary's slot needs WAL this replica never had) must not restart postgres every cycle.
+   */
+  static final long COPY_AGAIN_AFTER_MS = 60_000L;
+  static final long COPY_AGAIN_AFTER_MAX_MS = 30 * 60_000L;
 
   private final HaLoop loop;
   private String configRaw;
@@ -41,7 +45,8 @@ final class SlotDuties {
   private boolean retainSeeded;
   private final Map<String, Set<String>> lastFailures = new TreeMap<>();
   private boolean copying;
-  private final Map<String, Long> copiedAtMs = new TreeMap<>();
+  /** Per slot: when it may be copied again, and the wait after the next copy. */
+  private final Map<String, long[]> copyAgain = new TreeMap<>();
 
   SlotDuties(HaLoop loop) {
     this.loop = loop;
@@ -87,7 +92,12 @@ final class SlotDuties {
         if (op instanceof SlotPlan.Copy c) copies.add(c.slot());
         else if (!(op instanceof SlotPlan.Advance)) LOG.info("replication slots: {}", op);
       }
-      return Async.of(loop.pg.applySlotOps(ops)).thenAccept(f -> logOnce("ops", f)).thenRun(() -> {
+      return Async.of(loop.pg.applySlotOps(ops)).thenAccept(failures -> {
+        logOnce("ops", failures.stream().map(SlotPlan.Failure::message).toList());
+        // a logical slot whose WAL is gone here cannot be advanced: copy it afresh (Patroni's SlotsAdvanceThread)
+        for (SlotPlan.Failure f : failures) {
+          if (f.walGone() && f.op() instanceof SlotPlan.Advance a && a.database() != null) copies.add(a.slot());
+        }
         if (!copies.isEmpty() && !asLeader && !primary) copyLogicalSlots(copies);
       });
     });
@@ -152,13 +162,13 @@ final class SlotDuties {
     HostPort leader = loop.memberAddress(view.leader());
     if (leader == null) return;
     long nowMs = loop.clock.wallMs();
-    List<String> due = names.stream().filter(n -> {
-      Long at = copiedAtMs.get(n);
-      return at == null || nowMs - at >= COPY_AGAIN_AFTER_MS;
+    List<String> due = names.stream().distinct().filter(n -> {
+      long[] again = copyAgain.get(n);
+      return again == null || nowMs >= again[0];
     }).toList();
     if (due.isEmpty()) {
-      logOnce("copy", List.of("logical slots " + names + " copied less than " + COPY_AGAIN_AFTER_MS / 60_000
-          + " min ago are missing again; copying them again later"));
+      logOnce("copy", List.of("logical slots " + names + " were copied a moment ago and need copying again;"
+          + " waiting before the next restart"));
       return;
     }
     String upstream = local.upstream();
@@ -167,7 +177,10 @@ final class SlotDuties {
       var now = loop.local();
       if (states.isEmpty() || now.task() != null || !now.isRunningReplica()) return Async.done();
       LOG.info("Copying logical slots {} from the primary {} (postgres restarts)", states.keySet(), view.leader());
-      states.keySet().forEach(n -> copiedAtMs.put(n, nowMs));
+      states.keySet().forEach(n -> {
+        long wait = copyAgain.containsKey(n) ? copyAgain.get(n)[1] : COPY_AGAIN_AFTER_MS;
+        copyAgain.put(n, new long[] {nowMs + wait, Math.min(2 * wait, COPY_AGAIN_AFTER_MAX_MS)});
+      });
       loop.local(now.toBuilder().pg(PgRunState.STOPPING).build());
       CompletableFuture<Void> work = loop.stopPostgres(Action.StopMode.FAST, 0)
           .thenCompose(v -> Async.of(loop.pg.writeSlotStates(states)).handle((x, e) -> e))

@@ -186,14 +186,16 @@ public final class PgLocal implements AutoCloseable {
     });
   }
 
-  /** Applies the slot changes one after the other; the answer has one line per change that failed. */
-  public Future<List<String>> applySlotOps(List<SlotPlan.Op> ops) {
-    List<String> failures = new ArrayList<>();
+  /** Applies the slot changes one after the other; the answer has one entry per change that failed. */
+  public Future<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) {
+    List<SlotPlan.Failure> failures = new ArrayList<>();
     Future<Void> chain = Future.succeededFuture();
     for (SlotPlan.Op op : ops) {
       if (op instanceof SlotPlan.Copy) continue;
       chain = chain.compose(v -> apply(op).otherwise(e -> {
-        failures.add(describe(op) + ": " + e.getMessage());
+        String state = e instanceof io.vertx.pgclient.PgException pe ? pe.getSqlState() : null;
+        failures.add(new SlotPlan.Failure(op, describe(op) + ": " + e.getMessage(),
+            "58P01".equals(state) || "55000".equals(state)));
         return null;
       }));
     }

@@ -466,7 +466,7 @@ class HaLoopTest {
     @Override public CompletionStage<List<SlotPlan.Existing>> replicationSlots() { return done("slots", List.of()); }
 
     @Override
-    public CompletionStage<List<String>> applySlotOps(List<SlotPlan.Op> ops) { return done("slotOps", List.of()); }
+    public CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) { return done("slotOps", List.of()); }
 
     @Override
     public CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names) {

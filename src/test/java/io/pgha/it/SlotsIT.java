@@ -28,9 +28,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Permanent replication slots (issue 13 item 2) on real ZooKeeper and PostgreSQL: a {@code pg_receivewal} consumer on
  * the permanent physical slot {@code archiver} and a {@code test_decoding} consumer ({@code
  * pg_logical_slot_get_changes}) on the permanent logical slot {@code cdc}, across one switchover and one failover
- * (SIGKILL of the leader's agent and postmaster). Between the two, the new primary switches WAL segments and
- * checkpoints 20 times with {@code wal_keep_size} at one segment, so only its copy of the slot keeps what the consumers have
- * not read. The logical consumer must see every row of the final table; the WAL files received must form one run of
+ * (SIGKILL of the leader's agent and postmaster). Before each, pg_receivewal stops, more WAL is written, the leader
+ * checkpoints and every replica makes a restartpoint; after each, the new primary switches WAL segments and
+ * checkpoints 20 times with {@code wal_keep_size} at one segment, so only its copy of the slot keeps what the
+ * physical consumer has not read. The logical consumer must see every row of the final table; the WAL files received must form one run of
  * segments with no hole, and pg_receivewal must never fail on a missing slot or removed WAL.
  */
 @Tag("integration")
@@ -76,6 +77,8 @@ class SlotsIT {
       String candidate = others(names, leader).get(0);
       awaitCaughtUp(cluster, leader, names);
       receiver.stopAndCheck();
+      written = leaveConsumerBehind(cluster, leader, names, written);
+      logical.awaitAll(written);
       awaitSlotAdvanced(cluster, leader, candidate);
       HttpResponse<String> answer = cluster.post(leader, "/switchover",
           "{\"leader\": \"" + leader + "\", \"candidate\": \"" + candidate + "\"}", Duration.ofSeconds(30));
@@ -90,7 +93,11 @@ class SlotsIT {
       written = writeRows(cluster, leader, written, 100, false);
       logical.awaitAll(written);
 
-      // failover: the leader's machine dies
+      // failover: the leader's machine dies, the physical consumer down meanwhile
+      awaitCaughtUp(cluster, leader, names);
+      receiver.stopAndCheck();
+      written = leaveConsumerBehind(cluster, leader, names, written);
+      logical.awaitAll(written);
       awaitCaughtUp(cluster, leader, names);
       String next = others(names, leader).get(0);
       awaitSlotAdvanced(cluster, leader, next);
@@ -100,7 +107,6 @@ class SlotsIT {
       cluster.killPostmaster(dead);
       leader = cluster.awaitLeaderOtherThan(dead, Duration.ofSeconds(60));
       cluster.awaitWritable(leader, Duration.ofSeconds(30));
-      receiver.stopAndCheck();
       logical.follow(leader);
       written = writeRows(cluster, leader, written, 200, true);
       receiver.start(leader);
@@ -168,6 +174,20 @@ class SlotsIT {
     return from + count;
   }
 
+  /**
+   * With pg_receivewal stopped: 100 more rows over several segments, then a checkpoint on the leader and a restartpoint
+   * (CHECKPOINT) on every replica, so that each member's own WAL retention has moved past where the consumer stopped
+   * and only the slot keeps that WAL.
+   */
+  private static int leaveConsumerBehind(TestCluster cluster, String leader, List<String> names, int written)
+      throws Exception {
+    int now = writeRows(cluster, leader, written, 100, false);
+    cluster.sql(leader, "CHECKPOINT");
+    awaitCaughtUp(cluster, leader, names);
+    for (String r : others(names, leader)) cluster.sql(r, "CHECKPOINT");
+    return now;
+  }
+
   private static long lsn(TestCluster cluster, String name, String sql) {
     try {
       Object v = cluster.sql(name, sql).get(0).values().iterator().next();
@@ -194,7 +214,8 @@ class SlotsIT {
     cluster.await(replica + "'s archiver slot advanced to " + restart, Duration.ofSeconds(30), () -> lsn(cluster,
         replica, "SELECT (restart_lsn - '0/0')::bigint FROM pg_replication_slots WHERE slot_name = 'archiver'")
         >= restart);
-    cluster.await(replica + "'s cdc slot advanced to " + confirmed, Duration.ofSeconds(30), () -> lsn(cluster,
+    // up to 90 s: a copy whose WAL this replica never had is copied again after a minute
+    cluster.await(replica + "'s cdc slot advanced to " + confirmed, Duration.ofSeconds(90), () -> lsn(cluster,
         replica, "SELECT (confirmed_flush_lsn - '0/0')::bigint FROM pg_replication_slots WHERE slot_name = 'cdc'")
         >= confirmed);
   }

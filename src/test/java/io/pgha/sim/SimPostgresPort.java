@@ -362,7 +362,7 @@ public final class SimPostgresPort implements Postgres {
   }
 
   @Override
-  public CompletionStage<List<String>> applySlotOps(List<SlotPlan.Op> ops) {
+  public CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) {
     return CompletableFuture.completedFuture(List.of());
   }
 

@@ -90,8 +90,8 @@ public interface Postgres {
   CompletionStage<List<SlotPlan.Existing>> replicationSlots();
 
   /** Applies {@code ops} in order ({@link SlotPlan.Copy} excepted); one failing does not stop the rest: the answer
-   * has one line per failure. */
-  CompletionStage<List<String>> applySlotOps(List<SlotPlan.Op> ops);
+   * has one entry per failure. */
+  CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops);
 
   /** The {@code pg_replslot/<name>/state} files of these logical slots, read from the leader's postgres. */
   CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names);

@@ -161,7 +161,7 @@ final class SupervisorPort implements Postgres {
   }
 
   @Override
-  public CompletionStage<List<String>> applySlotOps(List<SlotPlan.Op> ops) {
+  public CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) {
     return on(pgLocal.applySlotOps(ops));
   }
 
