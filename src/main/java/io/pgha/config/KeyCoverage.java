@@ -119,12 +119,12 @@ public final class KeyCoverage {
     unsupported("bootstrap.dcs.postgresql.recovery_conf", "no extra recovery settings are written");
     unsupported("bootstrap.dcs.failsafe_mode", "failsafe mode is not implemented");
     unsupported("bootstrap.dcs.max_timelines_history", "the history key keeps every timeline");
-    unsupported("bootstrap.dcs.member_slots_ttl", "");
+    honoured("bootstrap.dcs.member_slots_ttl", "as Patroni 4.0: default 30min; 0: only slots of members streaming from here");
     unsupported("bootstrap.dcs.primary_race_backoff", "");
-    unsupported("bootstrap.dcs.slots", "permanent replication slots are not created");
-    unsupported("bootstrap.dcs.permanent_slots", "permanent replication slots are not created");
-    unsupported("bootstrap.dcs.permanent_replication_slots", "permanent replication slots are not created");
-    unsupported("bootstrap.dcs.ignore_slots", "");
+    whole("bootstrap.dcs.slots", "permanent physical and logical slots, kept on failover-capable members (§10.4)");
+    whole("bootstrap.dcs.permanent_slots", "alias of slots");
+    whole("bootstrap.dcs.permanent_replication_slots", "alias of slots");
+    whole("bootstrap.dcs.ignore_slots", "matchers by name, type, database, plugin");
     unsupported("bootstrap.dcs.standby_cluster", "standby clusters are not implemented");
     differently("bootstrap.method", "only initdb (the default); custom bootstrap methods are not supported");
     whole("bootstrap.initdb", "options as Patroni's process_user_options; forbidden ones refused");

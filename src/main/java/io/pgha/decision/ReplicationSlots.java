@@ -37,7 +37,7 @@ public final class ReplicationSlots {
   }
 
   /** The other existing member {@code m} streams from by its {@code replicatefrom} tag, or null for the leader. */
-  private static String upstream(ClusterView view, MemberRecord m) {
+  static String upstream(ClusterView view, MemberRecord m) {
     String from = m.replicatefrom();
     return from != null && !from.equals(m.name()) && view.members().containsKey(from) ? from : null;
   }

@@ -3,33 +3,38 @@ package io.pgha.ha;
 import static io.pgha.ha.HaLoop.LOG;
 
 import io.pgha.decision.Decision;
-import io.pgha.decision.ReplicationSlots;
 import io.pgha.decision.Reason;
 import io.pgha.ha.port.Dcs;
 import io.pgha.postgres.Lsn;
-import io.pgha.postgres.SlotNames;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /** The leader's duties of a cycle (keys, history, slots, synchronous replication), and slots made before a takeover. */
 final class LeaderDuties {
   private final HaLoop loop;
   private final Dcs dcs;
+  private final SlotDuties slots;
+  /** The {@code status} value last written with slot fields (optime, slots, retain_slots), null: none yet. */
+  private List<Object> lastSlotStatus;
 
   LeaderDuties(HaLoop loop) {
     this.loop = loop;
     this.dcs = loop.dcs;
+    this.slots = new SlotDuties(loop);
   }
 
   CompletableFuture<Void> performDuties(Decision d) {
     var view = loop.view();
     boolean leading = d.reason() == Reason.LEADER_WITH_LOCK || d.reason() == Reason.PAUSED && view.leaderIsMe();
+    if (!leading) {
+      slots.notLeading();
+      lastSlotStatus = null;
+    }
     if (!leading && d.duties().isEmpty()) return Async.done();
     List<CompletableFuture<?>> work = new ArrayList<>();
     for (Decision.LeaderDuty duty : d.duties()) {
@@ -40,7 +45,10 @@ final class LeaderDuties {
       } else if (duty instanceof Decision.LeaderDuty.WriteHistory) {
         work.add(writeHistory());
       } else if (duty instanceof Decision.LeaderDuty.SyncSlots) {
-        work.add(syncSlots());
+        // not joined: slot work never holds up the cycle; a failure is logged once and the next cycle tries again
+        syncSlots().whenComplete((x, e) -> {
+          if (e != null) slots.failed(e);
+        });
       }
     }
     if (leading) {
@@ -50,10 +58,27 @@ final class LeaderDuties {
       }));
     }
     long optime = loop.local().lsn();
-    if (leading && optime != loop.state().lastPublishedOptime()) {
-      work.add(Async.of(dcs.writeStatus(optime)).thenRun(() -> loop.update(b -> b.lastPublishedOptime(optime))));
-    }
+    if (leading) work.add(writeStatus(optime));
     return Async.join(work);
+  }
+
+  /**
+   * {@code status}: the optime when it moved; with slot positions to publish (§10.4, from the previous slot look, so
+   * this write waits for no slot work) the whole value whenever any part changed.
+   */
+  private CompletableFuture<Void> writeStatus(long optime) {
+    Map<String, Long> published = slots.published();
+    List<String> retain = slots.retainSlots();
+    if (published.isEmpty() && retain.isEmpty() && lastSlotStatus == null) {
+      if (optime == loop.state().lastPublishedOptime()) return Async.done();
+      return Async.of(dcs.writeStatus(optime)).thenRun(() -> loop.update(b -> b.lastPublishedOptime(optime)));
+    }
+    List<Object> value = List.of(optime, published, retain);
+    if (value.equals(lastSlotStatus)) return Async.done();
+    return Async.of(dcs.writeStatus(optime, published, retain)).thenRun(() -> {
+      lastSlotStatus = value;
+      loop.update(b -> b.lastPublishedOptime(optime));
+    });
   }
 
   private CompletableFuture<Void> synchronousStep() {
@@ -70,12 +95,10 @@ final class LeaderDuties {
 
   /** @param asLeader make the slots a leader keeps (for every member streaming from the leader), not a replica's */
   private CompletableFuture<Void> syncSlots(boolean asLeader) {
-    CompletableFuture<Void> next = loop.state().slotWork().handle((x, e) -> null).thenCompose(ignored -> {
-      Set<String> wanted = new TreeSet<>();
-      ReplicationSlots.members(loop.view(), loop.me(), asLeader).forEach(m -> wanted.add(SlotNames.forMember(m)));
-      if (wanted.equals(loop.state().lastSlots())) return Async.done();
-      return Async.of(loop.pg.syncPhysicalSlots(wanted)).thenRun(() -> loop.update(b -> b.lastSlots(wanted)));
-    });
+    CompletableFuture<Void> previous = loop.state().slotWork();
+    // a cycle's look waits for no earlier one (the next cycle looks again); a takeover's slots follow it
+    if (!asLeader && !previous.isDone()) return previous;
+    CompletableFuture<Void> next = previous.handle((x, e) -> null).thenCompose(ignored -> slots.sync(asLeader));
     loop.update(b -> b.slotWork(next));
     return next;
   }

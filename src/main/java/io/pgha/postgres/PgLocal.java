@@ -1,6 +1,7 @@
 package io.pgha.postgres;
 
 import io.pgha.config.PostgresqlConfig;
+import io.pgha.decision.SlotPlan;
 import io.pgha.model.NodeStatus.ReplicationRow;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -15,7 +16,6 @@ import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * SQL against the local postgres as the superuser, over the non-blocking Vert.x PG client: the status query behind
@@ -43,8 +43,12 @@ public final class PgLocal implements AutoCloseable {
       + " sync_state, sync_priority FROM pg_stat_replication ORDER BY application_name";
 
   private final Pool pool;
+  private final Vertx vertx;
+  private final PostgresqlConfig pg;
 
   public PgLocal(Vertx vertx, PostgresqlConfig pg) {
+    this.vertx = vertx;
+    this.pg = pg;
     PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), pg.localConnectHost(), pg.port())
         .setReconnectAttempts(0);
     connect.addProperty("application_name", "pgha");
@@ -166,27 +170,93 @@ public final class PgLocal implements AutoCloseable {
     return pool.query("CHECKPOINT").execute().mapEmpty();
   }
 
-  /** Creates missing physical slots and drops physical slots of members that are gone. */
-  public Future<Void> syncPhysicalSlots(Set<String> wanted) {
-    return pool.query("SELECT slot_name::text FROM pg_replication_slots WHERE slot_type = 'physical'"
-        + " AND NOT temporary").execute().compose(rows -> {
-          Set<String> existing = new java.util.HashSet<>();
-          rows.forEach(r -> existing.add(r.getString(0)));
-          List<Future<RowSet<Row>>> changes = new ArrayList<>();
-          for (String slot : wanted) {
-            if (!existing.contains(slot)) {
-              changes.add(pool.preparedQuery("SELECT pg_create_physical_replication_slot($1, true)")
-                  .execute(Tuple.of(slot)));
-            }
-          }
-          for (String slot : existing) {
-            if (!wanted.contains(slot)) {
-              changes.add(pool.preparedQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                  + " WHERE slot_name = $1 AND NOT active").execute(Tuple.of(slot)));
-            }
-          }
-          return Future.all(changes).mapEmpty();
-        });
+  private static final String SLOTS_SQL = "SELECT slot_name::text, slot_type::text, database::text, plugin::text,"
+      + " COALESCE((restart_lsn - '0/0')::bigint, 0), COALESCE((confirmed_flush_lsn - '0/0')::bigint, 0),"
+      + " to_jsonb(s) ->> 'wal_status', active, xmin IS NOT NULL FROM pg_replication_slots s WHERE NOT temporary";
+
+  /** The non-temporary slots, as {@link SlotPlan} reads them. */
+  public Future<List<SlotPlan.Existing>> replicationSlots() {
+    return pool.query(SLOTS_SQL).execute().map(rows -> {
+      List<SlotPlan.Existing> out = new ArrayList<>();
+      for (Row r : rows) {
+        out.add(new SlotPlan.Existing(r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getLong(4),
+            r.getLong(5), r.getString(6), r.getBoolean(7), r.getBoolean(8)));
+      }
+      return out;
+    });
+  }
+
+  /** Applies the slot changes one after the other; the answer has one entry per change that failed. */
+  public Future<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) {
+    List<SlotPlan.Failure> failures = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (SlotPlan.Op op : ops) {
+      if (op instanceof SlotPlan.Copy) continue;
+      chain = chain.compose(v -> apply(op).otherwise(e -> {
+        String state = e instanceof io.vertx.pgclient.PgException pe ? pe.getSqlState() : null;
+        failures.add(new SlotPlan.Failure(op, describe(op) + ": " + e.getMessage(),
+            "58P01".equals(state) || "55000".equals(state)));
+        return null;
+      }));
+    }
+    return chain.map(v -> failures);
+  }
+
+  private Future<Void> apply(SlotPlan.Op op) {
+    if (op instanceof SlotPlan.Drop d) {
+      return pool.preparedQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+          + " WHERE slot_name = $1 AND NOT active").execute(Tuple.of(d.slot())).mapEmpty();
+    } else if (op instanceof SlotPlan.CreatePhysical c) {
+      return pool.preparedQuery("SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS"
+          + " (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)").execute(Tuple.of(c.slot())).mapEmpty();
+    } else if (op instanceof SlotPlan.CreateLogical c) {
+      return inDatabase(c.database(), "SELECT pg_create_logical_replication_slot($1, $2) WHERE NOT EXISTS"
+          + " (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)", Tuple.of(c.slot(), c.plugin()));
+    } else if (op instanceof SlotPlan.Advance a) {
+      String sql = "SELECT pg_replication_slot_advance($1, $2::pg_lsn)";
+      Tuple args = Tuple.of(a.slot(), Lsn.format(a.lsn()));
+      return a.database() == null ? pool.preparedQuery(sql).execute(args).mapEmpty() : inDatabase(a.database(), sql, args);
+    }
+    return Future.succeededFuture();
+  }
+
+  /** A logical slot is made and advanced from a connection to its own database. */
+  private Future<Void> inDatabase(String database, String sql, Tuple args) {
+    PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), pg.localConnectHost(), pg.port())
+        .setDatabase(database);
+    connect.addProperty("application_name", "pgha");
+    io.vertx.sqlclient.SqlClient client = PgBuilder.client().with(new NetClientOptions().setConnectTimeout(2000))
+        .connectingTo(connect).using(vertx).build();
+    return client.preparedQuery(sql).execute(args).<Void>mapEmpty().eventually(() -> client.close());
+  }
+
+  private static String describe(SlotPlan.Op op) {
+    if (op instanceof SlotPlan.Drop d) return "dropping replication slot " + d.slot() + " (" + d.why() + ")";
+    if (op instanceof SlotPlan.CreatePhysical c) return "creating physical replication slot " + c.slot();
+    if (op instanceof SlotPlan.CreateLogical c) {
+      return "creating logical replication slot " + c.slot() + " (" + c.database() + ", " + c.plugin() + ")";
+    }
+    if (op instanceof SlotPlan.Advance a) return "advancing replication slot " + a.slot() + " to " + Lsn.format(a.lsn());
+    return op.toString();
+  }
+
+  /**
+   * The state files of these logical slots on another member's postgres (the primary), as Patroni's
+   * {@code copy_logical_slots} reads them: {@code pg_read_binary_file('pg_replslot/<name>/state')}.
+   */
+  public static Future<Map<String, byte[]>> logicalSlotStates(Vertx vertx, PostgresqlConfig pg, String host, int port,
+      List<String> names) {
+    PgConnectOptions connect = PgConnections.options(pg, pg.superuser(), host, port);
+    io.vertx.sqlclient.SqlClient client = PgBuilder.client().with(new NetClientOptions().setConnectTimeout(2000))
+        .connectingTo(connect).using(vertx).build();
+    return client.preparedQuery("SELECT slot_name::text, pg_read_binary_file('pg_replslot/' || slot_name || '/state')"
+            + " FROM pg_replication_slots WHERE NOT pg_is_in_recovery() AND slot_type = 'logical'"
+            + " AND slot_name = ANY($1)")
+        .execute(Tuple.of(names.toArray(new String[0]))).map(rows -> {
+          Map<String, byte[]> out = new java.util.TreeMap<>();
+          for (Row r : rows) out.put(r.getString(0), r.getBuffer(1).getBytes());
+          return out;
+        }).eventually(() -> client.close());
   }
 
   /** The text of {@code pg_wal/<timeline>.history}, or null. */

@@ -16,6 +16,7 @@ import io.pgha.decision.FailoverRequest;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.PeerStatus;
 import io.pgha.decision.RestartRequest;
+import io.pgha.decision.SlotPlan;
 import io.pgha.guard.FencingGuard;
 import io.pgha.ha.port.Clock;
 import io.pgha.ha.port.Dcs;
@@ -483,7 +484,17 @@ class HaLoopTest {
 
     @Override public CompletionStage<Void> checkpoint() { return done("checkpoint", null); }
 
-    @Override public CompletionStage<Void> syncPhysicalSlots(Set<String> wanted) { return done("slots", null); }
+    @Override public CompletionStage<List<SlotPlan.Existing>> replicationSlots() { return done("slots", List.of()); }
+
+    @Override
+    public CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) { return done("slotOps", List.of()); }
+
+    @Override
+    public CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names) {
+      return done("slotStates", Map.of());
+    }
+
+    @Override public CompletionStage<Void> writeSlotStates(Map<String, byte[]> states) { return done("slotFiles", null); }
 
     @Override public CompletionStage<String> timelineHistory(int timeline) { return done("history", null); }
 

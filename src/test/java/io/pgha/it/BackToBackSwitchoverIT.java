@@ -79,10 +79,17 @@ class BackToBackSwitchoverIT {
     }
     System.out.println("BackToBackSwitchoverIT: " + String.join("; ", timings));
     String finalLeader = leader;
+    // member_slots_ttl (30min by default, as Patroni 4.0): every follower keeps a slot for each other member and
+    // none of its own
     for (String follower : names.stream().filter(n -> !n.equals(finalLeader)).toList()) {
-      cluster.await(follower + " drops the slots it kept as leader or candidate", Duration.ofSeconds(10), () -> {
+      java.util.Set<String> expected = new java.util.TreeSet<>(names);
+      expected.remove(follower);
+      cluster.await(follower + " keeps exactly the other members' slots " + expected, Duration.ofSeconds(10), () -> {
         try {
-          return cluster.sql(follower, "SELECT slot_name FROM pg_replication_slots").isEmpty();
+          java.util.Set<String> slots = new java.util.TreeSet<>();
+          cluster.sql(follower, "SELECT slot_name::text AS s FROM pg_replication_slots")
+              .forEach(r -> slots.add((String) r.get("s")));
+          return slots.equals(expected);
         } catch (Exception e) {
           return false;
         }

@@ -5,6 +5,7 @@ import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
+import io.pgha.decision.SlotPlan;
 import io.pgha.decision.SyncPlanner;
 import io.pgha.model.NodeStatus;
 import io.pgha.ha.port.Postgres;
@@ -354,9 +355,25 @@ public final class SimPostgresPort implements Postgres {
     });
   }
 
+  // the simulation models no replication slots: these answer at once and draw nothing from the schedule
   @Override
-  public CompletionStage<Void> syncPhysicalSlots(Set<String> wanted) {
-    return quick(() -> null);
+  public CompletionStage<List<SlotPlan.Existing>> replicationSlots() {
+    return CompletableFuture.completedFuture(List.of());
+  }
+
+  @Override
+  public CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) {
+    return CompletableFuture.completedFuture(List.of());
+  }
+
+  @Override
+  public CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names) {
+    return CompletableFuture.completedFuture(Map.of());
+  }
+
+  @Override
+  public CompletionStage<Void> writeSlotStates(Map<String, byte[]> states) {
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.pgha.ha.port;
 import io.pgha.decision.ClusterView;
 import io.pgha.dcs.DcsHealth;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
@@ -47,6 +48,24 @@ public interface Dcs {
 
   /** Writes {@code status} = {@code {"optime": optime}} (the leader's WAL position). */
   CompletionStage<Void> writeStatus(long optime);
+
+  /**
+   * Writes {@code status} with the leader's slot positions and the member slots it retains (§1.3, §10.4); empty
+   * ones are left out. Later {@link #writeStatus(long)} calls keep them, as Patroni's {@code write_status} does.
+   */
+  default CompletionStage<Void> writeStatus(long optime, Map<String, Long> slots, List<String> retainSlots) {
+    return writeStatus(optime);
+  }
+
+  /** {@code status.slots} and {@code status.retain_slots} as last seen; empty when absent or garbage. */
+  default SlotStatus slotStatus() {
+    return SlotStatus.EMPTY;
+  }
+
+  /** The slot part of the {@code status} key. */
+  record SlotStatus(Map<String, Long> slots, List<String> retainSlots) {
+    public static final SlotStatus EMPTY = new SlotStatus(Map.of(), List.of());
+  }
 
   /** Writes {@code failover} = {@code {}}: the request is done, stale, or cannot be carried out. */
   CompletionStage<Void> clearFailover();

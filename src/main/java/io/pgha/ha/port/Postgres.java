@@ -5,11 +5,11 @@ import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
+import io.pgha.decision.SlotPlan;
 import io.pgha.decision.SyncPlanner;
 import io.pgha.postgres.PgStatus;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -86,8 +86,18 @@ public interface Postgres {
   /** {@code CHECKPOINT}. */
   CompletionStage<Void> checkpoint();
 
-  /** Makes the physical slots exactly {@code wanted} (creates the missing, drops the others). */
-  CompletionStage<Void> syncPhysicalSlots(Set<String> wanted);
+  /** The non-temporary slots of {@code pg_replication_slots}. */
+  CompletionStage<List<SlotPlan.Existing>> replicationSlots();
+
+  /** Applies {@code ops} in order ({@link SlotPlan.Copy} excepted); one failing does not stop the rest: the answer
+   * has one entry per failure. */
+  CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops);
+
+  /** The {@code pg_replslot/<name>/state} files of these logical slots, read from the leader's postgres. */
+  CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names);
+
+  /** Writes slot state files into the data directory's {@code pg_replslot} (postgres stopped). */
+  CompletionStage<Void> writeSlotStates(Map<String, byte[]> states);
 
   /** The text of the history file of {@code timeline}, or null when postgres has none. */
   CompletionStage<String> timelineHistory(int timeline);

@@ -5,6 +5,7 @@ import io.pgha.config.HostPort;
 import io.pgha.config.PghaConfig;
 import io.pgha.config.PostgresqlConfig;
 import io.pgha.decision.Action;
+import io.pgha.decision.SlotPlan;
 import io.pgha.decision.SyncPlanner;
 import io.pgha.ha.port.Postgres;
 import io.pgha.postgres.ConfigFiles;
@@ -12,6 +13,7 @@ import io.pgha.postgres.PgLocal;
 import io.pgha.postgres.PgParameters;
 import io.pgha.postgres.PgStatus;
 import io.pgha.postgres.PostgresSupervisor;
+import io.pgha.postgres.SlotFiles;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -155,8 +156,27 @@ final class SupervisorPort implements Postgres {
   @Override public CompletionStage<Void> checkpoint() { return on(pgLocal.checkpoint()); }
 
   @Override
-  public CompletionStage<Void> syncPhysicalSlots(Set<String> wanted) {
-    return on(pgLocal.syncPhysicalSlots(wanted));
+  public CompletionStage<List<SlotPlan.Existing>> replicationSlots() {
+    return on(pgLocal.replicationSlots().timeout(5, TimeUnit.SECONDS));
+  }
+
+  @Override
+  public CompletionStage<List<SlotPlan.Failure>> applySlotOps(List<SlotPlan.Op> ops) {
+    return on(pgLocal.applySlotOps(ops));
+  }
+
+  @Override
+  public CompletionStage<Map<String, byte[]>> readLogicalSlotStates(HostPort leader, List<String> names) {
+    return on(PgLocal.logicalSlotStates(vertx, config.postgresql(), leader.host(), leader.port(), names)
+        .timeout(10, TimeUnit.SECONDS));
+  }
+
+  @Override
+  public CompletionStage<Void> writeSlotStates(Map<String, byte[]> states) {
+    return OnContext.blocking(ctx, () -> {
+      SlotFiles.write(config.postgresql().dataDir(), states);
+      return null;
+    });
   }
 
   @Override

@@ -11,7 +11,9 @@ import io.pgha.ha.port.Dcs;
 import io.vertx.core.Context;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
 
@@ -59,7 +61,55 @@ final class ZooKeeperDcsPort implements Dcs {
 
   @Override
   public CompletionStage<Void> writeStatus(long optime) {
-    return OnContext.of(ctx, dcs.put(dcs.layout().status(), "{\"optime\":" + optime + "}"));
+    return OnContext.of(ctx, dcs.put(dcs.layout().status(), statusValue(optime, lastStatusSlots)));
+  }
+
+  /** The slot fields last written, carried over by {@link #writeStatus(long)}; touched on the loop's context. */
+  private SlotStatus lastStatusSlots = SlotStatus.EMPTY;
+
+  @Override
+  public CompletionStage<Void> writeStatus(long optime, Map<String, Long> slots, List<String> retainSlots) {
+    SlotStatus written = new SlotStatus(Map.copyOf(slots), List.copyOf(retainSlots));
+    return OnContext.of(ctx, dcs.put(dcs.layout().status(), statusValue(optime, written)))
+        .thenRun(() -> lastStatusSlots = written);
+  }
+
+  /** {@code {"optime":N,"slots":{...},"retain_slots":[...]}}, compact, keys sorted, empty fields left out. */
+  static String statusValue(long optime, SlotStatus slots) {
+    ObjectNode status = JSON.createObjectNode().put("optime", optime);
+    if (!slots.slots().isEmpty()) {
+      ObjectNode s = status.putObject("slots");
+      new TreeMap<>(slots.slots()).forEach(s::put);
+    }
+    if (!slots.retainSlots().isEmpty()) {
+      ArrayNode r = status.putArray("retain_slots");
+      new TreeSet<>(slots.retainSlots()).forEach(r::add);
+    }
+    return status.toString();
+  }
+
+  @Override
+  public SlotStatus slotStatus() {
+    return parseSlotStatus(dcs.cachedData(dcs.layout().status()));
+  }
+
+  static SlotStatus parseSlotStatus(byte[] value) {
+    if (value == null) return SlotStatus.EMPTY;
+    try {
+      JsonNode status = JSON.readTree(value);
+      if (status == null || !status.isObject()) return SlotStatus.EMPTY;
+      Map<String, Long> slots = new TreeMap<>();
+      status.path("slots").fields().forEachRemaining(e -> {
+        if (e.getValue().canConvertToLong()) slots.put(e.getKey(), e.getValue().asLong());
+      });
+      JsonNode retain = status.path("retain_slots");
+      if (retain.isTextual()) retain = JSON.readTree(retain.asText()); // Patroni accepts it as JSON text
+      List<String> retained = new ArrayList<>();
+      if (retain != null && retain.isArray()) retain.forEach(n -> retained.add(n.asText()));
+      return new SlotStatus(slots, retained);
+    } catch (java.io.IOException e) {
+      return SlotStatus.EMPTY;
+    }
   }
 
   @Override
