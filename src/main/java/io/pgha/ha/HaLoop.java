@@ -80,6 +80,7 @@ public final class HaLoop {
   final ClusterConfig clusterConfig;
   final HeartbeatTimer heartbeat;
   final LocalRefresh localRefresh;
+  final FailsafeDuties failsafe;
   private final DynamicConfig bootstrapDynamic;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private LoopState state;
@@ -108,6 +109,7 @@ public final class HaLoop {
     this.clusterConfig = new ClusterConfig(this);
     this.heartbeat = new HeartbeatTimer(this);
     this.localRefresh = new LocalRefresh(this);
+    this.failsafe = new FailsafeDuties(this);
   }
 
   // ---- the state ----
@@ -274,6 +276,11 @@ public final class HaLoop {
     return operations.reload();
   }
 
+  /** {@code POST /failsafe} from the primary {@code name} (§10.2): the answer, with our WAL position. */
+  public FailsafeDuties.Reply failsafePost(String name, String connUrl, String apiUrl) {
+    return failsafe.received(name, connUrl, apiUrl);
+  }
+
   // ---- the cycle ----
 
   void runCycle(String trigger) {
@@ -284,7 +291,7 @@ public final class HaLoop {
     }
     update(b -> b.cycleRunning(true));
     long cycleStartNanos = System.nanoTime();
-    localRefresh.refresh().thenCompose(v -> {
+    localRefresh.refresh().thenCompose(v -> failsafe.roundIfWanted()).thenCompose(v -> {
       if (options.timelineCheck()) timelineWatch.check(trigger);
       update(b -> b.cycle(state.cycle() + 1));
       Decision d = HaCore.decide(view(), local(), dynamic(), settings(), clock.monotonicMs());
@@ -408,7 +415,7 @@ public final class HaLoop {
     boolean holdsKey = view() != null && view().leaderIsMe() && !state.keyReleased();
     long pid = pg.postmasterAlive() ? pg.postmasterPid() : 0;
     fence.update(new FencingGuard.Situation(dynamic().pause(), holdsKey, pid, local().inRecovery(),
-        local().task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs), why);
+        local().task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs, local().failsafeUntilMs()), why);
   }
 
   // ---- addresses and parameters ----
@@ -458,6 +465,7 @@ public final class HaLoop {
         state.health(), dynamic(), state.nextLoopDueEpochMs(), clock.monotonicMs(), state.pendingRestartReason(),
         state.configError(), state.scheduledRestart() == null ? null : state.scheduledRestart().memberFields());
     if (fence.watchdogFailed()) s = s.withWatchdogFailed(true);
+    if (io.pgha.decision.Failsafe.active(local(), dynamic(), clock.monotonicMs())) s = s.withFailsafeActive(true);
     if (s.equals(state.lastStatus())) return;
     NodeStatus published = s;
     update(b -> b.lastStatus(published));

@@ -366,6 +366,8 @@ class HaLoopTest {
     @Override public CompletionStage<Void> writeStatus(long optime) { return done("writeStatus " + optime, null); }
 
     @Override public CompletionStage<Void> clearFailover() { return done("clearFailover", null); }
+    @Override public CompletionStage<Void> writeFailsafe(Map<String, String> t) { return done("writeFailsafe " + t, null); }
+
 
     @Override public CompletionStage<Void> writeHistory(List<HistoryEntry> history) { return done("writeHistory", null); }
 

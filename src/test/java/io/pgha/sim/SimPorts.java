@@ -140,7 +140,7 @@ final class SimPorts {
         case PUSH -> {
           if (s.postmasterPid() != pg.pid()) return; // the guard refuses a postmaster that is gone
           boolean was = guard.armed();
-          long remaining = FencingGuard.remainingMs(s.lockConfirmedAtMs(), s.sessionMs(), clock.monotonicMs());
+          long remaining = FencingGuard.remainingMs(s, clock.monotonicMs());
           if (guard.arm(remaining) && !was) sched.log(clock.name() + " guard armed: " + remaining + " ms");
         }
         case DISARM -> disarm(why);

@@ -48,6 +48,9 @@ public interface Dcs {
   /** Writes {@code status} = {@code {"optime": optime}} (the leader's WAL position). */
   CompletionStage<Void> writeStatus(long optime);
 
+  /** Writes {@code failsafe} = the member name to api_url object (§10.2), unconditionally. */
+  CompletionStage<Void> writeFailsafe(java.util.Map<String, String> topology);
+
   /** Writes {@code failover} = {@code {}}: the request is done, stale, or cannot be carried out. */
   CompletionStage<Void> clearFailover();
 
