@@ -32,6 +32,7 @@ public final class FailsafeDuties {
   /** Values of {@code failsafe} we wrote (or tried to) that the view has not shown yet: one may have landed. */
   private final List<Map<String, String>> unseenWrites = new ArrayList<>();
   private long lastRoundSentMs;
+  private boolean roundInFlight;
   private boolean takingKey;
   private String loggedRefusals;
 
@@ -47,12 +48,29 @@ public final class FailsafeDuties {
    * state; an all-accepted round also pushes the fencing guard's deadline to the round's send time + ttl.
    */
   CompletableFuture<Void> roundIfWanted() {
+    return round(false);
+  }
+
+  /**
+   * A confirmation of the key has gone unanswered for a heartbeat period: ask the listed members now rather than
+   * when the request times out (2 s) and the next cycle runs. With a session of ttl - 2 ticks the guard leaves only a
+   * few seconds after the last proof; a round started this early is done well before.
+   */
+  void keyUnanswered() {
+    if (roundInFlight) return;
+    round(true).whenComplete((v, e) -> {
+      if (e != null) LOG.warn("failsafe: early round failed: {}", Async.message(e));
+    });
+  }
+
+  private CompletableFuture<Void> round(boolean suspect) {
     LocalState local = loop.local();
     var view = loop.view();
     var cfg = loop.dynamic();
     long now = loop.clock.monotonicMs();
     forgetSeenWrites();
-    boolean proven = Failsafe.keyProven(view, local, cfg, now);
+    // proven by a request sent after our last round: ZooKeeper answers again, the session covers us
+    boolean proven = !suspect && Failsafe.keyProven(view, local, cfg, now) && local.lockConfirmedAtMs() > lastRoundSentMs;
     if (!local.isRunningPrimary() || proven) {
       // the key is proven again (or we no longer write): the session covers us, as before the outage
       if (local.failsafeUntilMs() != 0 || local.failsafeRoundFailed()) {
@@ -62,7 +80,9 @@ public final class FailsafeDuties {
       if (!local.isRunningPrimary()) unseenWrites.clear();
       return Async.done();
     }
-    if (!Failsafe.roundWanted(view, local, cfg, now)) return Async.done();
+    if (roundInFlight) return Async.done();
+    LocalState asked = suspect ? local.toBuilder().dcsConnected(false).build() : local;
+    if (!Failsafe.roundWanted(view, asked, cfg, now)) return Async.done();
     long everyMs = Math.max(500, Math.min(cfg.loopWaitSeconds() * 1000L, cfg.ttlSeconds() * 1000L / 3));
     if (lastRoundSentMs > 0 && now - lastRoundSentMs < everyMs) return Async.done();
     Map<String, String> maybeWritten = new TreeMap<>();
@@ -78,7 +98,9 @@ public final class FailsafeDuties {
       roundDone(sentAt, true, null); // the key lists only me: a single-node cluster
       return Async.done();
     }
+    roundInFlight = true;
     return Async.of(loop.peers.postFailsafe(targets, body())).handle((answers, e) -> {
+      roundInFlight = false;
       List<String> refused = new ArrayList<>();
       for (String name : targets.keySet()) {
         if (e != null || answers == null || !Boolean.TRUE.equals(answers.get(name))) refused.add(name);
