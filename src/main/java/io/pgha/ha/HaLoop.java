@@ -251,7 +251,8 @@ public final class HaLoop {
     if (e.alive()) return;
     if (!pg.postmasterAlive()) fence.disarm("postgres stopped");
     boolean crash = !e.expected();
-    LocalState.Builder b = local().toBuilder().pg(PgRunState.STOPPED);
+    // a stopped postgres needs no failsafe cover: whatever started next starts without one
+    LocalState.Builder b = local().toBuilder().pg(PgRunState.STOPPED).failsafeUntilMs(0).failsafeRoundFailed(false);
     if (crash) b.crashed(true).pgDownSinceMs(clock.monotonicMs());
     LocalState next = b.build();
     update(s -> s.local(next).pgStatus(null));

@@ -29,6 +29,12 @@ import java.util.function.Consumer;
  * go to the loop as inputs; every stage completes through the member's clock gate (the loop's thread).
  */
 public final class SimDcs implements Dcs {
+  private boolean readFailsafe;
+
+  /** Reads (and watches) the {@code failsafe} key too (§10.2). */
+  public void readFailsafe(boolean on) {
+    readFailsafe = on;
+  }
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final SimScheduler sched;
@@ -104,8 +110,12 @@ public final class SimDcs implements Dcs {
     refreshing = true;
     refreshAgain = false;
     Map<String, Result> data = new TreeMap<>();
-    List<String> keys = List.of(layout.leader(), layout.initialize(), layout.config(), layout.failover(),
-        layout.history(), layout.status(), layout.sync(), layout.failsafe());
+    // the failsafe key only in failsafe schedules: one more read changes every other seed's schedule
+    List<String> keys = readFailsafe
+        ? List.of(layout.leader(), layout.initialize(), layout.config(), layout.failover(), layout.history(),
+            layout.status(), layout.sync(), layout.failsafe())
+        : List.of(layout.leader(), layout.initialize(), layout.config(), layout.failover(), layout.history(),
+            layout.status(), layout.sync());
     int[] left = {keys.size() + 1};
     boolean[] failed = {false};
     Runnable oneDone = () -> {
