@@ -466,7 +466,6 @@ public final class HaLoop {
         state.health(), dynamic(), state.nextLoopDueEpochMs(), clock.monotonicMs(), state.pendingRestartReason(),
         state.configError(), state.scheduledRestart() == null ? null : state.scheduledRestart().memberFields());
     if (fence.watchdogFailed()) s = s.withWatchdogFailed(true);
-    if (io.pgha.decision.Failsafe.active(local(), dynamic(), clock.monotonicMs())) s = s.withFailsafeActive(true);
     if (s.equals(state.lastStatus())) return;
     NodeStatus published = s;
     update(b -> b.lastStatus(published));

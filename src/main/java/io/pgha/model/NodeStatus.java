@@ -74,20 +74,6 @@ public record NodeStatus(
     boolean diverged,
     boolean failsafeActive) {
 
-  public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
-      Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
-      String replayedTimestamp, Boolean replayPaused, Integer timeline, String replicationState,
-      List<ReplicationRow> replication, boolean leaderLockHeld, boolean dcsViewPresent, boolean clusterUnlocked,
-      boolean paused, Long dcsLastSeenEpochSeconds, String systemIdentifier, long optime, boolean syncStandby,
-      long nextLoopDueEpochMs, int ttlSeconds, ObjectNode tags, boolean noloadbalance,
-      long maximumLagOnFailoverBytes, ObjectNode pendingRestartReason, String configError,
-      ObjectNode scheduledRestart, boolean watchdogFailed, boolean diverged) {
-    this(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable, xlogLocation,
-        receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
-        leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
-        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, watchdogFailed, diverged, false);
-  }
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
@@ -101,7 +87,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, false, false);
+        pendingRestartReason, configError, scheduledRestart, false, false, false);
   }
 
   public NodeStatus withWatchdogFailed(boolean failed) {
@@ -113,15 +99,6 @@ public record NodeStatus(
         failsafeActive);
   }
 
-  /** §10.2: failsafe mode is active (a primary inside an all-accepted round's cover, a replica inside a lease). */
-  public NodeStatus withFailsafeActive(boolean active) {
-    return new NodeStatus(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable,
-        xlogLocation, receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState,
-        replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
-        systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
-        maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, watchdogFailed, diverged,
-        active);
-  }
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
@@ -134,7 +111,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null,
-        false, false);
+        false, false, false);
   }
 
   public boolean pendingRestart() {
