@@ -112,8 +112,15 @@ class FailsafeIT {
 
       // (b) one replica dead, then the outage: the primary must stop as it would without failsafe
       String dead = replicas.get(0);
-      assertThat(awaitFailsafeKeyLists(cluster, cluster.names(), Duration.ofSeconds(30))).isTrue();
-      LocalCluster.sleep(Duration.ofSeconds(3));
+      // after the outage every member key is made again: the leader rewrites the failsafe key as they come back, so
+      // wait until it lists everyone in two reads 4 s (two loop_waits) apart
+      boolean stable = false;
+      for (int i = 0; i < 10 && !stable; i++) {
+        stable = awaitFailsafeKeyLists(cluster, cluster.names(), Duration.ofSeconds(30));
+        LocalCluster.sleep(Duration.ofSeconds(4));
+        stable = stable && awaitFailsafeKeyLists(cluster, cluster.names(), Duration.ofMillis(1));
+      }
+      assertThat(stable).as("failsafe key lists every member, stably").isTrue();
       cluster.killNode(dead);
       double outageB = nowMs();
       cluster.ensemble().servers().forEach(ZkEnsemble.Server::freeze);
@@ -124,6 +131,9 @@ class FailsafeIT {
         cluster.ensemble().servers().forEach(ZkEnsemble.Server::thaw);
       }
       double outageBEnd = nowMs();
+      // the precondition of (b): the key the primary went by during the outage listed the dead member
+      assertThat(awaitFailsafeKeyLists(cluster, cluster.names(), Duration.ofSeconds(20)))
+          .as("failsafe key still lists %s after the outage (else (b) did not test what it means to)", dead).isTrue();
       lastAck = ledger.between(outageB, outageBEnd).stream().filter(a -> a.member().equals(leader))
           .mapToDouble(Ledger.Ack::ackMs).max().orElse(outageB);
       long ttlMs = FaultCluster.TIMING.ttlSeconds() * 1000L;
