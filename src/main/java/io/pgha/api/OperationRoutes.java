@@ -69,6 +69,32 @@ public final class OperationRoutes {
     api.route(HttpMethod.DELETE, "restart", routes::deleteRestart);
     api.route(HttpMethod.POST, "reinitialize", routes::postReinitialize);
     api.route(HttpMethod.POST, "reload", routes::postReload);
+    api.route(HttpMethod.POST, "failsafe", routes::postFailsafe);
+  }
+
+  /**
+   * §10.2: a primary without ZooKeeper asks whether it may keep running. The HA loop answers (Patroni's statuses:
+   * 200 {@code Accepted} with header {@code lsn}, 500 {@code Running as a leader}, 502 with failsafe mode off).
+   */
+  private void postFailsafe(HttpServerRequest req) {
+    JsonBody.read(req, false).onFailure(failure -> api.fail(req, failure)).onSuccess(body -> {
+      if (!body.path("name").isTextual() || body.get("name").asText().isEmpty()) {
+        api.text(req, 400, "POST /failsafe needs the sender's name");
+        return;
+      }
+      JsonObject ask = new JsonObject().put("name", body.get("name").asText())
+          .put("conn_url", body.path("conn_url").isTextual() ? body.get("conn_url").asText() : null)
+          .put("api_url", body.path("api_url").isTextual() ? body.get("api_url").asText() : null);
+      send(Addresses.HA_FAILSAFE, ask, settings.replyTimeoutMs(), ar -> {
+        if (ar.failed() || !(ar.result().body() instanceof JsonObject reply)) {
+          relay(req, "failsafe", ar, null, null);
+          return;
+        }
+        int status = reply.getInteger("status", 500);
+        if (status == 200) req.response().putHeader("lsn", String.valueOf(reply.getLong("lsn", 0L)));
+        api.text(req, status, reply.getString("message", ""));
+      });
+    });
   }
 
   private void postRestart(HttpServerRequest req) {

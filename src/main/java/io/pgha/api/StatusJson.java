@@ -80,6 +80,7 @@ public final class StatusJson {
     if (s.clusterUnlocked()) {
       json.put("cluster_unlocked", true);
     }
+    if (s.failsafeActive()) json.put("failsafe_mode_is_active", true);
     if (s.watchdogFailed()) {
       json.put("watchdog_failed", true);
     }

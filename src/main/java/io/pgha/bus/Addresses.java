@@ -29,4 +29,6 @@ public final class Addresses {
   public static final String HA_REINITIALIZE = "pgha.ha.reinitialize";
   /** Command to the HA loop: reload the local configuration (SIGHUP). Reply as for restart. */
   public static final String HA_RELOAD = "pgha.ha.reload";
+  /** {@code POST /failsafe} (§10.2): {@code {name, conn_url, api_url}}; reply {@code {status, message, lsn}}. */
+  public static final String HA_FAILSAFE = "pgha.ha.failsafe";
 }

@@ -14,6 +14,8 @@ import java.util.Map;
  * <p>Free of Jackson so that the pure core ({@code io.pgha.decision}) may hold it: {@link DynamicConfigJson} parses
  * the JSON tree and gives it back.
  *
+ * @param failsafeMode {@code failsafe_mode} (§10.2): the leader keeps running without ZooKeeper while every member in
+ *     the {@code failsafe} key accepts its {@code POST /failsafe}
  * @param postgresqlParameters {@code postgresql.parameters} as GUC text (booleans as on/off); a null value means
  *     "not set here" (Patroni removes the GUC); in the key's order, unmodifiable
  * @param raw the whole {@code config} object as canonical JSON (keys sorted at every level, compact), so that two
@@ -34,6 +36,7 @@ public record DynamicConfig(
     boolean usePgRewind,
     boolean useSlots,
     boolean pause,
+    boolean failsafeMode,
     Map<String, String> postgresqlParameters,
     String raw,
     List<String> warnings) {
@@ -70,7 +73,7 @@ public record DynamicConfig(
   /** What an empty {@code config} key gives ({@code DynamicConfigJson.parse({})}, checked by DynamicConfigTest). */
   public static DynamicConfig defaults() {
     return new DynamicConfig(TTL_DEFAULT, LOOP_WAIT_DEFAULT, RETRY_TIMEOUT_DEFAULT, MAXIMUM_LAG_ON_FAILOVER_DEFAULT,
-        PRIMARY_START_TIMEOUT_DEFAULT, 0, SyncMode.OFF, false, 1, -1, false, false, true, false, Map.of(), "{}",
+        PRIMARY_START_TIMEOUT_DEFAULT, 0, SyncMode.OFF, false, 1, -1, false, false, true, false, false, Map.of(), "{}",
         List.of());
   }
 

@@ -64,6 +64,7 @@ public final class DynamicConfigJson {
     boolean usePgRewind = Values.bool(pg.get("use_pg_rewind"), false);
     boolean useSlots = Values.bool(pg.get("use_slots"), true);
     boolean pause = Values.bool(raw.get("pause"), false);
+    boolean failsafeMode = Values.bool(raw.get("failsafe_mode"), false);
     Map<String, String> params = new LinkedHashMap<>();
     if (pg.path("parameters").isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = pg.get("parameters").fields(); it.hasNext(); ) {
@@ -72,7 +73,8 @@ public final class DynamicConfigJson {
       }
     }
     return new DynamicConfig(ttl, loopWait, retryTimeout, maxLag, primaryStart, primaryStop, syncMode, strict,
-        syncCount, maxSyncLag, checkTimeline, usePgRewind, useSlots, pause, params, canonical(raw), warnings);
+        syncCount, maxSyncLag, checkTimeline, usePgRewind, useSlots, pause, failsafeMode, params,
+        canonical(raw), warnings);
   }
 
   /** The whole {@code config} object of {@code config}, a fresh copy the caller may change. */

@@ -117,7 +117,8 @@ public final class KeyCoverage {
         + "postgresql.pg_hba of its own, as Patroni merges the dynamic postgresql section under the local one");
     unsupported("bootstrap.dcs.postgresql.pg_ident", "pg_ident.conf is not written");
     unsupported("bootstrap.dcs.postgresql.recovery_conf", "no extra recovery settings are written");
-    unsupported("bootstrap.dcs.failsafe_mode", "failsafe mode is not implemented");
+    honoured("bootstrap.dcs.failsafe_mode", "the failsafe key restricts the leader race whatever the mode says now"
+        + " (Patroni: only while it is on); the leader empties it when the mode is off");
     unsupported("bootstrap.dcs.max_timelines_history", "the history key keeps every timeline");
     honoured("bootstrap.dcs.member_slots_ttl", "as Patroni 4.0: default 30min; 0: only slots of members streaming from here");
     unsupported("bootstrap.dcs.primary_race_backoff", "");

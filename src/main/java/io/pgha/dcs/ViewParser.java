@@ -44,7 +44,14 @@ public final class ViewParser {
    */
   public record RawCluster(
       byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
-      byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion, byte[] legacyOptime) {
+      byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion, byte[] legacyOptime,
+      byte[] failsafe) {
+
+    public RawCluster(byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
+        byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion, byte[] legacyOptime) {
+      this(leader, leaderOwner, members, initialize, config, failover, history, status, sync, syncVersion,
+          legacyOptime, null);
+    }
 
     public RawCluster(byte[] leader, long leaderOwner, Map<String, byte[]> members, byte[] initialize, byte[] config,
         byte[] failover, byte[] history, byte[] status, byte[] sync, int syncVersion) {
@@ -66,7 +73,21 @@ public final class ViewParser {
     String initialize = raw.initialize() == null ? null : text(raw.initialize()).trim();
     return new ClusterView(leader, leaderIsMe, Map.copyOf(members), initialize, config(raw.config()),
         failover(raw.failover()), clusterTimeline(raw.history()), optime(raw.status()), configError(raw.config()),
-        sync(raw.sync(), raw.syncVersion()));
+        sync(raw.sync(), raw.syncVersion()), failsafe(raw.failsafe()));
+  }
+
+  /** §10.2: {@code failsafe} as name to api_url; null when absent or not a JSON object of strings (garbage). */
+  public static Map<String, String> failsafe(byte[] data) {
+    if (data == null) return null;
+    ObjectNode node = object(data);
+    if (node == null) return null;
+    Map<String, String> out = new TreeMap<>();
+    for (var it = node.fields(); it.hasNext(); ) {
+      var e = it.next();
+      if (!e.getValue().isTextual()) return null;
+      out.put(e.getKey(), e.getValue().asText());
+    }
+    return out;
   }
 
   /**

@@ -11,6 +11,7 @@ public record ZkLayout(String base) {
   public String status() { return base + "/status"; }
   public String failover() { return base + "/failover"; }
   public String sync() { return base + "/sync"; }
+  public String failsafe() { return base + "/failsafe"; }
   /** Patroni < 2.1 kept the leader's optime here, before {@code status}. */
   public String legacyOptime() { return base + "/optime/leader"; }
 }

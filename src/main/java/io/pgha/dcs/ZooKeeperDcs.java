@@ -246,7 +246,8 @@ public final class ZooKeeperDcs implements AutoCloseable {
     return ViewParser.parse(new ViewParser.RawCluster(
         leader == null ? null : leader.getData(), owner, members,
         data(layout.initialize()), data(layout.config()), data(layout.failover()), data(layout.history()),
-        data(layout.status()), data(layout.sync()), version(layout.sync())), sessionId());
+        data(layout.status()), data(layout.sync()), version(layout.sync()), null, data(layout.failsafe())),
+        sessionId());
   }
 
   private int version(String path) {

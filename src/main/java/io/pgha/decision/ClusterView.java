@@ -17,6 +17,8 @@ import java.util.Map;
  * @param configError why the {@code config} znode could not be read (it is not a JSON object), else null; the
  *     agents then keep the last valid configuration
  * @param sync the {@code sync} znode (§4.3), or {@link SyncState#EMPTY} when absent or empty
+ * @param failsafe the {@code failsafe} znode (§10.2): member name to api_url; null when absent or not an object of
+ *     strings
  */
 public record ClusterView(
     String leader,
@@ -28,12 +30,20 @@ public record ClusterView(
     int clusterTimeline,
     long optime,
     String configError,
-    SyncState sync) {
+    SyncState sync,
+    Map<String, String> failsafe) {
 
   public static final ClusterView EMPTY = new ClusterView(null, false, Map.of(), null, null, null, 0, 0);
 
   public ClusterView {
     if (sync == null) sync = SyncState.EMPTY;
+    if (failsafe != null) failsafe = Map.copyOf(failsafe);
+  }
+
+  public ClusterView(String leader, boolean leaderIsMe, Map<String, MemberRecord> members, String initialize,
+      DynamicConfig config, FailoverRequest failover, int clusterTimeline, long optime, String configError,
+      SyncState sync) {
+    this(leader, leaderIsMe, members, initialize, config, failover, clusterTimeline, optime, configError, sync, null);
   }
 
   public ClusterView(String leader, boolean leaderIsMe, Map<String, MemberRecord> members, String initialize,
@@ -44,12 +54,25 @@ public record ClusterView(
   /** The same view with another leader key holder (used right after our own create succeeded). */
   public ClusterView withLeader(String name, boolean mine) {
     return new ClusterView(name, mine, members, initialize, config, failover, clusterTimeline, optime, configError,
-        sync);
+        sync, failsafe);
   }
 
   public ClusterView withSync(SyncState newSync) {
     return new ClusterView(leader, leaderIsMe, members, initialize, config, failover, clusterTimeline, optime,
-        configError, newSync);
+        configError, newSync, failsafe);
+  }
+
+  public ClusterView withFailsafe(Map<String, String> newFailsafe) {
+    return new ClusterView(leader, leaderIsMe, members, initialize, config, failover, clusterTimeline, optime,
+        configError, sync, newFailsafe);
+  }
+
+  /** The same view with this member record added or replaced. */
+  public ClusterView withMember(MemberRecord member) {
+    Map<String, MemberRecord> all = new java.util.TreeMap<>(members);
+    all.put(member.name(), member);
+    return new ClusterView(leader, leaderIsMe, Map.copyOf(all), initialize, config, failover, clusterTimeline, optime,
+        configError, sync, failsafe);
   }
 
   public boolean hasLeader() {

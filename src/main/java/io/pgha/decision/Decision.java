@@ -28,5 +28,8 @@ public record Decision(Action action, Reason reason, String message, List<Leader
     record WriteHistory() implements LeaderDuty {}
 
     record SyncSlots() implements LeaderDuty {}
+
+    /** §10.2: the {@code failsafe} key, member name to api_url. */
+    record WriteFailsafe(java.util.Map<String, String> topology) implements LeaderDuty {}
   }
 }

@@ -20,7 +20,9 @@ public final class HaCore {
   /** How long a diverged replica's fast stop may take before it becomes immediate (then crash recovery, rewind). */
   public static final long DIVERGED_STOP_ESCALATE_MS = 10_000;
 
-  public static Decision decide(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+  public static Decision decide(ClusterView seen, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
+    // §10.2: inside a failsafe lease the primary that POSTed us is the leader whenever ZooKeeper shows none
+    ClusterView view = Failsafe.effectiveView(seen, local, cfg, nowMs);
     Decision fence = fenceWhenDcsLost(view, local, cfg, nowMs);
     if (fence != null) return fence;
     Decision unproven = leadingUnproven(view, local, cfg, nowMs);
@@ -71,6 +73,8 @@ public final class HaCore {
     if (local.wonInitializeRace() && local.lockConfirmedAtMs() == 0) {
       return Decision.of(new Action.None(), Reason.DCS_UNREACHABLE); // bootstrapping: no client has it yet
     }
+    // §10.2: every listed member accepted our last POST /failsafe and its cover runs (see Failsafe for the timing)
+    if (Failsafe.keepsPrimary(local, cfg, nowMs)) return Decision.of(new Action.None(), Reason.FAILSAFE_KEEP_PRIMARY);
     long sessionMs = Math.min(local.sessionTtlMs(), cfg.ttlSeconds() * 1000L);
     long graceMs = Math.min(cfg.retryTimeoutSeconds() * 1000L, sessionMs / 2);
     long unconfirmedMs = nowMs - local.lockConfirmedAtMs();
@@ -78,7 +82,8 @@ public final class HaCore {
     if (local.task() == Task.STOP || local.task() == Task.DEMOTE || local.pg() == PgRunState.STOPPING) {
       return Decision.of(new Action.None(), Reason.PG_STOPPING);
     }
-    long escalateAfterMs = Math.max(0, local.lockConfirmedAtMs() + sessionMs - 1000 - nowMs);
+    // the later of the session's bound and an earlier all-accepted failsafe round's cover (never a partial one)
+    long escalateAfterMs = Math.max(0, Failsafe.coveredUntilMs(local, sessionMs) - Failsafe.FENCE_MARGIN_MS - nowMs);
     return Decision.of(new Action.Stop(StopMode.FAST, false, Math.max(1, escalateAfterMs)),
         Reason.DCS_UNREACHABLE_DEMOTE);
   }
@@ -353,7 +358,7 @@ public final class HaCore {
    */
   private static Decision paused(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
     boolean requestedForMe = pausedSwitchoverNames(view, me) && local.isRunningReplica() && me.canFailover()
-        && !prePromoteBackoff(local, cfg, nowMs);
+        && !prePromoteBackoff(local, cfg, nowMs) && Failsafe.mayRace(view, me.name());
     if (view.leaderIsMe() && !local.isRunningPrimary()) {
       // §3.6.1(a): the candidate of a switchover done in pause took the key and promotes; anyone else gives it up
       if (requestedForMe) return Decision.of(new Action.Promote(), Reason.PROMOTE_PAUSED_SWITCHOVER);
@@ -391,6 +396,8 @@ public final class HaCore {
       }
       return Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK);
     }
+    // §10.2: while the failsafe key lists members, nobody else may take over (a primary outside ZooKeeper counts on it)
+    if (!Failsafe.mayRace(view, me.name())) return Decision.of(new Action.None(), Reason.FAILSAFE_NOT_LISTED);
     // after a running primary's rules (Patroni checks it first, but a writable primary must never sit keyless)
     if (prePromoteBackoff(local, cfg, nowMs)) return Decision.of(new Action.None(), Reason.PRE_PROMOTE_BACKOFF);
     if (!me.canFailover()) return Decision.of(new Action.None(), Reason.NOFAILOVER);
@@ -499,6 +506,8 @@ public final class HaCore {
     if (view.config() == null && view.configError() == null) duties.add(new LeaderDuty.WriteConfig());
     if (local.timeline() > 0 && view.clusterTimeline() != local.timeline()) duties.add(new LeaderDuty.WriteHistory());
     if (cfg.useSlots()) duties.add(new LeaderDuty.SyncSlots());
+    var failsafe = Failsafe.topologyToWrite(view, cfg, local.name());
+    if (failsafe != null) duties.add(new LeaderDuty.WriteFailsafe(failsafe));
     return duties;
   }
 }

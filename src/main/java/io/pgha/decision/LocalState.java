@@ -33,6 +33,12 @@ import java.util.Map;
  * @param prePromoteFailed the {@code pre_promote} script of our last promotion failed (non-zero exit, time out) and
  *     the leader key it won is not released yet
  * @param prePromoteReleasedAtMs when we last released the leader key after a failed {@code pre_promote}, or 0
+ * @param failsafeLease receiver side of failsafe mode (§10.2): the last primary whose {@code POST /failsafe} we
+ *     accepted, with the moment we received it; null when none
+ * @param failsafeUntilMs leader side: the send time of the last round of {@code POST /failsafe} that every listed
+ *     member accepted, plus ttl; 0 when none
+ * @param failsafeRoundFailed leader side: the last round was not accepted by every listed member (or could not be
+ *     made); a later all-accepted round clears it
  */
 public record LocalState(
     String name,
@@ -59,7 +65,10 @@ public record LocalState(
     boolean cloneFromLeader,
     boolean diverged,
     boolean prePromoteFailed,
-    long prePromoteReleasedAtMs) {
+    long prePromoteReleasedAtMs,
+    Failsafe.Lease failsafeLease,
+    long failsafeUntilMs,
+    boolean failsafeRoundFailed) {
 
   public boolean isRunningPrimary() {
     return (pg == PgRunState.RUNNING || pg == PgRunState.STARTING) && Boolean.FALSE.equals(inRecovery);
@@ -76,7 +85,7 @@ public record LocalState(
 
   public static Builder builder(String name) {
     return new Builder(new LocalState(name, DataDirState.EMPTY, false, null, PgRunState.STOPPED, null, null, 0, 0,
-        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0, false, false, false, 0));
+        null, false, 0, false, false, null, true, 0, 30_000, false, false, 0, false, false, false, 0, null, 0, false));
   }
 
   public static final class Builder {
@@ -105,6 +114,9 @@ public record LocalState(
     private boolean diverged;
     private boolean prePromoteFailed;
     private long prePromoteReleasedAtMs;
+    private Failsafe.Lease failsafeLease;
+    private long failsafeUntilMs;
+    private boolean failsafeRoundFailed;
 
     private Builder(LocalState s) {
       name = s.name; dataDir = s.dataDir; cleanShutdown = s.cleanShutdown; sysid = s.sysid; pg = s.pg;
@@ -118,6 +130,9 @@ public record LocalState(
       diverged = s.diverged;
       prePromoteFailed = s.prePromoteFailed;
       prePromoteReleasedAtMs = s.prePromoteReleasedAtMs;
+      failsafeLease = s.failsafeLease;
+      failsafeUntilMs = s.failsafeUntilMs;
+      failsafeRoundFailed = s.failsafeRoundFailed;
     }
 
     public Builder dataDir(DataDirState v) { dataDir = v; return this; }
@@ -144,12 +159,15 @@ public record LocalState(
     public Builder diverged(boolean v) { diverged = v; return this; }
     public Builder prePromoteFailed(boolean v) { prePromoteFailed = v; return this; }
     public Builder prePromoteReleasedAtMs(long v) { prePromoteReleasedAtMs = v; return this; }
+    public Builder failsafeLease(Failsafe.Lease v) { failsafeLease = v; return this; }
+    public Builder failsafeUntilMs(long v) { failsafeUntilMs = v; return this; }
+    public Builder failsafeRoundFailed(boolean v) { failsafeRoundFailed = v; return this; }
 
     public LocalState build() {
       return new LocalState(name, dataDir, cleanShutdown, sysid, pg, inRecovery, upstream, lsn, timeline, task,
           crashed, pgDownSinceMs, startAttemptFailed, wonInitializeRace, peers, dcsConnected, lockConfirmedAtMs,
           sessionTtlMs, shuttingDown, rewindFailed, wallClockMs, cloneFromLeader, diverged, prePromoteFailed,
-          prePromoteReleasedAtMs);
+          prePromoteReleasedAtMs, failsafeLease, failsafeUntilMs, failsafeRoundFailed);
     }
   }
 }

@@ -8,6 +8,8 @@ public enum Reason {
   DCS_UNREACHABLE("DCS is not accessible"),
   DCS_UNREACHABLE_READONLY("DCS is not accessible: starting postgres read-only, without upstream"),
   DCS_UNREACHABLE_DEMOTE("demoted self because DCS is not accessible and I was a leader"),
+  FAILSAFE_KEEP_PRIMARY("continue to run as a leader because failsafe mode is enabled and all members are accessible"),
+  FAILSAFE_NOT_LISTED("not racing for leader: the failsafe key lists other members only"),
   LOCK_UNCONFIRMED("leader key not confirmed for %d ms: waiting for a fresh view"),
   TASK_IN_PROGRESS("%s in progress"),
   LOST_LOCK_DURING_TASK("lost leader lock during %s"),

@@ -35,9 +35,21 @@ public final class FencingGuard {
     long uptimeMs();
   }
 
-  /** What the HA loop knows when it asks the guard to act. */
+  /**
+   * What the HA loop knows when it asks the guard to act.
+   *
+   * @param failsafeUntilMs failsafe mode (§10.2): send time of the last {@code POST /failsafe} round that every listed
+   *     member accepted, plus ttl; 0 when none. Until then no other member may take over (see
+   *     {@code io.pgha.decision.Failsafe}), so it counts like the session's bound, with the same margin.
+   */
   public record Situation(boolean paused, boolean holdsKey, long postmasterPid, Boolean inRecovery,
-      boolean promoting, long lockConfirmedAtMs, long sessionMs) {}
+      boolean promoting, long lockConfirmedAtMs, long sessionMs, long failsafeUntilMs) {
+
+    public Situation(boolean paused, boolean holdsKey, long postmasterPid, Boolean inRecovery, boolean promoting,
+        long lockConfirmedAtMs, long sessionMs) {
+      this(paused, holdsKey, postmasterPid, inRecovery, promoting, lockConfirmedAtMs, sessionMs, 0);
+    }
+  }
 
   public enum Step { PUSH, DISARM, KEEP }
 
@@ -64,7 +76,18 @@ public final class FencingGuard {
     if (s.postmasterPid() <= 0 || s.paused()) return Step.DISARM;
     if (Boolean.TRUE.equals(s.inRecovery()) && !s.promoting()) return Step.DISARM;
     if (s.holdsKey() && s.lockConfirmedAtMs() > 0) return Step.PUSH;
+    // failsafe: the key may be gone with our session, the all-accepted round is what covers postgres now
+    if (s.failsafeUntilMs() > 0) return Step.PUSH;
     return Step.KEEP;
+  }
+
+  /**
+   * Milliseconds from {@code nowMs} to the guard's deadline: the later of the session's bound and the failsafe cover
+   * (never anything else), less {@link #GUARD_MARGIN_MS}; negative once it has passed.
+   */
+  public static long remainingMs(Situation s, long nowMs) {
+    long sessionBound = s.lockConfirmedAtMs() > 0 ? s.lockConfirmedAtMs() + s.sessionMs() : 0;
+    return Math.max(sessionBound, s.failsafeUntilMs()) - GUARD_MARGIN_MS - nowMs;
   }
 
   /** Milliseconds from {@code nowMs} to the guard's deadline; negative once it has passed. */
@@ -76,14 +99,15 @@ public final class FencingGuard {
   public Step update(Situation s, String why) {
     Step step = step(s);
     switch (step) {
-      case PUSH -> push(s.postmasterPid(), s.lockConfirmedAtMs(), s.sessionMs());
+      case PUSH -> push(s);
       case DISARM -> disarm(why);
       case KEEP -> { }
     }
     return step;
   }
 
-  private void push(long pid, long lockConfirmedAtMs, long sessionMs) {
+  private void push(Situation s) {
+    long pid = s.postmasterPid();
     if (pid != armedPid) {
       armedStartTime = startTimeOf(pid);
       armedPid = pid;
@@ -91,7 +115,7 @@ public final class FencingGuard {
     if (armedStartTime < 0) return; // the postmaster is gone: the exit event disarms
     // uptime first, then the monotonic clock: a pause between the two reads can only move the deadline earlier
     long uptime = clocks.uptimeMs();
-    long remaining = remainingMs(lockConfirmedAtMs, sessionMs, clocks.monotonicMs());
+    long remaining = remainingMs(s, clocks.monotonicMs());
     boolean sent = channel.send("arm " + Math.max(0, remaining) + " " + pid + " " + armedStartTime
         + (uptime > 0 ? " " + uptime : ""));
     if (sent && !armed) {

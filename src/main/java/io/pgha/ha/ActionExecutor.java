@@ -176,7 +176,8 @@ final class ActionExecutor {
   }
 
   private CompletableFuture<Void> acquireLeader() {
-    return loop.duties.slotsBeforeTakeover("leader race").thenCompose(x -> dcs.acquireLeader()).thenCompose(won -> {
+    return loop.duties.slotsBeforeTakeover("leader race").thenCompose(x -> loop.failsafe.acquire(dcs::acquireLeader))
+        .thenCompose(won -> {
       loop.local(loop.local().toBuilder().peers(null).build());
       LOG.info(won ? "acquired session lock as a leader" : "leader race lost");
       // the watch confirms it a moment later; deciding on the stale view would only race again

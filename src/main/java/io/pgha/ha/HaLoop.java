@@ -93,6 +93,7 @@ public final class HaLoop {
   final ClusterConfig clusterConfig;
   final HeartbeatTimer heartbeat;
   final LocalRefresh localRefresh;
+  final FailsafeDuties failsafe;
   private final DynamicConfig bootstrapDynamic;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private LoopState state;
@@ -121,6 +122,7 @@ public final class HaLoop {
     this.clusterConfig = new ClusterConfig(this);
     this.heartbeat = new HeartbeatTimer(this);
     this.localRefresh = new LocalRefresh(this);
+    this.failsafe = new FailsafeDuties(this);
   }
 
   // ---- the state ----
@@ -262,7 +264,8 @@ public final class HaLoop {
     if (e.alive()) return;
     if (!pg.postmasterAlive()) fence.disarm("postgres stopped");
     boolean crash = !e.expected();
-    LocalState.Builder b = local().toBuilder().pg(PgRunState.STOPPED);
+    // a stopped postgres needs no failsafe cover: whatever started next starts without one
+    LocalState.Builder b = local().toBuilder().pg(PgRunState.STOPPED).failsafeUntilMs(0).failsafeRoundFailed(false);
     if (crash) b.crashed(true).pgDownSinceMs(clock.monotonicMs());
     LocalState next = b.build();
     update(s -> s.local(next).pgStatus(null));
@@ -287,6 +290,11 @@ public final class HaLoop {
     return operations.reload();
   }
 
+  /** {@code POST /failsafe} from the primary {@code name} (§10.2): the answer, with our WAL position. */
+  public FailsafeDuties.Reply failsafePost(String name, String connUrl, String apiUrl) {
+    return failsafe.received(name, connUrl, apiUrl);
+  }
+
   // ---- the cycle ----
 
   void runCycle(String trigger) {
@@ -297,7 +305,7 @@ public final class HaLoop {
     }
     update(b -> b.cycleRunning(true));
     long cycleStartNanos = System.nanoTime();
-    localRefresh.refresh().thenCompose(v -> {
+    localRefresh.refresh().thenCompose(v -> failsafe.roundIfWanted()).thenCompose(v -> {
       if (options.timelineCheck()) timelineWatch.check(trigger);
       update(b -> b.cycle(state.cycle() + 1));
       Decision d = HaCore.decide(view(), local(), dynamic(), settings(), clock.monotonicMs());
@@ -421,7 +429,7 @@ public final class HaLoop {
     boolean holdsKey = view() != null && view().leaderIsMe() && !state.keyReleased();
     long pid = pg.postmasterAlive() ? pg.postmasterPid() : 0;
     fence.update(new FencingGuard.Situation(dynamic().pause(), holdsKey, pid, local().inRecovery(),
-        local().task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs), why);
+        local().task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs, local().failsafeUntilMs()), why);
   }
 
   // ---- addresses and parameters ----

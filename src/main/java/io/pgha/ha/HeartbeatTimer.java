@@ -9,6 +9,7 @@ import io.pgha.ha.port.Clock;
 final class HeartbeatTimer {
 
   private final HaLoop loop;
+  private int awaiting;
 
   HeartbeatTimer(HaLoop loop) {
     this.loop = loop;
@@ -43,7 +44,11 @@ final class HeartbeatTimer {
   }
 
   private void beat() {
+    // the previous confirmation is still unanswered: failsafe mode asks the members now (no-op otherwise)
+    if (awaiting > 0) loop.failsafe.keyUnanswered();
+    awaiting++;
     loop.dcs.confirmLeader().whenComplete((held, e) -> {
+      awaiting--;
       // an answer that arrives after the heartbeat stopped must not set heartbeatFailing: nothing would clear it, and
       // the member would decide "zookeeper not accessible" for ever while its session is fine (simulation, seed 5)
       if (loop.state().heartbeatTimer() == null) return;

@@ -44,6 +44,8 @@ final class LeaderDuties {
         work.add(Async.of(dcs.createConfig(loop.config().bootstrap().dcs().toString())));
       } else if (duty instanceof Decision.LeaderDuty.WriteHistory) {
         work.add(writeHistory());
+      } else if (duty instanceof Decision.LeaderDuty.WriteFailsafe wf) {
+        work.add(loop.failsafe.writeKey(wf.topology()));
       } else if (duty instanceof Decision.LeaderDuty.SyncSlots) {
         // not joined: slot work never holds up the cycle; a failure is logged once and the next cycle tries again
         syncSlots().whenComplete((x, e) -> {

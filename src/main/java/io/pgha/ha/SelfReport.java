@@ -99,6 +99,7 @@ final class SelfReport {
         configError,
         scheduledRestart == null ? null : (ObjectNode) JSON.valueToTree(scheduledRestart),
         false,
-        replica && local.diverged());
+        replica && local.diverged(),
+        io.pgha.decision.Failsafe.active(local, dynamic, nowMonotonicMs));
   }
 }

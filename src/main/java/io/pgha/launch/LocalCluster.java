@@ -173,6 +173,23 @@ public final class LocalCluster implements AutoCloseable {
     plain.close();
   }
 
+  /** The text of one key under the cluster's base path (e.g. {@code failsafe}), or empty when absent or unreadable. */
+  public Optional<String> key(String name) {
+    try {
+      if (!zookeeper.getZookeeperClient().isConnected()
+          && !zookeeper.blockUntilConnected(1, TimeUnit.SECONDS)) {
+        return Optional.empty();
+      }
+      byte[] data = zookeeper.getData().forPath(basePath + "/" + name);
+      return Optional.of(new String(data == null ? new byte[0] : data, java.nio.charset.StandardCharsets.UTF_8));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } catch (Exception e) {
+      return Optional.empty();
+    }
+  }
+
   /** One read of the cluster's keys, or empty when ZooKeeper cannot be read right now. */
   public Optional<ClusterSnapshot> snapshot() {
     try {

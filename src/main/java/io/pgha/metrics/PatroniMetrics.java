@@ -110,7 +110,7 @@ public final class PatroniMetrics {
     gauge(out, "patroni_cluster_unlocked", "Value is 1 if the cluster is unlocked, 0 if locked.", labels,
         flag(s.clusterUnlocked()));
     gauge(out, "patroni_failsafe_mode_is_active", "Value is 1 if failsafe mode is active, 0 if inactive.", labels,
-        "0");
+        flag(s.failsafeActive()));
     gauge(out, "patroni_failsafe_mode_enabled",
         "Value is 1 if failsafe mode is enabled in the configuration, 0 otherwise.", labels, "0");
     gauge(out, "patroni_failsafe_member", "Value is 1 if this node is a member of the failsafe topology, 0 otherwise.",

@@ -71,7 +71,9 @@ public record NodeStatus(
     String configError,
     ObjectNode scheduledRestart,
     boolean watchdogFailed,
-    boolean diverged) {
+    boolean diverged,
+    boolean failsafeActive) {
+
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
@@ -85,7 +87,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, false, false);
+        pendingRestartReason, configError, scheduledRestart, false, false, false);
   }
 
   public NodeStatus withWatchdogFailed(boolean failed) {
@@ -93,8 +95,10 @@ public record NodeStatus(
         xlogLocation, receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState,
         replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
         systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
-        maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed, diverged);
+        maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed, diverged,
+        failsafeActive);
   }
+
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
       Integer serverVersion, boolean pgQueryable, Long xlogLocation, Long receivedLocation, Long replayedLocation,
@@ -107,7 +111,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null,
-        false, false);
+        false, false, false);
   }
 
   public boolean pendingRestart() {

@@ -119,6 +119,16 @@ class StatusJsonTest {
         || plain.has("tags") || plain.has("replication") || plain.has("replication_state")).isFalse();
   }
 
+  /** §10.2: Patroni's {@code failsafe_mode_is_active}, after cluster_unlocked, only while active. */
+  @Test
+  void failsafeModeIsActiveOnlyWhileActive() throws Exception {
+    JsonNode json = MAPPER.readTree(StatusJson.render(with(replica(), "clusterUnlocked", true, "failsafeActive", true)));
+
+    assertThat(keys(json)).containsSubsequence("cluster_unlocked", "failsafe_mode_is_active", "dcs_last_seen");
+    assertThat(json.get("failsafe_mode_is_active").asBoolean()).isTrue();
+    assertThat(MAPPER.readTree(StatusJson.render(replica())).has("failsafe_mode_is_active")).isFalse();
+  }
+
   @Test
   void syncStandbyIsAReplicaFlag() throws Exception {
     JsonNode json = MAPPER.readTree(StatusJson.render(with(leader(), "syncStandby", true)));

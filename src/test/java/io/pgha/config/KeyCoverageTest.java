@@ -60,7 +60,7 @@ class KeyCoverageTest {
     List<String> keys = KeyCoverage.unhonoured(tree);
 
     assertThat(keys).containsExactly("log", "restapi.ciphers", "bootstrap.method (wal_e)",
-        "bootstrap.wal_e (unknown to pgha)", "bootstrap.dcs.failsafe_mode", "bootstrap.dcs.postgresql.pg_ident",
+        "bootstrap.wal_e (unknown to pgha)", "bootstrap.dcs.postgresql.pg_ident",
         "postgresql.create_replica_methods ([\"wal_e\",\"basebackup\"])",
         "postgresql.authentication.superuser.sslnegotiation",
         "tpyo (unknown to pgha)");

@@ -80,8 +80,9 @@ class HaCoreSafetyTest {
   /** Returns the invariants {@code d} breaks for {@code c}; empty when all hold. */
   static List<String> check(Case c, Decision d) {
     List<String> broken = new ArrayList<>();
-    ClusterView view = c.view();
     LocalState local = c.local();
+    // inside a failsafe lease the sender leads when ZooKeeper shows nobody: clone/rewind/follow rules apply to it
+    ClusterView view = Failsafe.effectiveView(c.view(), local, c.cfg(), c.nowMs());
     NodeSettings me = c.me();
     Action a = d.action();
     if (a == null || d.reason() == null || d.message() == null || d.duties() == null) {
@@ -169,16 +170,41 @@ class HaCoreSafetyTest {
       }
     }
 
+    // failsafe (§10.2): nobody else takes the key while a primary's lease to me runs, nor while the failsafe key
+    // lists members without me (whatever failsafe_mode says now: the primary outside ZooKeeper cannot know)
+    boolean leaseRuns = local.failsafeLease() != null && !local.failsafeLease().leader().equals(me.name())
+        && c.nowMs() - local.failsafeLease().receivedAtMs() < c.cfg().ttlSeconds() * 1000L;
+    if (a instanceof Action.AcquireLeader && !local.isRunningPrimary() && leaseRuns) {
+      broken.add("AcquireLeader inside a failsafe lease granted to another primary");
+    }
+    if (a instanceof Action.AcquireLeader && !local.isRunningPrimary() && view != null && view.failsafe() != null
+        && !view.failsafe().isEmpty() && !view.failsafe().containsKey(me.name())) {
+      broken.add("AcquireLeader by a member the failsafe key does not list");
+    }
+    for (Decision.LeaderDuty duty : d.duties()) {
+      if (duty instanceof Decision.LeaderDuty.WriteFailsafe w && !w.topology().isEmpty()
+          && !w.topology().containsKey(me.name())) {
+        broken.add("failsafe key written without the leader in it");
+      }
+    }
+    // the cover of an all-accepted failsafe round (send time + ttl) counts like the session's bound, nothing else
+    long failsafeUntil = c.cfg().failsafeMode() && !local.failsafeRoundFailed() ? local.failsafeUntilMs() : 0;
+    boolean failsafeKeeps = failsafeUntil - 1000 > c.nowMs();
+    if (d.reason() == Reason.FAILSAFE_KEEP_PRIMARY && !failsafeKeeps) {
+      broken.add("kept running on failsafe without an all-accepted round covering the next second");
+    }
+
     // fencing: a running primary that has not confirmed its key for longer than the grace is stopped
     if (c.dcsLost() && !paused && local.isRunningPrimary() && local.task() != Task.STOP && local.task() != Task.DEMOTE
-        && !(local.wonInitializeRace() && local.lockConfirmedAtMs() == 0)) {
+        && !(local.wonInitializeRace() && local.lockConfirmedAtMs() == 0) && !failsafeKeeps) {
       long sessionMs = Math.min(local.sessionTtlMs(), c.cfg().ttlSeconds() * 1000L);
       long graceMs = Math.min(c.cfg().retryTimeoutSeconds() * 1000L, sessionMs / 2);
       if (c.nowMs() - local.lockConfirmedAtMs() >= graceMs) {
         if (!(a instanceof Action.Stop)) broken.add("primary not stopped after losing the DCS beyond the grace");
         else {
           Action.Stop stop = (Action.Stop) a;
-          long deadline = local.lockConfirmedAtMs() + sessionMs - 1000;
+          // an earlier all-accepted round's cover is as good a bound as the session's (never a partial round's)
+          long deadline = Math.max(local.lockConfirmedAtMs() + sessionMs, local.failsafeUntilMs()) - 1000;
           if (stop.escalateAfterMs() < 1 || c.nowMs() + stop.escalateAfterMs() > Math.max(deadline, c.nowMs() + 1)) {
             broken.add("fencing stop escalates after the session may have expired");
           }
@@ -235,6 +261,25 @@ class HaCoreSafetyTest {
     Random hooks = new Random(seed * 31 + 7);
     if (hooks.nextInt(8) == 0) local = local.toBuilder().prePromoteFailed(true).build();
     if (hooks.nextInt(6) == 0) local = local.toBuilder().prePromoteReleasedAtMs(now - hooks.nextInt(90_000)).build();
+    // failsafe mode (§10.2): a generator of its own too
+    Random fs = new Random(seed * 37 + 11);
+    if (fs.nextInt(3) == 0) {
+      ObjectNode raw = (ObjectNode) DynamicConfigJson.tree(cfg);
+      raw.put("failsafe_mode", fs.nextInt(4) != 0);
+      cfg = DynamicConfigJson.parse(raw);
+      if (view != null && fs.nextInt(4) != 0) {
+        view = view.withFailsafe(pick(fs, Map.<String, String>of(), Map.of(NAMES[0], "a", NAMES[1], "b"),
+            Map.of(NAMES[1], "b", NAMES[2], "c"), Map.of(NAMES[0], "a")));
+      }
+      LocalState.Builder b = local.toBuilder();
+      if (fs.nextBoolean()) {
+        b.failsafeLease(new Failsafe.Lease(pick(fs, NAMES), "postgres://x:5432/postgres", "http://x:8008/patroni",
+            now - fs.nextInt(2 * cfg.ttlSeconds() * 1000)));
+      }
+      if (fs.nextBoolean()) b.failsafeUntilMs(now - 5_000 + fs.nextInt(cfg.ttlSeconds() * 1000 + 5_000));
+      if (fs.nextInt(3) == 0) b.failsafeRoundFailed(true);
+      local = b.build();
+    }
     return new Case(seed, view, local, cfg, me, now);
   }
 
@@ -329,6 +374,54 @@ class HaCoreSafetyTest {
   // The checker itself must catch what it claims to catch
   // --------------------------------------------------------------------------------------------------------------
 
+  /**
+   * Failsafe's timing argument (see {@link Failsafe}), through the real rules: the primary pg2 sends a round at
+   * {@code s} (its clock), the listed replica pg1 receives it {@code d >= 0} ms later on a clock with another origin,
+   * ZooKeeper shows no leader to pg1 and its peers make it the healthiest. Whatever s, d, ttl and clock offset: the
+   * guard's deadline on pg2 (the latest its postgres may write) comes before pg1's first AcquireLeader, and pg2's own
+   * fence has given up keeping it by then; once the lease ends pg1 does race (so the check can fail).
+   */
+  @Test
+  void failsafeCoverEndsBeforeAnyLeaseEnds() {
+    Random r = new Random(MASTER_SEED);
+    NodeSettings pg1 = new NodeSettings("pg1", false, 1, false, false, null, true, true);
+    for (int i = 0; i < 5_000; i++) {
+      int ttl = pick(r, 5, 10, 20, 30);
+      DynamicConfig cfg = DynamicConfigJson.parse(JSON.createObjectNode().put("ttl", ttl).put("failsafe_mode", true));
+      long ttlMs = ttl * 1000L;
+      long sent = 1_000_000 + r.nextInt(100_000); // pg2's clock is the true time here
+      long offset = r.nextInt(1_000_000) - 500_000; // pg1's clock = true time + offset
+      long delay = r.nextInt(3) == 0 ? 0 : r.nextInt(3000);
+      long receivedTrue = sent + delay;
+      LocalState primary = LocalState.builder("pg2").pg(PgRunState.RUNNING).inRecovery(false)
+          .dataDir(DataDirState.PRIMARY).sysid(SYSID).dcsConnected(false).lockConfirmedAtMs(sent - r.nextInt(60_000))
+          .sessionTtlMs(ttlMs).failsafeUntilMs(sent + ttlMs).build();
+      long guardDeadline = sent + io.pgha.guard.FencingGuard.remainingMs(new io.pgha.guard.FencingGuard.Situation(
+          false, false, 1, false, false, primary.lockConfirmedAtMs(), ttlMs, primary.failsafeUntilMs()), sent);
+      Decision atDeadline = HaCore.decide(null, primary, cfg, pg1, guardDeadline);
+      assertThat(atDeadline.action()).as("pg2's own fence at the guard's deadline").isInstanceOf(Action.Stop.class);
+      assertThat(guardDeadline + ((Action.Stop) atDeadline.action()).escalateAfterMs() - 1)
+          .as("pg2's forced stop comes before the guard's").isLessThanOrEqualTo(guardDeadline);
+
+      LocalState replica = LocalState.builder("pg1").pg(PgRunState.RUNNING).inRecovery(true)
+          .dataDir(DataDirState.REPLICA).sysid(SYSID).upstream("pg2").lsn(5000).timeline(1)
+          .peers(Map.of("pg3", new PeerStatus("pg3", true, false, 10, 1, false, 1)))
+          .failsafeLease(new Failsafe.Lease("pg2", "postgres://pg2:5432/postgres", "http://pg2:8008/patroni",
+              receivedTrue + offset))
+          .build();
+      ClusterView noLeader = new ClusterView(null, false, Map.of(), SYSID, cfg, null, 1, 0)
+          .withFailsafe(Map.of("pg1", "a", "pg2", "b", "pg3", "c"));
+      for (long t : new long[] {receivedTrue, guardDeadline - 1, guardDeadline, guardDeadline + 499}) {
+        Decision d = HaCore.decide(noLeader, replica, cfg, pg1, t + offset);
+        assertThat(d.action()).as("pg1 at true time %d (sent %d, received %d, ttl %d)", t, sent, receivedTrue, ttl)
+            .isNotInstanceOf(Action.AcquireLeader.class);
+      }
+      assertThat(guardDeadline).isLessThan(receivedTrue + ttlMs);
+      Decision after = HaCore.decide(noLeader, replica, cfg, pg1, receivedTrue + ttlMs + offset);
+      assertThat(after.action()).as("pg1 once its lease ended").isInstanceOf(Action.AcquireLeader.class);
+    }
+  }
+
   @Test
   void checkerRejectsUnsafeDecisions() {
     NodeSettings me = new NodeSettings("pg1", false, 1, false, false, null, true, true);
@@ -348,9 +441,27 @@ class HaCoreSafetyTest {
     Case fenced = new Case(2, ledByPg2, primaryCutOff, cfg, me, 1_000_000);
     assertThat(check(fenced, Decision.of(new Action.None(), Reason.DCS_UNREACHABLE))).isNotEmpty();
 
+    ClusterView noLeader = new ClusterView(null, false, Map.of(), SYSID, cfg, null, 1, 0);
+    LocalState leased = replica.toBuilder().failsafeLease(new Failsafe.Lease("pg2", null, null, 990_000)).build();
+    assertThat(check(new Case(4, noLeader, leased, cfg, me, 1_000_000),
+        Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK))).isNotEmpty();
+    assertThat(check(new Case(5, noLeader.withFailsafe(Map.of("pg2", "x")), replica, cfg, me, 1_000_000),
+        Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK))).isNotEmpty();
+    assertThat(check(new Case(6, noLeader, replica, cfg, me, 1_000_000),
+        Decision.of(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK))).isEmpty();
+    LocalState partial = primaryCutOff.toBuilder().failsafeUntilMs(1_005_000).failsafeRoundFailed(true).build();
+    assertThat(check(new Case(7, ledByPg2, partial, failsafeOn(), me, 1_000_000),
+        Decision.of(new Action.None(), Reason.FAILSAFE_KEEP_PRIMARY))).isNotEmpty();
+    assertThat(check(new Case(8, ledByPg2, partial.toBuilder().failsafeRoundFailed(false).build(), failsafeOn(), me,
+        1_000_000), Decision.of(new Action.None(), Reason.FAILSAFE_KEEP_PRIMARY))).isEmpty();
+
     LocalState busy = replica.toBuilder().task(Task.CLONE).build();
     assertThat(check(new Case(3, ledByPg2, busy, cfg, me, 1_000_000),
         Decision.of(new Action.StartReplica("pg2"), Reason.START_AS_SECONDARY))).isNotEmpty();
+  }
+
+  private static DynamicConfig failsafeOn() {
+    return DynamicConfigJson.parse(JSON.createObjectNode().put("failsafe_mode", true));
   }
 
   @Test

@@ -766,6 +766,70 @@ class HaCoreTest {
         .iLead().runningPrimary().paused().failover("pg2", ME)
         .expect(new Action.ClearFailover("not for me"), Reason.SWITCHOVER_NOT_FOR_ME));
 
+    // §10.2 failsafe mode (the timing argument: Failsafe's comment, HaCoreSafetyTest.failsafeCoverEndsBeforeAnyLease)
+    rows.add(scenario("failsafe: dcs lost, every listed member accepted the last round: the primary keeps running")
+        .dcsLost().runningPrimary().failsafeMode().lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 60_000)
+        .local(b -> b.failsafeUntilMs(LOCK_CONFIRMED + 60_000 + 8_000))
+        .expect(none(), Reason.FAILSAFE_KEEP_PRIMARY)
+        .message("continue to run as a leader because failsafe mode is enabled and all members are accessible"));
+    rows.add(scenario("failsafe: the last round was partial: demoted as without failsafe, by the earlier cover")
+        .dcsLost().runningPrimary().failsafeMode().lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 60_000)
+        .local(b -> b.failsafeUntilMs(LOCK_CONFIRMED + 60_000 + 8_000).failsafeRoundFailed(true))
+        .expect(new Action.Stop(StopMode.FAST, false, 7_000), Reason.DCS_UNREACHABLE_DEMOTE)
+        .message("demoted self because DCS is not accessible and I was a leader"));
+    rows.add(scenario("failsafe: a cover that ends within the fence margin does not keep the primary")
+        .dcsLost().runningPrimary().failsafeMode().lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 60_000)
+        .local(b -> b.failsafeUntilMs(LOCK_CONFIRMED + 60_000 + 1_000))
+        .expect(new Action.Stop(StopMode.FAST, false, 1), Reason.DCS_UNREACHABLE_DEMOTE));
+    rows.add(scenario("failsafe: no round yet, within the grace: as without failsafe")
+        .dcsLost().runningPrimary().failsafeMode().lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 9_999)
+        .expect(none(), Reason.DCS_UNREACHABLE));
+    rows.add(scenario("failsafe: a cover with failsafe_mode off keeps nobody")
+        .dcsLost().runningPrimary().lockConfirmedAt(LOCK_CONFIRMED).at(LOCK_CONFIRMED + 60_000)
+        .local(b -> b.failsafeUntilMs(LOCK_CONFIRMED + 60_000 + 8_000))
+        .expect(new Action.Stop(StopMode.FAST, false, 7_000), Reason.DCS_UNREACHABLE_DEMOTE));
+    rows.add(scenario("failsafe: the failsafe key lists other members only: no race")
+        .runningReplica().lsn(1000).peers().failsafeMode().failsafe("pg2", "pg3")
+        .expect(none(), Reason.FAILSAFE_NOT_LISTED));
+    rows.add(scenario("failsafe: the key lists others, failsafe_mode off: still no race")
+        .runningReplica().lsn(1000).peers().failsafe("pg2", "pg3")
+        .expect(none(), Reason.FAILSAFE_NOT_LISTED));
+    rows.add(scenario("failsafe: the failsafe key lists me: race")
+        .runningReplica().lsn(1000).peers().failsafeMode().failsafe(ME, "pg2")
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
+    rows.add(scenario("failsafe: an empty failsafe key restricts nobody")
+        .runningReplica().lsn(1000).peers().failsafeMode().failsafe()
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
+    rows.add(scenario("failsafe: inside a lease and no leader key: the sender is followed, no race")
+        .runningReplica().lsn(1000).peers().failsafeMode().failsafe(ME, "pg2")
+        .local(b -> b.failsafeLease(new Failsafe.Lease("pg2", "postgres://10.0.0.2:5432/postgres",
+            "http://pg2:8008/patroni", NOW - 29_999)))
+        .expect(new Action.Follow("pg2"), Reason.CHANGE_UPSTREAM));
+    rows.add(scenario("failsafe: inside a lease, already following the sender")
+        .runningReplica().upstream("pg2").lsn(1000).peers().failsafe(ME, "pg2")
+        .local(b -> b.failsafeLease(new Failsafe.Lease("pg2", "postgres://10.0.0.2:5432/postgres",
+            "http://pg2:8008/patroni", NOW - 1)))
+        .expect(none(), Reason.FOLLOWING).duties(new LeaderDuty.SyncSlots()));
+    rows.add(scenario("failsafe: a lease ttl old has ended: race")
+        .runningReplica().lsn(1000).peers().failsafeMode().failsafe(ME, "pg2")
+        .local(b -> b.failsafeLease(new Failsafe.Lease("pg2", "postgres://10.0.0.2:5432/postgres",
+            "http://pg2:8008/patroni", NOW - 30_000)))
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
+    rows.add(scenario("failsafe: the leader writes the failsafe key when it changes")
+        .iLead().runningPrimary().failsafeMode().cfg("{\"failsafe_mode\":true,\"postgresql\":{\"use_slots\":false}}")
+        .member(primary(ME)).member(replica("pg2", 100)).failsafe(ME)
+        .expect(none(), Reason.LEADER_WITH_LOCK)
+        .duties(new LeaderDuty.WriteFailsafe(Map.of(ME, "http://pg1:8008/patroni", "pg2", "http://pg2:8008/patroni"))));
+    rows.add(scenario("failsafe: an unchanged failsafe key is not written again")
+        .iLead().runningPrimary().cfg("{\"failsafe_mode\":true,\"postgresql\":{\"use_slots\":false}}")
+        .member(primary(ME)).member(replica("pg2", 100)).failsafe(ME, "pg2")
+        .expect(none(), Reason.LEADER_WITH_LOCK));
+    rows.add(scenario("failsafe: with failsafe_mode off the leader empties a stale key")
+        .iLead().runningPrimary().cfg("{\"postgresql\":{\"use_slots\":false}}")
+        .member(primary(ME)).member(replica("pg2", 100)).failsafe(ME, "pg2")
+        .expect(none(), Reason.LEADER_WITH_LOCK)
+        .duties(new LeaderDuty.WriteFailsafe(Map.of())));
+
     return rows.stream();
   }
 
@@ -983,6 +1047,7 @@ class HaCoreTest {
     final LocalState.Builder local = LocalState.builder(ME).sysid(SYSID).timeline(1);
     // cfg
     private final ObjectNode cfg = JSON.createObjectNode();
+    private Map<String, String> failsafe;
     // me
     private boolean nofailover;
     private int failoverPriority = 1;
@@ -1005,6 +1070,13 @@ class HaCoreTest {
 
     // --- the cluster as ZooKeeper shows it
     Scenario dcsLost() { dcsLost = true; return this; }
+    Scenario failsafeMode() { cfg.put("failsafe_mode", true); return this; }
+    /** The {@code failsafe} key listing these members (api_url as the fixtures make it). */
+    Scenario failsafe(String... names) {
+      failsafe = new java.util.TreeMap<>();
+      for (String n : names) failsafe.put(n, "http://" + n + ":8008/patroni");
+      return this;
+    }
     Scenario leader(String v) { leader = v; leaderIsMe = false; return this; }
     /** pg2 holds the key and runs a primary. */
     Scenario ledBy(String v) { leader(v); return member(primary(v)); }
@@ -1104,7 +1176,7 @@ class HaCoreTest {
     ClusterView view() {
       if (dcsLost) return null;
       return new ClusterView(leader, leaderIsMe, Map.copyOf(members), initialize, configPresent ? cfg() : null,
-          failover, clusterTimeline, optime, null, sync);
+          failover, clusterTimeline, optime, null, sync, failsafe);
     }
 
     Decision decide() {

@@ -82,6 +82,11 @@ final class FaultCluster implements AutoCloseable {
 
   /** Starts the ensemble and the three agents; returns at once (wait with {@link Checks#awaitHealthy}). */
   static FaultCluster start(Agent agent, boolean sync, Path jar, Path dir, Vertx vertx) {
+    return start(agent, sync, false, jar, dir, vertx);
+  }
+
+  /** @param failsafe {@code failsafe_mode: true} in the dynamic configuration (§10.2) */
+  static FaultCluster start(Agent agent, boolean sync, boolean failsafe, Path jar, Path dir, Vertx vertx) {
     ZkEnsemble ensemble = ZkEnsemble.start(jar, dir.resolve("zookeeper"), Duration.ofSeconds(60));
     LocalCluster cluster = null;
     try {
@@ -98,6 +103,9 @@ final class FaultCluster implements AutoCloseable {
         }
         if (sync) {
           ((ObjectNode) yaml.get("bootstrap").get("dcs")).put("synchronous_mode", true);
+        }
+        if (failsafe) {
+          ((ObjectNode) yaml.get("bootstrap").get("dcs")).put("failsafe_mode", true);
         }
         YAML.writeValue(member.configFile().toFile(), yaml); // keeps owner and mode
       }
@@ -195,6 +203,11 @@ final class FaultCluster implements AutoCloseable {
 
   Optional<ClusterSnapshot> snapshot() {
     return cluster.snapshot();
+  }
+
+  /** One key's text under the cluster's base path, read on 127.0.0.1; empty when absent or unreadable. */
+  Optional<String> key(String name) {
+    return cluster.key(name);
   }
 
   // ------------------------------------------------------------------------------------------------- SQL

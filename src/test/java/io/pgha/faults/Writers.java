@@ -32,6 +32,8 @@ final class Writers implements AutoCloseable {
   private final AtomicLong values;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean running = true;
+  /** Failed writes (error, timeout, no connection): member and the time the write was given up, suite clock. */
+  private final List<Ledger.Ack> failures = java.util.Collections.synchronizedList(new ArrayList<>());
 
   Writers(Vertx vertx, Ledger ledger, DoubleSupplier clockMs, AtomicLong values, List<MemberConfig> members) {
     this.vertx = vertx;
@@ -69,12 +71,14 @@ final class Writers implements AutoCloseable {
         Thread.currentThread().interrupt();
         break;
       } catch (java.util.concurrent.ExecutionException e) {
+        failures.add(new Ledger.Ack(member.name(), clockMs.getAsDouble(), clockMs.getAsDouble(), -1));
         // the server answered with an error (read-only replica): the connection is fine, keep it
         if (!(e.getCause() instanceof io.vertx.pgclient.PgException) && connection != null) {
           connection.close();
           connection = null;
         }
       } catch (Exception e) {
+        failures.add(new Ledger.Ack(member.name(), clockMs.getAsDouble(), clockMs.getAsDouble(), -1));
         // down, frozen or fenced: start over on a fresh connection
         if (connection != null) {
           connection.close();
@@ -112,6 +116,14 @@ final class Writers implements AutoCloseable {
     } catch (Exception e) {
       connecting.onSuccess(PgConnection::close);
       throw e;
+    }
+  }
+
+  /** Writes to {@code member} that failed with a time in [fromMs, toMs]. */
+  long failuresBetween(String member, double fromMs, double toMs) {
+    synchronized (failures) {
+      return failures.stream().filter(f -> f.member().equals(member) && f.ackMs() >= fromMs && f.ackMs() <= toMs)
+          .count();
     }
   }
 

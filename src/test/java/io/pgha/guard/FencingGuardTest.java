@@ -46,6 +46,26 @@ class FencingGuardTest {
     assertThat(guardFiresAt).isGreaterThan(agentFenceEscalatesAt).isLessThan(confirmedAt + 10_000);
   }
 
+  /**
+   * Failsafe (§10.2): an all-accepted round's cover (its send time + ttl) counts like the session's bound, the later
+   * of the two, with the same margin; with the key gone it still pushes, and nothing else moves the deadline.
+   */
+  @Test
+  void failsafeCoverMovesTheDeadlineOnlyToItsOwnEnd() {
+    long confirmedAt = 50_000;
+    Situation sessionOnly = new Situation(false, true, MY_PID, false, false, confirmedAt, 10_000, 0);
+    Situation covered = new Situation(false, false, MY_PID, false, false, confirmedAt, 10_000, 75_000);
+    Situation olderCover = new Situation(false, true, MY_PID, false, false, confirmedAt, 10_000, 55_000);
+    assertThat(FencingGuard.remainingMs(sessionOnly, 60_000)).isEqualTo(-500);
+    assertThat(FencingGuard.remainingMs(covered, 60_000)).isEqualTo(14_500);
+    assertThat(FencingGuard.remainingMs(olderCover, 50_000)).isEqualTo(9_500);
+    assertThat(FencingGuard.step(covered)).as("key gone, cover runs").isEqualTo(Step.PUSH);
+    assertThat(FencingGuard.step(new Situation(false, false, MY_PID, false, false, confirmedAt, 10_000, 0)))
+        .isEqualTo(Step.KEEP);
+    assertThat(FencingGuard.step(new Situation(false, false, MY_PID, true, false, confirmedAt, 10_000, 75_000)))
+        .as("a replica is never armed").isEqualTo(Step.DISARM);
+  }
+
   @Test
   void pushesWhileLeadingAMeasuredFromTheLastProofNotFromNow() {
     assertThat(guard.update(leading(300, monotonic), "confirmed")).isEqualTo(Step.PUSH);

@@ -63,6 +63,10 @@ class HaLoopTest {
   private CompletableFuture<Boolean> prePromoteAnswer;
   private CompletableFuture<Void> beforeStopResult = CompletableFuture.completedFuture(null);
 
+  private final Map<String, Boolean> failsafeAnswers = new LinkedHashMap<>();
+  private final List<FencingGuard.Situation> guardSituations = new ArrayList<>();
+  private String extraDcs = "";
+
   private PghaConfig config(boolean bootstrap) throws Exception {
     String yaml = """
         scope: batman
@@ -77,7 +81,7 @@ class HaLoopTest {
           connect_address: 127.0.0.1:5432
           data_dir: %s
         """.formatted(dir.resolve("data"));
-    if (bootstrap) yaml += "bootstrap:\n  dcs:\n    ttl: 30\n    loop_wait: 10\n";
+    if (bootstrap) yaml += "bootstrap:\n  dcs:\n    ttl: 30\n    loop_wait: 10\n" + extraDcs;
     Path file = dir.resolve("pgha.yml");
     Files.writeString(file, yaml);
     return ConfigLoader.load(file, Map.of(), configured -> Path.of("/opt/fake-pg/bin"));
@@ -88,7 +92,8 @@ class HaLoopTest {
   }
 
   private HaLoop loop(boolean bootstrap, HaLoop.Options options) throws Exception {
-    Ports ports = new Ports(clock, dcs, pg, new FakePeers(), new FakeFence(), new FakeReporter(), new FakeHooks(),
+    Ports ports = new Ports(clock, dcs, pg, new FakePeers(), new FakeFence(guardSituations), new FakeReporter(),
+        new FakeHooks(),
         () -> CompletableFuture.failedFuture(new IllegalStateException("no file")));
     return new HaLoop(config(bootstrap), ports, options);
   }
@@ -126,6 +131,85 @@ class HaLoopTest {
     assertThat(calls).noneMatch(c -> c.startsWith("stop") || c.startsWith("releaseLeader"));
     clock.advance(600); // the heartbeat proves the key every ttl/10 (at most 500 ms)
     assertThat(calls).contains("confirmLeader");
+  }
+
+  /**
+   * Failsafe (§10.2) in the driver: cut off from ZooKeeper, the primary POSTs every listed member; the cover it
+   * gives itself and the guard is the send time of the last all-accepted round + ttl, never more, and a partial
+   * round extends nothing: the primary is then stopped as without failsafe, escalating at that cover's end.
+   */
+  @Test
+  void aPrimaryWithoutZooKeeperStaysOnlyWhileEveryListedMemberAccepts() throws Exception {
+    extraDcs = "    failsafe_mode: true\n";
+    runningPrimary(300);
+    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"), member("pg3", "replica"))
+        .withFailsafe(Map.of("pg1", "http://127.0.0.1:8001/patroni", "pg2", "http://127.0.0.1:8002/patroni",
+            "pg3", "http://127.0.0.1:8003/patroni"));
+    failsafeAnswers.put("pg2", true);
+    failsafeAnswers.put("pg3", true);
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+    assertThat(calls).noneMatch(c -> c.startsWith("postFailsafe")); // ZooKeeper fine: no rounds
+
+    long lostAt = clock.monotonicMs();
+    dcs.confirmedAtMs = lostAt;
+    dcs.connected = false;
+    loop.onHealth(dcs.health());
+    assertThat(calls).contains("postFailsafe [pg2, pg3] at " + lostAt);
+    assertThat(decisions.get(decisions.size() - 1)).contains("reason=FAILSAFE_KEEP_PRIMARY");
+    assertThat(guardSituations.get(guardSituations.size() - 1).failsafeUntilMs()).isEqualTo(lostAt + 30_000);
+
+    clock.advance(40_000); // rounds every loop_wait, all accepted: still primary, cover from each round's send time
+    assertThat(calls).noneMatch(c -> c.startsWith("stop"));
+    long lastRound = lastRoundAt();
+    assertThat(lastRound).isGreaterThan(lostAt + 30_000);
+    assertThat(loop.state().local().failsafeUntilMs()).isEqualTo(lastRound + 30_000);
+
+    failsafeAnswers.put("pg3", false); // one member stops accepting: nothing is extended any more
+    clock.advance(10_000);
+    assertThat(lastRoundAt()).isGreaterThan(lastRound);
+    assertThat(guardSituations).allSatisfy(s -> assertThat(s.failsafeUntilMs()).isLessThanOrEqualTo(lastRound + 30_000));
+    assertThat(decisions).anySatisfy(d -> assertThat(d).contains("action=Stop reason=DCS_UNREACHABLE_DEMOTE"));
+    assertThat(calls).anySatisfy(c -> assertThat(c).startsWith("stop FAST"));
+  }
+
+  private long lastRoundAt() {
+    String last = calls.stream().filter(c -> c.startsWith("postFailsafe")).reduce((a, b) -> b).orElseThrow();
+    return Long.parseLong(last.substring(last.lastIndexOf(' ') + 1));
+  }
+
+  @Test
+  void aReplicaGrantsALeaseOnlyWhenItCannotLead() throws Exception {
+    extraDcs = "    failsafe_mode: true\n";
+    pg.alive = true;
+    pg.status = new PgStatus(true, 200, 200, 200, "streaming", false, 1, SYSID, "2026-12-05 10:00:00+00", 150004,
+        null, List.of());
+    dcs.view = view("pg2", false, null, member("pg1", "replica"), member("pg2", "primary"));
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+
+    FailsafeDuties.Reply accepted = loop.failsafePost("pg2", "postgres://127.0.0.1:5432/postgres",
+        "http://127.0.0.1:8002/patroni");
+    assertThat(accepted.status()).isEqualTo(200);
+    assertThat(accepted.message()).isEqualTo("Accepted");
+    assertThat(loop.state().local().failsafeLease().leader()).isEqualTo("pg2");
+    assertThat(loop.state().local().failsafeLease().receivedAtMs()).isEqualTo(clock.monotonicMs());
+
+    // the leader key vanishes (pg2's session expired): within ttl of the POST pg1 follows pg2 and does not race
+    dcs.view = view(null, false, null, member("pg1", "replica"));
+    peerAnswers.put("pg3", new PeerStatus("pg3", true, false, 10, 1, false, 1));
+    loop.onView(dcs.view);
+    clock.advance(20_000);
+    assertThat(calls).doesNotContain("acquireLeader");
+    clock.advance(15_000); // past ttl: the lease is over, pg1 races
+    assertThat(calls).contains("acquireLeader");
+    assertThat(loop.state().local().failsafeLease()).as("reset once we hold the key").isNull();
+
+    runningPrimary(300);
+    clock.advance(10_000);
+    FailsafeDuties.Reply refused = loop.failsafePost("pg2", null, null);
+    assertThat(refused.status()).isEqualTo(500);
+    assertThat(refused.message()).isEqualTo("Running as a leader");
   }
 
   @Test
@@ -357,7 +441,12 @@ class HaLoopTest {
 
     @Override public ClusterView view() { return view; }
 
-    @Override public DcsHealth health() { return new DcsHealth(true, 1, 30_000, clock.monotonicMs(), 0); }
+    boolean connected = true;
+    long confirmedAtMs = -1; // -1: now
+
+    @Override public DcsHealth health() {
+      return new DcsHealth(connected, 1, 30_000, confirmedAtMs < 0 ? clock.monotonicMs() : confirmedAtMs, 0);
+    }
 
     @Override public long negotiatedSessionTimeoutMs() { return 30_000; }
 
@@ -373,7 +462,13 @@ class HaLoopTest {
       return done("releaseLeader", null);
     }
 
-    @Override public CompletionStage<Boolean> confirmLeader() { return done("confirmLeader", true); }
+    @Override public CompletionStage<Boolean> confirmLeader() {
+      if (!connected) {
+        calls.add("confirmLeader failed");
+        return CompletableFuture.failedFuture(new IllegalStateException("connection loss"));
+      }
+      return done("confirmLeader", true);
+    }
 
     @Override public CompletionStage<Boolean> raceInitialize() { return done("raceInitialize", true); }
 
@@ -388,6 +483,8 @@ class HaLoopTest {
     @Override public CompletionStage<Void> writeStatus(long optime) { return done("writeStatus " + optime, null); }
 
     @Override public CompletionStage<Void> clearFailover() { return done("clearFailover", null); }
+    @Override public CompletionStage<Void> writeFailsafe(Map<String, String> t) { return done("writeFailsafe " + t, null); }
+
 
     @Override public CompletionStage<Void> writeHistory(List<HistoryEntry> history) { return done("writeHistory", null); }
 
@@ -537,13 +634,27 @@ class HaLoopTest {
 
     @Override public CompletionStage<Boolean> answers(String apiUrl) { return CompletableFuture.completedFuture(false); }
 
+    @Override
+    public CompletionStage<Map<String, Boolean>> postFailsafe(Map<String, String> apiUrls, String body) {
+      calls.add("postFailsafe " + new java.util.TreeSet<>(apiUrls.keySet()) + " at " + clock.monotonicMs());
+      Map<String, Boolean> out = new java.util.TreeMap<>();
+      apiUrls.keySet().forEach(n -> out.put(n, failsafeAnswers.getOrDefault(n, false)));
+      return CompletableFuture.completedFuture(out);
+    }
+
     @Override public void close() { }
   }
 
   private static final class FakeFence implements Fence {
+    private final List<FencingGuard.Situation> seen;
+
+    FakeFence(List<FencingGuard.Situation> seen) {
+      this.seen = seen;
+    }
+
     @Override public void start() { }
 
-    @Override public void update(FencingGuard.Situation situation, String why) { }
+    @Override public void update(FencingGuard.Situation situation, String why) { seen.add(situation); }
 
     @Override public void disarm(String why) { }
 

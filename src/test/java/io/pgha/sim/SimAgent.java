@@ -36,6 +36,11 @@ public final class SimAgent implements SimMember.Agent {
   /** The member's configuration file, as a Patroni YAML. */
   public static PghaConfig config(String name, String scope, int ttlSeconds, int loopWaitSeconds,
       boolean synchronousMode) {
+    return config(name, scope, ttlSeconds, loopWaitSeconds, synchronousMode, false);
+  }
+
+  public static PghaConfig config(String name, String scope, int ttlSeconds, int loopWaitSeconds,
+      boolean synchronousMode, boolean failsafe) {
     String yaml = String.join("\n",
         "scope: " + scope,
         "namespace: /service/",
@@ -52,6 +57,7 @@ public final class SimAgent implements SimMember.Agent {
         "    retry_timeout: " + Math.max(1, (ttlSeconds - loopWaitSeconds) / 2),
         "    maximum_lag_on_failover: 1048576",
         "    synchronous_mode: " + synchronousMode,
+        "    failsafe_mode: " + failsafe,
         "    postgresql:",
         "      use_pg_rewind: true",
         "      use_slots: true",
@@ -83,6 +89,7 @@ public final class SimAgent implements SimMember.Agent {
     SimCluster.Config cfg = cluster.config();
     dcs = new SimDcs(cluster.zk(), clock, member.name(), cfg.base(), cfg.sessionTimeoutMs(), cfg.zkLatencyMsMax());
     member.zk(dcs.client());
+    dcs.readFailsafe(io.pgha.config.DynamicConfigJson.parse(config.bootstrap().dcs()).failsafeMode());
     pgPort = new SimPostgresPort(clock, member.pg(), cluster.postgres()::get, sched);
     pgPort.peerNames(cluster.postgres().keySet());
     Ports ports = new Ports(new SimPorts.ClockPort(clock), dcs, pgPort,

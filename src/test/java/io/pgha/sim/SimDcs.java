@@ -29,6 +29,12 @@ import java.util.function.Consumer;
  * go to the loop as inputs; every stage completes through the member's clock gate (the loop's thread).
  */
 public final class SimDcs implements Dcs {
+  private boolean readFailsafe;
+
+  /** Reads (and watches) the {@code failsafe} key too (§10.2). */
+  public void readFailsafe(boolean on) {
+    readFailsafe = on;
+  }
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final SimScheduler sched;
@@ -104,8 +110,12 @@ public final class SimDcs implements Dcs {
     refreshing = true;
     refreshAgain = false;
     Map<String, Result> data = new TreeMap<>();
-    List<String> keys = List.of(layout.leader(), layout.initialize(), layout.config(), layout.failover(),
-        layout.history(), layout.status(), layout.sync());
+    // the failsafe key only in failsafe schedules: one more read changes every other seed's schedule
+    List<String> keys = readFailsafe
+        ? List.of(layout.leader(), layout.initialize(), layout.config(), layout.failover(), layout.history(),
+            layout.status(), layout.sync(), layout.failsafe())
+        : List.of(layout.leader(), layout.initialize(), layout.config(), layout.failover(), layout.history(),
+            layout.status(), layout.sync());
     int[] left = {keys.size() + 1};
     boolean[] failed = {false};
     Runnable oneDone = () -> {
@@ -161,7 +171,8 @@ public final class SimDcs implements Dcs {
         leader != null && leader.code() == Code.OK ? leader.stat().ephemeralOwner() : 0, members,
         bytes(data.get(layout.initialize())), bytes(data.get(layout.config())), bytes(data.get(layout.failover())),
         bytes(data.get(layout.history())), bytes(data.get(layout.status())), bytes(sync),
-        sync != null && sync.code() == Code.OK ? sync.stat().version() : -1), client.sessionId());
+        sync != null && sync.code() == Code.OK ? sync.stat().version() : -1, null,
+        bytes(data.get(layout.failsafe()))), client.sessionId());
     lastGoodReadWallMs = clock.wallMs();
     if (memberJson != null && !members.containsKey(me)) ensureMember();
     onView.accept(view);
@@ -280,6 +291,14 @@ public final class SimDcs implements Dcs {
   @Override
   public CompletionStage<Void> writeStatus(long optime) {
     return put(layout.status(), "{\"optime\":" + optime + "}");
+  }
+
+  @Override
+  public CompletionStage<Void> writeFailsafe(java.util.Map<String, String> topology) {
+    StringBuilder json = new StringBuilder("{");
+    new java.util.TreeMap<>(topology).forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k)
+        .append("\":\"").append(v).append('"'));
+    return put(layout.failsafe(), json.append('}').toString());
   }
 
   @Override

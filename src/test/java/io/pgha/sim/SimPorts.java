@@ -98,6 +98,32 @@ final class SimPorts {
       return f;
     }
 
+    /**
+     * §10.2: each listed member's agent handles the POST a moment after it was sent (never before), if it runs and
+     * is not frozen; the answers come back together, or after the 2 s timeout when one does not answer.
+     */
+    @Override
+    public CompletionStage<Map<String, Boolean>> postFailsafe(Map<String, String> apiUrls, String body) {
+      List<String> names = new ArrayList<>(apiUrls.keySet());
+      boolean allAnswer = names.stream().allMatch(n -> answers(members.apply(n)));
+      long delay = allAnswer ? sched.delay(2, 20) : PROBE_TIMEOUT_MS;
+      CompletableFuture<Map<String, Boolean>> f = new CompletableFuture<>();
+      Map<String, Boolean> out = new java.util.TreeMap<>();
+      sched.after(Math.max(1, Math.min(delay, 10)), null, () -> {
+        for (String n : names) {
+          SimMember m = members.apply(n);
+          boolean accepted = false;
+          if (answers(m) && m.agent() instanceof SimAgent a && a.loop() != null) {
+            accepted = a.loop().failsafePost(me, "postgres://" + me + ":5432/postgres",
+                "http://" + me + ":8008/patroni").status() == 200;
+          }
+          out.put(n, accepted);
+        }
+      });
+      sched.after(delay, null, () -> clock.deliver(gen, () -> f.complete(out)));
+      return f;
+    }
+
     @Override
     public CompletionStage<Boolean> answers(String apiUrl) {
       String host = URI.create(apiUrl).getHost();
@@ -140,7 +166,7 @@ final class SimPorts {
         case PUSH -> {
           if (s.postmasterPid() != pg.pid()) return; // the guard refuses a postmaster that is gone
           boolean was = guard.armed();
-          long remaining = FencingGuard.remainingMs(s.lockConfirmedAtMs(), s.sessionMs(), clock.monotonicMs());
+          long remaining = FencingGuard.remainingMs(s, clock.monotonicMs());
           if (guard.arm(remaining) && !was) sched.log(clock.name() + " guard armed: " + remaining + " ms");
         }
         case DISARM -> disarm(why);

@@ -19,19 +19,33 @@ public final class Simulation {
    */
   public record Options(int members, boolean fencingGuard, boolean timelineCheck, Boolean synchronousMode,
       long warmupMs, long faultWindowMs, int faultsMax, long convergeBoundMs, int ttlSeconds, int loopWaitSeconds,
-      List<FaultPlan.Fault> fixedFaults) {
+      List<FaultPlan.Fault> fixedFaults, boolean failsafe) {
+
+    public Options(int members, boolean fencingGuard, boolean timelineCheck, Boolean synchronousMode, long warmupMs,
+        long faultWindowMs, int faultsMax, long convergeBoundMs, int ttlSeconds, int loopWaitSeconds,
+        List<FaultPlan.Fault> fixedFaults) {
+      this(members, fencingGuard, timelineCheck, synchronousMode, warmupMs, faultWindowMs, faultsMax, convergeBoundMs,
+          ttlSeconds, loopWaitSeconds, fixedFaults, false);
+    }
+
+    /** {@code failsafe_mode: true} in the members' bootstrap configuration (§10.2). */
+    public Options withFailsafe(boolean on) {
+      return new Options(members, fencingGuard, timelineCheck, synchronousMode, warmupMs, faultWindowMs, faultsMax,
+          convergeBoundMs, ttlSeconds, loopWaitSeconds, fixedFaults, on);
+    }
+
     public static Options defaults() {
       return new Options(3, true, true, null, 20_000, 90_000, 6, 150_000, 30, 10, null);
     }
 
     public Options withFixes(boolean guard, boolean timeline) {
       return new Options(members, guard, timeline, synchronousMode, warmupMs, faultWindowMs, faultsMax,
-          convergeBoundMs, ttlSeconds, loopWaitSeconds, fixedFaults);
+          convergeBoundMs, ttlSeconds, loopWaitSeconds, fixedFaults, failsafe);
     }
 
     public Options withFaults(List<FaultPlan.Fault> faults, Boolean sync) {
       return new Options(members, fencingGuard, timelineCheck, sync, warmupMs, faultWindowMs, faultsMax,
-          convergeBoundMs, ttlSeconds, loopWaitSeconds, faults);
+          convergeBoundMs, ttlSeconds, loopWaitSeconds, faults, failsafe);
     }
   }
 
@@ -107,7 +121,7 @@ public final class Simulation {
   public void begin() {
     Map<String, PghaConfig> configs = new LinkedHashMap<>();
     for (String n : cluster.members().keySet()) {
-      configs.put(n, SimAgent.config(n, "sim", o.ttlSeconds(), o.loopWaitSeconds(), sync));
+      configs.put(n, SimAgent.config(n, "sim", o.ttlSeconds(), o.loopWaitSeconds(), sync, o.failsafe()));
     }
     HaLoop.Options loopOptions = new HaLoop.Options(o.timelineCheck());
     cluster.startAgents(m -> new SimAgent(cluster, m, configs.get(m.name()), loopOptions));

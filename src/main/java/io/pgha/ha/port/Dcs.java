@@ -67,6 +67,9 @@ public interface Dcs {
     public static final SlotStatus EMPTY = new SlotStatus(Map.of(), List.of());
   }
 
+  /** Writes {@code failsafe} = the member name to api_url object (§10.2), unconditionally. */
+  CompletionStage<Void> writeFailsafe(Map<String, String> topology);
+
   /** Writes {@code failover} = {@code {}}: the request is done, stale, or cannot be carried out. */
   CompletionStage<Void> clearFailover();
 

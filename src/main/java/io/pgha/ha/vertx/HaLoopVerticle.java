@@ -57,7 +57,7 @@ public final class HaLoopVerticle extends VerticleBase {
     dcs.observeRequests(metrics::zookeeperRequest);
     var bootstrap = io.pgha.config.DynamicConfigJson.parse(config.bootstrap().dcs());
     Ports ports = new Ports(new VertxClock(vertx), new ZooKeeperDcsPort(dcs, context),
-        new SupervisorPort(vertx, context, config, supervisor), new HttpPeers(vertx, context),
+        new SupervisorPort(vertx, context, config, supervisor), new HttpPeers(vertx, context, config.restapi().authentication()),
         new GuardFence(vertx, guardSettings, metrics, bootstrap.ttlSeconds(), bootstrap.loopWaitSeconds()),
         new BusReporter(vertx, metrics),
         new CallbackHooks(context, config.postgresql(), config.scope(), metrics),
@@ -72,7 +72,17 @@ public final class HaLoopVerticle extends VerticleBase {
     bus.<JsonObject>localConsumer(Addresses.HA_REINITIALIZE,
         m -> reply(m, loop.reinitialize(reinitRequest(body(m)))));
     bus.<JsonObject>localConsumer(Addresses.HA_RELOAD, m -> reply(m, loop.reload()));
+    bus.<JsonObject>localConsumer(Addresses.HA_FAILSAFE, m -> {
+      JsonObject b = body(m);
+      var r = loop.failsafePost(String.valueOf(b.getValue("name")), stringOrNull(b.getValue("conn_url")),
+          stringOrNull(b.getValue("api_url")));
+      m.reply(new JsonObject().put("status", r.status()).put("message", r.message()).put("lsn", r.lsn()));
+    });
     return Future.fromCompletionStage(loop.start(), context);
+  }
+
+  private static String stringOrNull(Object v) {
+    return v instanceof String s ? s : null;
   }
 
   private static JsonObject body(Message<JsonObject> m) {

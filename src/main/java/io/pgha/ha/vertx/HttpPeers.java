@@ -29,10 +29,17 @@ final class HttpPeers implements Peers {
   private final Vertx vertx;
   private final Context ctx;
   private final HttpClient http;
+  private final io.pgha.config.Credentials auth;
 
   HttpPeers(Vertx vertx, Context ctx) {
+    this(vertx, ctx, null);
+  }
+
+  /** @param auth the REST API's basic-auth credentials ({@code restapi.authentication}), sent with POST /failsafe */
+  HttpPeers(Vertx vertx, Context ctx, io.pgha.config.Credentials auth) {
     this.vertx = vertx;
     this.ctx = ctx;
+    this.auth = auth;
     this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout((int) TIMEOUT_MS)
         .setTrustAll(true).setVerifyHost(false).setKeepAlive(false));
   }
@@ -82,6 +89,43 @@ final class HttpPeers implements Peers {
   private static long longOrZero(JsonObject o, String key) {
     Object v = o.getValue(key);
     return v instanceof Number n ? n.longValue() : 0;
+  }
+
+  /**
+   * §10.2: {@code POST <api_url>/failsafe} to every member in parallel (2 s each, no retry: the next round is the
+   * retry); accepted only on 200 with the body {@code Accepted}.
+   */
+  @Override
+  public CompletionStage<Map<String, Boolean>> postFailsafe(Map<String, String> apiUrls, String body) {
+    List<Future<Boolean>> answers = new ArrayList<>();
+    List<String> names = new ArrayList<>(apiUrls.keySet());
+    for (String name : names) answers.add(postOne(apiUrls.get(name), body).otherwise(false));
+    Future<Map<String, Boolean>> all = Future.join(answers).map(x -> {
+      Map<String, Boolean> out = new TreeMap<>();
+      for (int i = 0; i < names.size(); i++) out.put(names.get(i), answers.get(i).result());
+      return out;
+    });
+    return OnContext.of(ctx, all);
+  }
+
+  private Future<Boolean> postOne(String apiUrl, String body) {
+    java.net.URI uri;
+    try {
+      uri = java.net.URI.create(apiUrl);
+    } catch (IllegalArgumentException e) {
+      return Future.succeededFuture(false);
+    }
+    RequestOptions options = new RequestOptions().setAbsoluteURI(uri.getScheme() + "://" + uri.getRawAuthority()
+        + "/failsafe").setMethod(HttpMethod.POST).setTimeout(TIMEOUT_MS)
+        .putHeader("Content-Type", "application/json");
+    if (auth != null && auth.username() != null) {
+      String token = java.util.Base64.getEncoder().encodeToString((auth.username() + ":"
+          + (auth.password() == null ? "" : auth.password())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      options.putHeader("Authorization", "Basic " + token);
+    }
+    return http.request(options)
+        .compose(req -> req.send(body))
+        .compose(resp -> resp.body().map(b -> resp.statusCode() == 200 && "Accepted".equals(b.toString())));
   }
 
   /** §3.1: another agent of the same name answers {@code GET /liveness} at its api_url. */

@@ -113,6 +113,12 @@ final class ZooKeeperDcsPort implements Dcs {
   }
 
   @Override
+  public CompletionStage<Void> writeFailsafe(java.util.Map<String, String> topology) {
+    return OnContext.of(ctx, dcs.put(dcs.layout().failsafe(), new io.vertx.core.json.JsonObject(
+        new java.util.TreeMap<String, Object>(topology)).encode()));
+  }
+
+  @Override
   public CompletionStage<Void> clearFailover() {
     return OnContext.of(ctx, dcs.put(dcs.layout().failover(), "{}"));
   }
