@@ -166,6 +166,7 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   private void handle(HttpServerRequest req) {
+    req.response().putHeader(io.pgha.Version.INSTANCE_HEADER, io.pgha.Version.INSTANCE);
     HttpMethod method = req.method();
     String path = req.path() == null ? "/" : req.path();
     String segment = firstSegment(path);

@@ -138,7 +138,9 @@ final class HttpPeers implements Peers {
             .setTimeout(LIVENESS_TIMEOUT_MS))
         .compose(req -> req.send())
         .eventually(() -> client.close())
-        .transform(ar -> Future.succeededFuture(ar.succeeded()));
+        // our own API answering at our own URL (a key of our earlier run) is not a second agent
+        .transform(ar -> Future.succeededFuture(ar.succeeded()
+            && !io.pgha.Version.INSTANCE.equals(ar.result().getHeader(io.pgha.Version.INSTANCE_HEADER))));
     return OnContext.of(ctx, answered);
   }
 
