@@ -39,7 +39,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The web view (issue 14) in a real browser, Debian's headless Chromium driven through its chromedriver, on a real
  * three-member cluster. The page is opened on a replica's REST port; it must show the three members (tags included),
  * a switchover clicked on it must move the leader row within 1 s of the new leader taking the key and within 2 s of
- * the click when the machine is quiet (load average at most its cores; loaded: 2 s of the key), a refused switchover
+ * the click when the machine is quiet (load average at most twice its cores; loaded: 2 s of the key), a refused switchover
  * must show the refusal text, pause and resume must show and clear the paused marker, and after a SIGKILL of the
  * serving member's agent (the fencing guard then stops its postgres) the page must switch to another member, say so,
  * and show the failover: a new leader row, the new history entry and the new leader's {@code leader_lock} event.
@@ -126,14 +126,15 @@ class WebViewIT {
         + " leader key after " + (keyMs - acceptedMs) + " ms, the page showed it " + pageMs + " ms later");
     await("the switchover's answer", Duration.ofSeconds(10), () -> text("#result").contains("Successfully"));
     printBreakdown(cluster, leader, serving, acceptedMs, rowMs);
-    // On a quiet machine (load average at most its cores): the row within 1 s of the key, and the whole click -> row
-    // within the issue's 2 s. Loaded, the whole is mostly pgha's switchover (probe, checkpoint, stop, hand-over: 1.9 to
+    // On a quiet machine (load average at most twice its cores: a CI run's own Maven keeps a 2-core machine at 2-3,
+    // where click -> row took 1.1-1.5 s): the row within 1 s of the key, and the whole click -> row within the
+    // issue's 2 s. Loaded, the whole is mostly pgha's switchover (probe, checkpoint, stop, hand-over: 1.9 to
     // 3.2 s on this 2-core machine at load 10 to 43, README), and the serving member (here the candidate, promoting)
     // answers /cluster late: the page's part is then held to 2 s (its 1 s poll, should the event come late, plus the
     // answer) and the whole is only printed.
     double load = Math.max(loadAtClick, load());
     int cores = Runtime.getRuntime().availableProcessors();
-    boolean quiet = load >= 0 && load <= cores;
+    boolean quiet = load >= 0 && load <= 2 * cores;
     assertThat(pageMs).as("the page shows the new leader within %d s of the key (load average %.1f on %d cores)",
         quiet ? 1 : 2, load, cores).isLessThanOrEqualTo(quiet ? 1000 : 2000);
     if (quiet) {
