@@ -2,6 +2,7 @@ package io.pgha.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgha.api.ServerTls;
+import io.pgha.config.Credentials;
 import io.pgha.dcs.ClusterSnapshot;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.PemKeyCertOptions;
@@ -22,7 +23,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Base64;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -79,8 +79,7 @@ final class PatroniRest {
             : HttpRequest.BodyPublishers.ofString(Py.json(body), StandardCharsets.UTF_8));
     request.header("User-Agent", "pghactl/" + Ctl.version());
     if (settings.basicAuth() != null) {
-      request.header("Authorization", "Basic " + Base64.getEncoder()
-          .encodeToString(settings.basicAuth().getBytes(StandardCharsets.UTF_8)));
+      request.header("Authorization", Credentials.basicAuthorization(settings.basicAuth()));
     }
     try {
       HttpResponse<String> response = client().send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -1,5 +1,7 @@
 package io.pgha.config;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,16 @@ public record Credentials(String username, String password, Map<String, String> 
   /** A libpq key's value, or null when not set. */
   public String option(String key) {
     return libpq.get(key);
+  }
+
+  /** The {@code Authorization} header value for these credentials: {@code Basic base64(username:password)}. */
+  public String basicAuthorization() {
+    return basicAuthorization(username + ":" + (password == null ? "" : password));
+  }
+
+  /** The {@code Authorization} header value for {@code user:password} as patronictl's {@code ctl.auth} has it. */
+  public static String basicAuthorization(String userColonPassword) {
+    return "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8));
   }
 
   @Override

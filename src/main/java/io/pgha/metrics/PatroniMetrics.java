@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>Labels are 4.x's {@code {scope="…",name="…"}} (3.0.2 had {@code scope} only), escaped as the text format
  *       requires (Patroni does not escape; identical for ordinary names).
- *   <li>{@code patroni_master} (3.x, removed in 4.0) is not written: {@code patroni_primary} replaces it. A 3.x
- *       dashboard must query {@code patroni_primary} instead.
+ *   <li>{@code patroni_master} (3.x, removed in 4.0) is written beside {@code patroni_primary} with the same value,
+ *       so that 3.x dashboards and alert rules work unchanged.
  *   <li>Patroni writes {@code patroni_postgres_server_version {scope=…}} with a stray space before the labels; pgha
  *       does not. Prometheus parses both to the same series.
  *   <li>{@code patroni_postgres_timeline} is a gauge, as in Patroni ≥ 4.1.4 (a counter before).

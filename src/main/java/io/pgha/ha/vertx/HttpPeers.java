@@ -1,5 +1,6 @@
 package io.pgha.ha.vertx;
 
+import io.pgha.config.Credentials;
 import io.pgha.config.Values;
 import io.pgha.decision.MemberRecord;
 import io.pgha.decision.PeerStatus;
@@ -12,6 +13,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -29,14 +31,14 @@ final class HttpPeers implements Peers {
   private final Vertx vertx;
   private final Context ctx;
   private final HttpClient http;
-  private final io.pgha.config.Credentials auth;
+  private final Credentials auth;
 
   HttpPeers(Vertx vertx, Context ctx) {
     this(vertx, ctx, null);
   }
 
   /** @param auth the REST API's basic-auth credentials ({@code restapi.authentication}), sent with POST /failsafe */
-  HttpPeers(Vertx vertx, Context ctx, io.pgha.config.Credentials auth) {
+  HttpPeers(Vertx vertx, Context ctx, Credentials auth) {
     this.vertx = vertx;
     this.ctx = ctx;
     this.auth = auth;
@@ -109,9 +111,9 @@ final class HttpPeers implements Peers {
   }
 
   private Future<Boolean> postOne(String apiUrl, String body) {
-    java.net.URI uri;
+    URI uri;
     try {
-      uri = java.net.URI.create(apiUrl);
+      uri = URI.create(apiUrl);
     } catch (IllegalArgumentException e) {
       return Future.succeededFuture(false);
     }
@@ -119,9 +121,7 @@ final class HttpPeers implements Peers {
         + "/failsafe").setMethod(HttpMethod.POST).setTimeout(TIMEOUT_MS)
         .putHeader("Content-Type", "application/json");
     if (auth != null && auth.username() != null) {
-      String token = java.util.Base64.getEncoder().encodeToString((auth.username() + ":"
-          + (auth.password() == null ? "" : auth.password())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      options.putHeader("Authorization", "Basic " + token);
+      options.putHeader("Authorization", auth.basicAuthorization());
     }
     return http.request(options)
         .compose(req -> req.send(body))
@@ -131,7 +131,7 @@ final class HttpPeers implements Peers {
   /** §3.1: another agent of the same name answers {@code GET /liveness} at its api_url. */
   @Override
   public CompletionStage<Boolean> answers(String apiUrl) {
-    java.net.URI uri = java.net.URI.create(apiUrl);
+    URI uri = URI.create(apiUrl);
     String liveness = uri.getScheme() + "://" + uri.getAuthority() + "/liveness";
     HttpClient client = vertx.createHttpClient();
     Future<Boolean> answered = client.request(new RequestOptions().setAbsoluteURI(liveness)

@@ -9,6 +9,8 @@ import io.pgha.dcs.ZooKeeperDcs;
 import io.pgha.decision.ClusterView;
 import io.pgha.ha.port.Dcs;
 import io.vertx.core.Context;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -107,15 +109,15 @@ final class ZooKeeperDcsPort implements Dcs {
       List<String> retained = new ArrayList<>();
       if (retain != null && retain.isArray()) retain.forEach(n -> retained.add(n.asText()));
       return new SlotStatus(slots, retained);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return SlotStatus.EMPTY;
     }
   }
 
   @Override
-  public CompletionStage<Void> writeFailsafe(java.util.Map<String, String> topology) {
-    return OnContext.of(ctx, dcs.put(dcs.layout().failsafe(), new io.vertx.core.json.JsonObject(
-        new java.util.TreeMap<String, Object>(topology)).encode()));
+  public CompletionStage<Void> writeFailsafe(Map<String, String> topology) {
+    return OnContext.of(ctx, dcs.put(dcs.layout().failsafe(),
+        new JsonObject(new TreeMap<String, Object>(topology)).encode()));
   }
 
   @Override
@@ -174,7 +176,7 @@ final class ZooKeeperDcsPort implements Dcs {
     JsonNode array;
     try {
       array = JSON.readTree(value);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return entries; // not JSON: nothing to keep, the leader rewrites it
     }
     if (array == null || !array.isArray()) return entries;
