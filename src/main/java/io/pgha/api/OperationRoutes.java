@@ -7,6 +7,7 @@ import io.pgha.bus.Addresses;
 import io.pgha.config.Values;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.ReplyException;
@@ -19,6 +20,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -70,6 +72,20 @@ public final class OperationRoutes {
     api.route(HttpMethod.POST, "reinitialize", routes::postReinitialize);
     api.route(HttpMethod.POST, "reload", routes::postReload);
     api.route(HttpMethod.POST, "failsafe", routes::postFailsafe);
+    api.route(HttpMethod.GET, "failsafe", routes::getFailsafe);
+  }
+
+  /**
+   * Patroni's {@code GET /failsafe}: the {@code failsafe} key as this member last read it (member name to api_url),
+   * 200, even while ZooKeeper is away (that is when it matters); 502 when there is none.
+   */
+  private void getFailsafe(HttpServerRequest req) {
+    Map<String, String> topology = api.current().failsafeTopology();
+    if (topology == null) {
+      api.text(req, 502, "Bad Gateway: there is no failsafe key");
+      return;
+    }
+    api.json(req, 200, Buffer.buffer(new JsonObject(new TreeMap<String, Object>(topology)).encode()));
   }
 
   /**

@@ -7,11 +7,13 @@ import io.pgha.config.DynamicConfig;
 import io.pgha.config.PghaConfig;
 import io.pgha.dcs.DcsHealth;
 import io.pgha.decision.ClusterView;
+import io.pgha.decision.Failsafe;
 import io.pgha.decision.LocalState;
 import io.pgha.decision.PgRunState;
 import io.pgha.model.NodeStatus;
 import io.pgha.postgres.PgStatus;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What this member says about itself: the {@code members/<name>} JSON (patroni-compat §2) and the {@link NodeStatus}
@@ -24,7 +26,7 @@ final class SelfReport {
 
   static String memberJson(
       PghaConfig config, LocalState local, PgStatus pgStatus, boolean checkpointPending, boolean paused,
-      java.util.Map<String, Object> scheduledRestart, ObjectNode pendingRestartReason, boolean leavingSync) {
+      Map<String, Object> scheduledRestart, ObjectNode pendingRestartReason, boolean leavingSync) {
     ObjectNode m = JSON.createObjectNode();
     m.put("conn_url", config.postgresql().connUrl());
     m.put("api_url", config.restapi().apiUrl());
@@ -63,7 +65,7 @@ final class SelfReport {
    */
   static NodeStatus nodeStatus(PghaConfig config, LocalState local, PgStatus pgStatus, boolean postmasterAlive,
       ClusterView view, DcsHealth health, DynamicConfig dynamic, long nextLoopDueEpochMs, long nowMonotonicMs,
-      ObjectNode pendingRestartReason, String configError, java.util.Map<String, Object> scheduledRestart) {
+      ObjectNode pendingRestartReason, String configError, Map<String, Object> scheduledRestart) {
     boolean queryable = pgStatus != null && local.pg() == PgRunState.RUNNING && postmasterAlive;
     boolean replica = queryable && pgStatus.inRecovery();
     long ttlMs = dynamic.ttlSeconds() * 1000L;
@@ -100,6 +102,8 @@ final class SelfReport {
         scheduledRestart == null ? null : (ObjectNode) JSON.valueToTree(scheduledRestart),
         false,
         replica && local.diverged(),
-        io.pgha.decision.Failsafe.active(local, dynamic, nowMonotonicMs));
+        Failsafe.active(local, dynamic, nowMonotonicMs),
+        dynamic.failsafeMode(),
+        view == null ? null : view.failsafe());
   }
 }

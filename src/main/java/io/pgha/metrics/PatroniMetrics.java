@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
  *       {@code patroni_failover_priority} (HEAD).
  * </ul>
  *
- * <p>{@link NodeStatus} does not (yet) carry pending restart, failsafe mode or quorum membership: those metrics are 0
- * until it does, which is what Patroni writes for a member without failsafe mode, quorum commit or a pending restart.
+ * <p>{@link NodeStatus} does not (yet) carry quorum membership: that metric is 0 until it does, which is what Patroni
+ * writes for a member without quorum commit.
  */
 public final class PatroniMetrics {
   /** Patroni's {@code PostgresqlState} texts; the index is the number {@code patroni_postgres_state} reports. */
@@ -111,10 +111,10 @@ public final class PatroniMetrics {
         flag(s.clusterUnlocked()));
     gauge(out, "patroni_failsafe_mode_is_active", "Value is 1 if failsafe mode is active, 0 if inactive.", labels,
         flag(s.failsafeActive()));
-    gauge(out, "patroni_failsafe_mode_enabled",
-        "Value is 1 if failsafe mode is enabled in the configuration, 0 otherwise.", labels, "0");
-    gauge(out, "patroni_failsafe_member", "Value is 1 if this node is a member of the failsafe topology, 0 otherwise.",
-        labels, "0");
+    gauge(out, "patroni_failsafe_mode_enabled", "Value is 1 if failsafe_mode is enabled, 0 otherwise.", labels,
+        flag(s.failsafeEnabled()));
+    gauge(out, "patroni_failsafe_member", "Value is 1 if this node is a member of failsafe, 0 otherwise.", labels,
+        flag(s.failsafeTopology() != null && s.failsafeTopology().containsKey(s.name())));
     gauge(out, "patroni_postgres_timeline", "Postgres timeline of this node (if running), 0 otherwise.", labels,
         number(queryable && s.timeline() != null ? s.timeline().longValue() : null));
     gauge(out, "patroni_dcs_last_seen", "Epoch timestamp when DCS was last contacted successfully by Patroni.",

@@ -2,6 +2,7 @@ package io.pgha.model;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What this member knows about itself and the cluster, kept current by the HA loop from events (a postmaster exit,
@@ -36,6 +37,10 @@ import java.util.List;
  * @param watchdogFailed Patroni's {@code watchdog_failed}: watchdog mode required and no usable device
  * @param diverged a replica whose WAL forked off the leader's timeline: it cannot follow the leader, so its data is
  *     not the cluster's and {@code /replica} says 503 (until it is rewound or cloned again)
+ * @param failsafeActive DCS failsafe mode is keeping this primary running without ZooKeeper (§10.2)
+ * @param failsafeEnabled {@code failsafe_mode} is on in the dynamic configuration
+ * @param failsafeTopology the {@code failsafe} key as last read (member name to api_url), as Patroni's
+ *     {@code dcs.failsafe}: {@code GET /failsafe} answers it; null when the key is absent or not a JSON object
  */
 public record NodeStatus(
     String name,
@@ -72,7 +77,9 @@ public record NodeStatus(
     ObjectNode scheduledRestart,
     boolean watchdogFailed,
     boolean diverged,
-    boolean failsafeActive) {
+    boolean failsafeActive,
+    boolean failsafeEnabled,
+    Map<String, String> failsafeTopology) {
 
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
@@ -87,7 +94,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, false, false, false);
+        pendingRestartReason, configError, scheduledRestart, false, false, false, false, null);
   }
 
   public NodeStatus withWatchdogFailed(boolean failed) {
@@ -96,7 +103,7 @@ public record NodeStatus(
         replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
         systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
         maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed, diverged,
-        failsafeActive);
+        failsafeActive, failsafeEnabled, failsafeTopology);
   }
 
 
@@ -110,8 +117,7 @@ public record NodeStatus(
     this(name, scope, version, state, role, postmasterStartTime, serverVersion, pgQueryable, xlogLocation,
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
-        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null,
-        false, false, false);
+        syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null);
   }
 
   public boolean pendingRestart() {

@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -50,6 +51,31 @@ class OperationRoutesTest {
   @AfterEach
   void stop() throws Exception {
     await(vertx.close());
+  }
+
+  // --- GET /failsafe ---
+
+  @Test
+  void failsafeAnswersTheKeyAsLastReadAnd502WithoutOne() throws Exception {
+    TestHttp.Reply none = http.get("/failsafe");
+
+    vertx.eventBus().publish(Addresses.HA_STATUS_CHANGED, Statuses.with(Statuses.replica(), "failsafeEnabled", true,
+        "failsafeTopology", Map.of("pg1", "http://127.0.0.1:8009/patroni", "pg0", "http://127.0.0.1:8008/patroni")));
+    TestHttp.Reply listed = awaitStatus(200, "/failsafe");
+
+    assertThat(none.status()).isEqualTo(502);
+    assertThat(listed.body()).isEqualTo(
+        "{\"pg0\":\"http://127.0.0.1:8008/patroni\",\"pg1\":\"http://127.0.0.1:8009/patroni\"}");
+    assertThat(listed.header("Content-Type")).startsWith("application/json");
+  }
+
+  private TestHttp.Reply awaitStatus(int status, String path) throws Exception {
+    TestHttp.Reply r = http.get(path);
+    for (int i = 0; i < 50 && r.status() != status; i++) {
+      Thread.sleep(20);
+      r = http.get(path);
+    }
+    return r;
   }
 
   // --- POST /restart ---

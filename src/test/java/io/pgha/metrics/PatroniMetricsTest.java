@@ -83,6 +83,19 @@ class PatroniMetricsTest {
         .containsEntry("patroni_failover_priority", "1");
   }
 
+  /** §10.2: enabled follows {@code failsafe_mode}; member says whether the failsafe key as last read lists this node. */
+  @Test
+  void failsafeEnabledAndMemberFollowTheConfigAndTheKey() {
+    Map<String, String> listed = values(render(with(leader(), "failsafeEnabled", true, "failsafeTopology",
+        Map.of("postgresql2", "http://127.0.0.1:8008/patroni", "postgresql0", "http://127.0.0.1:8009/patroni"))));
+    Map<String, String> notListed = values(render(with(leader(), "failsafeEnabled", true, "failsafeTopology",
+        Map.of("postgresql0", "http://127.0.0.1:8009/patroni"))));
+
+    assertThat(listed).containsEntry("patroni_failsafe_mode_enabled", "1").containsEntry("patroni_failsafe_member", "1");
+    assertThat(notListed).containsEntry("patroni_failsafe_mode_enabled", "1")
+        .containsEntry("patroni_failsafe_member", "0");
+  }
+
   @Test
   void everySampleHasScopeAndNameLabelsAndEveryFamilyHelpAndType() {
     String text = render(replica());
