@@ -140,10 +140,10 @@ class PodLabellerTest {
     startLabeller();
     postmaster(true);
     publish(status("replica", "running", false));
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("replica");
 
     decide("ha.decision cycle=9 role=replica action=Promote reason=PROMOTE_HAD_LOCK msg=\"promoting\"");
-    await().atMost(Duration.ofSeconds(10)).until(() -> "primary".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("primary");
     publish(status("promoted", "running", false)); // promote in flight, the key not confirmed yet: still primary
     Thread.sleep(300);
     assertThat(api.labels(NS, "pg-0")).containsEntry("role", "primary");
@@ -155,7 +155,7 @@ class PodLabellerTest {
     assertThat(api.labels(NS, "pg-0")).containsEntry("role", "primary");
     int patchesBefore = api.patches().size();
     postmaster(false); // postgres stopped: no more writes
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("replica");
     assertThat(api.patches().subList(patchesBefore, api.patches().size())).hasSize(1);
     publish(status("primary", "stopped", true)); // still holds the key until the final WAL position is written
     Thread.sleep(300);
@@ -164,40 +164,30 @@ class PodLabellerTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> !api.labels(NS, "pg-0").containsKey("role"));
     postmaster(true);
     publish(status("replica", "running", false));
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("replica");
   }
 
   /** A switchover whose candidate fell behind: the old primary stops, starts again as primary, keeps its label. */
   @Test
   void aDemotionThatEndsAsPrimaryAgainLabelsLeaderAgain() throws Exception {
-    api = KubeApi.onFreePort().start();
-    api.createPod(NS, "pg-0", Map.of("app", "pg"));
-    startLabeller();
-    postmaster(true);
-    publish(status("primary", "running", true));
-    await().atMost(Duration.ofSeconds(10)).until(() -> "primary".equals(api.labels(NS, "pg-0").get("role")));
+    labelledPrimary();
 
     decide("ha.decision cycle=12 role=primary action=DemoteGraceful reason=SWITCHOVER_DEMOTE msg=\"demoting\"");
     postmaster(false);
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("replica");
     publish(status("primary", "stopped", true));
     postmaster(true); // StayLeader: started again as primary, the key kept
     publish(status("primary", "running", true));
-    await().atMost(Duration.ofSeconds(10)).until(() -> "primary".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("primary");
   }
 
   /** A primary whose postgres is already down when it releases the key is relabelled at once. */
   @Test
   void aDemotionOfAStoppedPrimaryRelabelsAtOnce() throws Exception {
-    api = KubeApi.onFreePort().start();
-    api.createPod(NS, "pg-0", Map.of("app", "pg"));
-    startLabeller();
-    postmaster(true);
-    publish(status("primary", "running", true));
-    await().atMost(Duration.ofSeconds(10)).until(() -> "primary".equals(api.labels(NS, "pg-0").get("role")));
+    labelledPrimary();
     postmaster(false); // crashed
     decide("ha.decision cycle=20 role=primary action=ReleaseLeader reason=PG_NOT_RUNNING_RELEASE msg=\"x\"");
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("replica");
   }
 
   @Test
@@ -246,6 +236,20 @@ class PodLabellerTest {
 
   private void decide(String line) {
     vertx.eventBus().publish(Addresses.HA_DECIDED, line);
+  }
+
+  /** A labeller whose pod is labelled primary: postgres runs, the member holds the key. */
+  private void labelledPrimary() throws Exception {
+    api = KubeApi.onFreePort().start();
+    api.createPod(NS, "pg-0", Map.of("app", "pg"));
+    startLabeller();
+    postmaster(true);
+    publish(status("primary", "running", true));
+    awaitRole("primary");
+  }
+
+  private void awaitRole(String role) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> role.equals(api.labels(NS, "pg-0").get("role")));
   }
 
   private void postmaster(boolean alive) {
