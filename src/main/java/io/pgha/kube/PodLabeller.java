@@ -2,6 +2,7 @@ package io.pgha.kube;
 
 import io.pgha.bus.Addresses;
 import io.pgha.model.NodeStatus;
+import io.pgha.postgres.PostmasterEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -30,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * ({@code PATCH /api/v1/namespaces/<ns>/pods/<pod>}, a JSON merge patch) whenever the labels it should carry change.
  * It also listens to the HA loop's decisions ({@link Addresses#HA_DECIDED}): a {@code Promote} decision labels the
  * pod leader at once, while postgres is still promoting (so the label request is on its way before postgres takes
- * writes), and a demotion labels it follower as soon as it starts; the status takes over again once it shows the
- * change ({@link RoleLabels#reached}).
+ * writes); a demotion keeps the pod's labels until postgres has stopped taking writes (the postmaster's exit,
+ * {@link Addresses#PG_POSTMASTER_CHANGED}) and labels it follower then; the status takes over again once it shows
+ * the change ({@link RoleLabels#reached}).
  * It is a bystander: the HA loop never waits for it. One patch is in flight at a time; a failed one (API server down,
  * 5xx, 409, a refused token) is retried with back-off from {@value #MIN_BACKOFF_MS} ms to {@value #MAX_BACKOFF_MS} ms,
  * without limit, always with the latest wanted labels.
@@ -48,9 +50,15 @@ public final class PodLabeller extends VerticleBase {
   private HttpClient client;
   private MessageConsumer<NodeStatus> consumer;
   private MessageConsumer<String> decisions;
+  private MessageConsumer<PostmasterEvent> postmasters;
   /** The last status seen and the role change decided but not yet in it. Event loop only. */
   private NodeStatus lastStatus;
   private RoleLabels.Transition transition;
+  /** The postmaster as its last event said (null: no event yet). Event loop only. */
+  private Boolean postmasterAlive;
+  /** A demotion under way: postgres has stopped (takes no writes), and has started again since. Event loop only. */
+  private boolean demotionStopped;
+  private boolean demotionRestarted;
   /** What the pod should carry (null values: remove); null until the first status. Event loop only. */
   private Map<String, String> wanted;
   /** What the last successful patch set. Event loop only. */
@@ -103,10 +111,11 @@ public final class PodLabeller extends VerticleBase {
     client = vertx.createHttpClient(options);
     consumer = vertx.eventBus().localConsumer(Addresses.HA_STATUS_CHANGED, m -> onStatus(m.body()));
     decisions = vertx.eventBus().localConsumer(Addresses.HA_DECIDED, m -> onDecided(String.valueOf(m.body())));
+    postmasters = vertx.eventBus().localConsumer(Addresses.PG_POSTMASTER_CHANGED, m -> onPostmaster(m.body()));
     LOG.info("kubernetes: labelling pod {}/{} with {} (leader {}, replica {}, standby leader {}) via {}",
         settings.namespace(), settings.podName(), settings.roleLabel(), settings.leaderValue(),
         settings.followerValue(), settings.standbyLeaderValue(), settings.apiUrl());
-    return Future.all(consumer.completion(), decisions.completion());
+    return Future.all(consumer.completion(), decisions.completion(), postmasters.completion());
   }
 
   /**
@@ -129,6 +138,9 @@ public final class PodLabeller extends VerticleBase {
       }
       if (decisions != null) {
         decisions.unregister();
+      }
+      if (postmasters != null) {
+        postmasters.unregister();
       }
       wanted = RoleLabels.stopped(settings);
       drained = done;
@@ -165,10 +177,31 @@ public final class PodLabeller extends VerticleBase {
       return;
     }
     lastStatus = status;
-    if (transition != null && RoleLabels.reached(transition, status)) {
+    if (transition != null && RoleLabels.reached(transition, status, demotionStopped, demotionRestarted)) {
       transition = null;
     }
     want();
+  }
+
+  /**
+   * The postmaster stopped or started. A demotion's follower label waits for the stop: by then postgres has
+   * terminated every backend and takes no more writes; a start after it ends the demotion's hold on the labels
+   * (a replica now, or the primary again when the switchover's candidate did not catch up).
+   */
+  private void onPostmaster(PostmasterEvent event) {
+    if (stopping || event == null) {
+      return;
+    }
+    postmasterAlive = event.alive();
+    if (transition != RoleLabels.Transition.DEMOTING) {
+      return;
+    }
+    if (!event.alive()) {
+      demotionStopped = true;
+    } else if (demotionStopped) {
+      demotionRestarted = true;
+    }
+    want(); // the status that follows decides when the demotion is over
   }
 
   /** A decision line: a promotion or demotion changes the labels now, without waiting for the status. */
@@ -177,11 +210,21 @@ public final class PodLabeller extends VerticleBase {
     if (stopping || t == null) {
       return;
     }
+    if (t == RoleLabels.Transition.DEMOTING && transition != RoleLabels.Transition.DEMOTING) {
+      // postgres takes writes until the postmaster stops, unless it is not running now (a ReleaseLeader of a
+      // primary whose postgres is down, a Stop of a crashed one)
+      demotionStopped = Boolean.FALSE.equals(postmasterAlive)
+          || postmasterAlive == null && lastStatus != null && !"running".equals(lastStatus.state());
+      demotionRestarted = false;
+    }
     transition = t;
     want();
   }
 
   private void want() {
+    if (transition == RoleLabels.Transition.DEMOTING && !demotionStopped) {
+      return; // the labels stay as they are while the demoting primary's postgres may still take writes
+    }
     Map<String, String> next = transition != null ? RoleLabels.during(transition, settings)
         : lastStatus != null ? RoleLabels.desired(lastStatus, settings) : null;
     if (next != null && !next.equals(wanted)) {

@@ -47,7 +47,10 @@ public final class RoleLabels {
   public enum Transition {
     /** The member promotes: labelled leader before postgres accepts writes. */
     PROMOTING,
-    /** The primary demotes (switchover, hand-over, lost key): labelled follower as soon as it starts. */
+    /**
+     * The primary demotes (switchover, hand-over, lost key): labelled follower once postgres has stopped taking
+     * writes (its postmaster stopped), not before.
+     */
     DEMOTING
   }
 
@@ -76,9 +79,16 @@ public final class RoleLabels {
     };
   }
 
-  /** Whether the member's status has caught up with {@code t}, so that {@link #desired} applies again. */
-  public static boolean reached(Transition t, NodeStatus s) {
-    return t == Transition.PROMOTING ? !"promoted".equals(s.role()) : !s.leaderLockHeld();
+  /**
+   * Whether the member's status has caught up with {@code t}, so that {@link #desired} applies again. A demotion is
+   * over once postgres stopped ({@code pgStopped}) and either the key is gone or postgres runs again after the stop
+   * ({@code pgRestarted}: as a replica, or as the primary again when the switchover's candidate fell behind).
+   */
+  public static boolean reached(Transition t, NodeStatus s, boolean pgStopped, boolean pgRestarted) {
+    if (t == Transition.PROMOTING) {
+      return !"promoted".equals(s.role());
+    }
+    return pgStopped && (!s.leaderLockHeld() || pgRestarted && "running".equals(s.state()));
   }
 
   /** The labels while {@code t} is under way: leader (promoting) or follower (demoting) role values. */

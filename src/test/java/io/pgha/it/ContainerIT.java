@@ -56,9 +56,11 @@ class ContainerIT {
   private static final Duration BUILD_MAX = Duration.ofMinutes(8);
   private static final Duration HEALTHY_MAX = Duration.ofSeconds(240);
   /**
-   * The issue's target is 2 s; quiet runs land at 1.7-2.3 s, so the test holds 3 s (a real regression, such as a
-   * probe waiting out its 2 s timeout, still fails it) and every run prints the figure and where the time went
-   * (deploy/README.md lists the runs).
+   * The issue's target is 2 s, met in quiet runs but not under load, so the test holds 3 s (a real regression, such
+   * as a probe waiting out its 2 s timeout, still fails it) and every run prints the figure and where the time went
+   * (deploy/README.md lists the runs). Measured to the moment the new primary executed the first write that came
+   * through 5000 (its clock_timestamp()), not to when this test's client, niced with Maven on a loaded machine, had
+   * read the answer; both are printed.
    */
   private static final Duration STOP_HANDOVER_MAX = Duration.ofSeconds(3);
   /** The target: the killed leader's session ends after ttl, the takeover and HAProxy's check fit in 2 s. */
@@ -204,23 +206,40 @@ class ContainerIT {
   @Order(4)
   void dockerStopOfTheLeaderHandsOverWithinTwoSeconds() throws Exception {
     assumeTrue(started, "cluster did not start");
+    // -Dpgha.it.container.stops=N repeats the hand-over N times (each printed, all asserted after the last)
+    int runs = Integer.getInteger("pgha.it.container.stops", 1);
+    List<Long> figures = new ArrayList<>();
+    for (int run = 1; run <= runs; run++) {
+      figures.add(dockerStopOfTheLeader(run));
+    }
+    System.out.printf("container IT: docker stop -> write through 5000, %d run(s): %s ms%n", runs, figures);
+    for (long writeMs : figures) {
+      assertThat(Duration.ofMillis(writeMs)).as("docker stop of the leader -> writes via HAProxy 5000 (runs: %s ms)",
+          figures).isLessThanOrEqualTo(STOP_HANDOVER_MAX);
+    }
+  }
+
+  private long dockerStopOfTheLeader(int run) throws Exception {
     allMembersRunning();
     String leader = leader();
     assertThat(leader).as("leader before docker stop").isNotNull();
     stoppedLeader = leader;
+    String load = loadAverage();
     long t0 = System.nanoTime();
     long t0Wall = System.currentTimeMillis();
     Process stop = new ProcessBuilder("docker", "stop", leader).redirectErrorStream(true)
-        .redirectOutput(logDir.resolve("docker-stop.log").toFile()).start();
-    long writeMs = writeThroughHaproxy(Duration.ofSeconds(30), PG_PORT.get(leader));
+        .redirectOutput(logDir.resolve("docker-stop-" + run + ".log").toFile()).start();
+    FirstWrite write = firstWriteThroughHaproxy(Duration.ofSeconds(30), PG_PORT.get(leader));
+    long writeMs = write.serverEpochMs() - t0Wall;
     assertThat(stop.waitFor(40, TimeUnit.SECONDS)).as("docker stop returns").isTrue();
     long stopped = ms(t0);
     String next = leader();
     // where the time went, from the containers' own logs (ms after docker stop was started)
-    System.out.printf("container IT: docker stop %s -> write through 5000 on a new primary after %d ms: the agent got"
-        + " SIGTERM %d ms, leader key released (postgres stopped) %d ms, %s saw the key gone %d ms, took it %d ms,"
-        + " promote decided %d ms, HAProxy marked it UP %d ms, accepted writes %d ms; docker stop returned %d ms (exit"
-        + " %d)%n", leader, writeMs,
+    System.out.printf("container IT: run %d (load average %s -> %s): docker stop %s -> write through 5000 on a new"
+        + " primary after %d ms (executed there; the test's client had the answer at %d ms): the agent got SIGTERM"
+        + " %d ms, leader key released (postgres stopped) %d ms, %s saw the key gone %d ms, took it %d ms, promote"
+        + " decided %d ms, HAProxy marked it UP %d ms, accepted writes %d ms; docker stop returned %d ms (exit %d)%n",
+        run, load, loadAverage(), leader, writeMs, write.clientMs(),
         firstLogLine(List.of(leader), t0Wall, "received SIGTERM"),
         firstLogLine(List.of(leader), t0Wall, "leader key released"), next,
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "leader key " + leader + " is gone"),
@@ -228,10 +247,18 @@ class ContainerIT {
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "action=Promote"),
         firstLogLine(List.of("pgha-haproxy"), t0Wall, "Server primary/" + next + " is UP"),
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "postgres accepts writes"), stopped, stop.exitValue());
-    assertThat(Duration.ofMillis(writeMs)).as("docker stop of the leader -> writes via HAProxy 5000")
-        .isLessThanOrEqualTo(STOP_HANDOVER_MAX);
     assertThat(stopped).as("container stopped within the default 10 s grace").isLessThan(10_000);
     rejoinsAsReplica(leader);
+    return writeMs;
+  }
+
+  private static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "?";
+    }
   }
 
   @Test
@@ -378,9 +405,21 @@ class ContainerIT {
    * more, starting psql took longer than the hand-over it was timing.
    */
   private static long writeThroughHaproxy(Duration max, Integer notPort) throws Exception {
+    return firstWriteThroughHaproxy(max, notPort).clientMs();
+  }
+
+  /**
+   * The first write through 5000 on a server other than {@code notPort}: when the client had its answer (ms after
+   * the call) and when the new primary executed it ({@code clock_timestamp()} in the INSERT, epoch ms; the
+   * containers share the host's clock).
+   */
+  private record FirstWrite(long clientMs, long serverEpochMs) {}
+
+  private static FirstWrite firstWriteThroughHaproxy(Duration max, Integer notPort) throws Exception {
     long t0 = System.nanoTime();
     long deadline = t0 + max.toNanos();
     java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong(-1);
+    java.util.concurrent.atomic.AtomicLong serverAt = new java.util.concurrent.atomic.AtomicLong(-1);
     java.util.concurrent.atomic.AtomicReference<String> last = new java.util.concurrent.atomic.AtomicReference<>("");
     java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(4);
     io.vertx.pgclient.PgConnectOptions options = new io.vertx.pgclient.PgConnectOptions().setHost("127.0.0.1")
@@ -394,16 +433,18 @@ class ContainerIT {
       io.vertx.pgclient.PgConnection.connect(vertx(), options)
           .compose(c -> c.query("CREATE TABLE IF NOT EXISTS container_it (at timestamptz DEFAULT now(), port int)")
               .execute()
-              .compose(r -> c.query("INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port")
-                  .execute())
+              .compose(r -> c.query("INSERT INTO container_it (port) VALUES (inet_server_port()) RETURNING port,"
+                  + " (extract(epoch FROM clock_timestamp()) * 1000)::bigint").execute())
               .eventually(() -> c.close()))
           .timeout(5, TimeUnit.SECONDS)
           .onComplete(ar -> {
             long end = ms(t0);
             if (ar.succeeded()) {
-              int port = ar.result().iterator().next().getInteger(0);
+              var row = ar.result().iterator().next();
+              int port = row.getInteger(0);
               if (notPort == null || port != notPort) {
                 done.accumulateAndGet(end, (x, y) -> x < 0 ? y : Math.min(x, y));
+                serverAt.accumulateAndGet(row.getLong(1), (x, y) -> x < 0 ? y : Math.min(x, y));
               } else {
                 last.set("wrote on the old primary " + port);
               }
@@ -414,7 +455,7 @@ class ContainerIT {
           });
       Thread.sleep(50);
     }
-    if (done.get() >= 0) return done.get();
+    if (done.get() >= 0) return new FirstWrite(done.get(), serverAt.get());
     throw new AssertionError("no write through HAProxy 5000 within " + max + ": " + last.get());
   }
 

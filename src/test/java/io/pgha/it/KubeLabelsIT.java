@@ -47,6 +47,9 @@ class KubeLabelsIT {
       k.put("namespace", NS);
       k.put("api_url", api.url());
       k.putObject("labels").put("cluster-name", "kube");
+      // the commit time of every write (pg_xact_commit_timestamp), taken before postgres acknowledges it
+      ((ObjectNode) yaml.path("bootstrap").path("dcs").path("postgresql").path("parameters"))
+          .put("track_commit_timestamp", "on");
     });
     List<String> names = cluster.memberNames();
 
@@ -72,7 +75,7 @@ class KubeLabelsIT {
     labelledBeforeWrites(cluster, candidate, "switchover");
     switchoverWrites.close();
     labelledBeforeFirstWrite(cluster, candidate, switchoverStarted, "switchover");
-    oldPrimaryRelabelled(cluster, leader, candidate, switchoverStarted);
+    oldPrimaryRelabelled(cluster, leader, candidate, switchoverStarted, switchoverWrites);
     cluster.awaitStreamingReplicas(2, Duration.ofSeconds(90));
     awaitRoles(cluster, candidate, names, "switchover");
 
@@ -155,22 +158,29 @@ class KubeLabelsIT {
   }
 
   /**
-   * The old primary of a switchover: when the API server got the PATCH that took its primary label away (the
-   * follower label, sent when the demotion starts), against its last accepted write and the new primary's label.
-   * The order asserted: the old primary lost the label before the new one got it (its PATCH is sent when the
-   * demotion starts, the new primary's only after the old one stopped postgres and released the key; both are
-   * fire-and-forget, so this is the order on an API server that answers, not a guarantee). Printed, not asserted:
-   * the old primary's last accepted write, which comes after its label moved (it takes writes until its fast
-   * shutdown); deploy/README.md says so.
+   * The old primary of a switchover: the PATCH that took its primary label away (the follower label) reached the API
+   * server after its last acknowledged write: the label moves only once its postmaster has stopped, so after every
+   * backend was terminated (the commit time, {@code pg_xact_commit_timestamp}, is taken before postgres acknowledges
+   * the commit; read on the new primary, where the old one's writes replicated). And before the new primary's label
+   * (the new primary is labelled only after the old one stopped postgres and released the key; both PATCHes are
+   * fire-and-forget, so this is the order on an API server that answers).
    */
-  private void oldPrimaryRelabelled(TestCluster cluster, String old, String next, long sinceMs) throws Exception {
-    long lastWrite = writeTime(cluster, next, old, "max", sinceMs);
+  private void oldPrimaryRelabelled(TestCluster cluster, String old, String next, long sinceMs, Writers writes)
+      throws Exception {
+    Object v = cluster.sql(next, "SELECT (extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) * 1000)::bigint AS t"
+        + " FROM pgha_it_writes WHERE member = '" + old + "' AND at >= to_timestamp(" + sinceMs + " / 1000.0)")
+        .get(0).get("t");
+    long lastCommit = v == null ? -1 : ((Number) v).longValue();
     long relabelled = firstPatch(old, "\"role\":\"replica\"", sinceMs);
     long nextLabelled = firstPatch(next, "\"role\":\"primary\"", sinceMs);
-    System.out.printf("KubeLabelsIT: switchover: %s labelled replica at %+d ms, its last accepted write at %+d ms;"
-        + " %s labelled primary at %+d ms%n", old, relabelled - sinceMs, lastWrite - sinceMs, next,
+    System.out.printf("KubeLabelsIT: switchover: %s's last acknowledged write committed at %+d ms (its writer saw the"
+        + " last acknowledgement at %+d ms), %s labelled replica at %+d ms; %s labelled primary at %+d ms%n", old,
+        lastCommit - sinceMs, writes.lastAcknowledged(old) - sinceMs, old, relabelled - sinceMs, next,
         nextLabelled - sinceMs);
+    assertThat(lastCommit).as("switchover: a write committed on the old primary " + old).isPositive();
     assertThat(relabelled).as("switchover: a PATCH labelling the old primary " + old + " replica").isPositive();
+    assertThat(relabelled).as("switchover: the old primary's follower label after its last acknowledged write")
+        .isGreaterThan(lastCommit);
     assertThat(relabelled).as("switchover: the old primary's label moved before the new primary's")
         .isLessThan(nextLabelled);
   }
@@ -192,6 +202,7 @@ class KubeLabelsIT {
   /** One thread per member trying an INSERT every 25 ms (each its own connection) until closed. */
   private static final class Writers implements AutoCloseable {
     private final java.util.concurrent.ExecutorService pool;
+    private final Map<String, Long> lastAcknowledged = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean stop;
 
     Writers(TestCluster cluster, List<String> members) {
@@ -200,12 +211,19 @@ class KubeLabelsIT {
       for (String m : members) {
         pool.submit(() -> {
           while (!stop && System.nanoTime() < deadline) {
-            cluster.tryWrite(m);
+            if (cluster.tryWrite(m)) {
+              lastAcknowledged.put(m, System.currentTimeMillis());
+            }
             Thread.sleep(25);
           }
           return null;
         });
       }
+    }
+
+    /** Wall-clock ms when the writer last saw a write on {@code member} acknowledged; -1: never. */
+    long lastAcknowledged(String member) {
+      return lastAcknowledged.getOrDefault(member, -1L);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.pgha.bus.Addresses;
 import io.pgha.bus.LocalCodec;
 import io.pgha.config.ConfigException;
 import io.pgha.model.NodeStatus;
+import io.pgha.postgres.PostmasterEvent;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -128,29 +129,65 @@ class PodLabellerTest {
     assertThat(RoleLabels.transition("no decision")).isNull();
   }
 
-  /** A Promote decision labels the pod leader before any status says so; a demotion labels it follower at once. */
+  /**
+   * A Promote decision labels the pod leader before any status says so; a demotion labels it follower only once the
+   * postmaster has stopped (postgres takes writes until then).
+   */
   @Test
-  void aPromoteDecisionLabelsLeaderAtOnceAndADemotionFollower() throws Exception {
+  void aPromoteDecisionLabelsLeaderAtOnceAndADemotionFollowerOncePostgresStopped() throws Exception {
     api = KubeApi.onFreePort().start();
     api.createPod(NS, "pg-0", Map.of("app", "pg"));
     startLabeller();
+    postmaster(true);
     publish(status("replica", "running", false));
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("replica");
 
     decide("ha.decision cycle=9 role=replica action=Promote reason=PROMOTE_HAD_LOCK msg=\"promoting\"");
-    await().atMost(Duration.ofSeconds(10)).until(() -> "primary".equals(api.labels(NS, "pg-0").get("role")));
+    awaitRole("primary");
     publish(status("promoted", "running", false)); // promote in flight, the key not confirmed yet: still primary
     Thread.sleep(300);
     assertThat(api.labels(NS, "pg-0")).containsEntry("role", "primary");
     publish(status("primary", "running", true));
 
     decide("ha.decision cycle=12 role=primary action=DemoteGraceful reason=SWITCHOVER_DEMOTE msg=\"demoting\"");
-    await().atMost(Duration.ofSeconds(10)).until(() -> "replica".equals(api.labels(NS, "pg-0").get("role")));
-    publish(status("primary", "running", true)); // still holds the key while postgres stops: stays replica
+    publish(status("primary", "stopping", true)); // the checkpoint and the fast stop: postgres may still take writes
+    Thread.sleep(300);
+    assertThat(api.labels(NS, "pg-0")).containsEntry("role", "primary");
+    int patchesBefore = api.patches().size();
+    postmaster(false); // postgres stopped: no more writes
+    awaitRole("replica");
+    assertThat(api.patches().subList(patchesBefore, api.patches().size())).hasSize(1);
+    publish(status("primary", "stopped", true)); // still holds the key until the final WAL position is written
     Thread.sleep(300);
     assertThat(api.labels(NS, "pg-0")).containsEntry("role", "replica");
     publish(status("primary", "stopped", false)); // key released: the status decides again (no role while stopped)
     await().atMost(Duration.ofSeconds(10)).until(() -> !api.labels(NS, "pg-0").containsKey("role"));
+    postmaster(true);
+    publish(status("replica", "running", false));
+    awaitRole("replica");
+  }
+
+  /** A switchover whose candidate fell behind: the old primary stops, starts again as primary, keeps its label. */
+  @Test
+  void aDemotionThatEndsAsPrimaryAgainLabelsLeaderAgain() throws Exception {
+    labelledPrimary();
+
+    decide("ha.decision cycle=12 role=primary action=DemoteGraceful reason=SWITCHOVER_DEMOTE msg=\"demoting\"");
+    postmaster(false);
+    awaitRole("replica");
+    publish(status("primary", "stopped", true));
+    postmaster(true); // StayLeader: started again as primary, the key kept
+    publish(status("primary", "running", true));
+    awaitRole("primary");
+  }
+
+  /** A primary whose postgres is already down when it releases the key is relabelled at once. */
+  @Test
+  void aDemotionOfAStoppedPrimaryRelabelsAtOnce() throws Exception {
+    labelledPrimary();
+    postmaster(false); // crashed
+    decide("ha.decision cycle=20 role=primary action=ReleaseLeader reason=PG_NOT_RUNNING_RELEASE msg=\"x\"");
+    awaitRole("replica");
   }
 
   @Test
@@ -188,6 +225,7 @@ class PodLabellerTest {
   private PodLabeller startLabeller() throws Exception {
     vertx = Vertx.vertx();
     vertx.eventBus().registerDefaultCodec(NodeStatus.class, new LocalCodec<>(NodeStatus.class));
+    vertx.eventBus().registerDefaultCodec(PostmasterEvent.class, new LocalCodec<>(PostmasterEvent.class));
     KubernetesSettings k = KubernetesSettings.from(tree("{\"kubernetes\":{\"namespace\":\"" + NS + "\","
         + "\"labels\":{\"cluster\":\"batman\"},\"api_url\":\"" + api.url() + "\"}}"), Map.of(), "pg-0")
         .withServiceAccountFiles(Path.of("/nonexistent/token"), Path.of("/nonexistent/ca.crt"));
@@ -198,6 +236,24 @@ class PodLabellerTest {
 
   private void decide(String line) {
     vertx.eventBus().publish(Addresses.HA_DECIDED, line);
+  }
+
+  /** A labeller whose pod is labelled primary: postgres runs, the member holds the key. */
+  private void labelledPrimary() throws Exception {
+    api = KubeApi.onFreePort().start();
+    api.createPod(NS, "pg-0", Map.of("app", "pg"));
+    startLabeller();
+    postmaster(true);
+    publish(status("primary", "running", true));
+    awaitRole("primary");
+  }
+
+  private void awaitRole(String role) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> role.equals(api.labels(NS, "pg-0").get("role")));
+  }
+
+  private void postmaster(boolean alive) {
+    vertx.eventBus().publish(Addresses.PG_POSTMASTER_CHANGED, new PostmasterEvent(42, alive, true, alive ? 0 : -1));
   }
 
   private void publish(NodeStatus s) {
