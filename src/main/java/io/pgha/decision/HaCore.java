@@ -213,6 +213,15 @@ public final class HaCore {
       return Decision.of(new Action.ReleaseLeader(), Reason.START_FAILED_RELEASE);
     }
     if (cfg.isStandbyCluster()) {
+      String remote = cfg.standbyCluster().upstream();
+      if (local.dataDir() == DataDirState.PRIMARY && cfg.standbyCluster().host() != null) {
+        // §10.3 demote-cluster: the former primary follows the remote primary only after pg_rewind from it (or its
+        // dry run, with use_pg_rewind off) said it can: its WAL may have gone past the point the remote forked at
+        if (local.rewindFailed()) return Decision.of(new Action.None(), Reason.DEMOTE_CLUSTER_REWIND_FAILED, remote);
+        if (!local.cleanShutdown()) return Decision.of(new Action.CrashRecovery(), Reason.CRASH_RECOVERY);
+        if (me.usePgRewind()) return Decision.of(new Action.Rewind(remote, false), Reason.REWIND, remote);
+        return Decision.of(new Action.Rewind(remote, true), Reason.REWIND_CHECK, remote);
+      }
       // §10.3: the holder of a standby cluster's key starts as its standby leader, never as a primary
       return Decision.of(new Action.StartReplica(followTarget(view, cfg, me)), Reason.STANDBY_LEADER_START);
     }

@@ -137,7 +137,9 @@ class HaCoreSafetyTest {
         : a instanceof Action.StartReplica ? ((Action.StartReplica) a).upstream()
         : null;
     if (from != null && from.equals(me.name())) broken.add("clone/rewind/follow from myself");
-    if (a instanceof Action.Clone || a instanceof Action.Rewind) {
+    boolean rewindFromRemote = a instanceof Action.Rewind && io.pgha.config.StandbyCluster.isRemote(from)
+        && c.cfg().isStandbyCluster() && leaderIsMe && local.dataDir() == DataDirState.PRIMARY;
+    if ((a instanceof Action.Clone || a instanceof Action.Rewind) && !rewindFromRemote) {
       if (view == null || !view.hasLeader()) broken.add("clone/rewind without a leader");
       else if (!view.members().containsKey(from)) broken.add("clone/rewind from a member that does not exist");
     }

@@ -856,8 +856,20 @@ class HaCoreTest {
         .iLead().runningPrimary().cfg(sc)
         .expect(new Action.Stop(StopMode.FAST, false, 0), Reason.DEMOTE_CLUSTER));
     rows.add(scenario("standby cluster: the key holder with postgres down starts as standby leader")
-        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true)).cfg(sc)
+        .iLead().stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true)).cfg(sc)
         .expect(new Action.StartReplica(remote), Reason.STANDBY_LEADER_START));
+    rows.add(scenario("demote-cluster: the stopped former primary rewinds from the remote primary")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true)).cfg(sc)
+        .expect(new Action.Rewind(remote, false), Reason.REWIND));
+    rows.add(scenario("demote-cluster without use_pg_rewind: a dry run says whether it can follow")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true)).cfg(sc).noPgRewind()
+        .expect(new Action.Rewind(remote, true), Reason.REWIND_CHECK));
+    rows.add(scenario("demote-cluster: a crashed former primary first runs crash recovery")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(false)).cfg(sc)
+        .expect(new Action.CrashRecovery(), Reason.CRASH_RECOVERY));
+    rows.add(scenario("demote-cluster: after a failed pg_rewind from the remote nothing is started")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true).rewindFailed(true)).cfg(sc)
+        .expect(none(), Reason.DEMOTE_CLUSTER_REWIND_FAILED));
     rows.add(scenario("standby cluster: no key: a stopped member follows the remote primary")
         .stopped(DataDirState.REPLICA).member(replica("pg2", 100)).cfg(sc)
         .expect(new Action.StartReplica(remote), Reason.STANDBY_FOLLOW_REMOTE));

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * permanent slot {@code stby} that prim keeps for it), the other member cascades from it. Writes on prim reach both;
  * the REST health endpoints answer as Patroni's; when the standby leader's node dies the other member takes the key,
  * re-points at prim and still receives its writes, never promoting; {@code pghactl promote-cluster} then makes stby
- * a writable cluster of its own.
+ * a writable cluster of its own, and {@code pghactl demote-cluster} a standby of prim again (pg_rewind from prim).
  */
 @Tag("integration")
 class StandbyClusterIT {
@@ -32,12 +32,13 @@ class StandbyClusterIT {
   final TestClusterExtension clusters = new TestClusterExtension();
 
   @Test
-  void standbyClusterFollowsTheRemotePrimaryFailsOverAndIsPromoted() throws Exception {
+  void standbyClusterFollowsTheRemotePrimaryFailsOverIsPromotedAndDemoted() throws Exception {
     long started = System.nanoTime();
     TestCluster prim = clusters.start("prim", 2, (name, yaml) -> ((ObjectNode) yaml.path("bootstrap").path("dcs"))
         .putObject("slots").putObject(SLOT).put("type", "physical"));
     String primLeader = prim.awaitLeader(FORMED);
     prim.awaitStreamingReplicas(1, FORMED);
+    System.out.printf("StandbyClusterIT: prim formed after %.1f s%n", seconds(started));
     int primPort = prim.member(primLeader).postgresPort();
     prim.createWritesTable(primLeader);
     long before = prim.writeMarker(primLeader).orElseThrow();
@@ -105,6 +106,25 @@ class StandbyClusterIT {
     Cli.Result again = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "promote-cluster", "--force");
     assertThat(again.exitCode()).isNotZero();
     assertThat(again.err() + again.out()).contains("Cluster is already in the required state");
+
+    // demote-cluster: stby follows prim again; s1's writes of its own are undone by pg_rewind from prim's primary
+    long demotedAt = System.nanoTime();
+    Cli.Result demoted = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "demote-cluster", "--host",
+        "127.0.0.1", "--port", String.valueOf(primPort), "--primary-slot-name", SLOT, "--force");
+    assertThat(demoted.exitCode()).as(demoted.toString()).isZero();
+    assertThat(demoted.out()).contains("cluster is successfully demoted");
+    awaitStreaming(stby, other, primPort, TAKEOVER);
+    System.out.printf("StandbyClusterIT: demote-cluster done, streaming from prim after %.1f s%n", seconds(demotedAt));
+    long afterDemote = prim.writeMarker(primLeader).orElseThrow();
+    stby.await(other + " has prim's write after demote-cluster", REPLICATED, () -> stby.hasMarker(other, afterDemote));
+    assertThat(status(stby, other, "/standby-leader")).isEqualTo(200);
+    assertThat(status(stby, other, "/primary")).isEqualTo(503);
+    Cli.Result twice = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "demote-cluster", "--host",
+        "127.0.0.1", "--force");
+    assertThat(twice.exitCode()).isNotZero();
+    assertThat(twice.err() + twice.out()).contains("Cluster is already in the required state");
+    Cli.Result nothing = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "demote-cluster", "--force");
+    assertThat(nothing.err() + nothing.out()).contains("At least --host, --port or --restore-command should be specified");
     System.out.printf("StandbyClusterIT: wall %.1f s%n", seconds(started));
   }
 
