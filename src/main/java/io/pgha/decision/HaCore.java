@@ -353,6 +353,15 @@ public final class HaCore {
     if (local.isRunningPrimary()) {
       return Decision.of(new Action.Stop(StopMode.FAST, false, 0), Reason.DEMOTE_CLUSTER, remote);
     }
+    Decision switchover = pendingSwitchover(view, local, cfg, me);
+    if (switchover != null && switchover.action() instanceof Action.DemoteGraceful g) {
+      // a standby acknowledged no commit of its own, so nothing waits for the candidate: stop, release the key; the
+      // named candidate (or the healthiest member) takes it and follows the remote primary
+      String kind = view.failover().isSwitchover() ? "switchover" : "manual failover";
+      return Decision.of(new Action.Stop(StopMode.FAST, true, 0), Reason.STANDBY_SWITCHOVER, kind,
+          g.candidate() == null ? "the healthiest member" : g.candidate());
+    }
+    if (switchover != null) return switchover;
     String target = followTarget(view, cfg, me);
     if (!Objects.equals(target, local.upstream())) {
       return Decision.of(new Action.Follow(target), Reason.STANDBY_LEADER_FOLLOW_REMOTE, target);

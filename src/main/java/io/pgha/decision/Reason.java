@@ -80,6 +80,7 @@ public enum Reason {
   STANDBY_FOLLOWING("no action. I am (%s), a secondary, and following a standby leader (%s)"),
   DEMOTE_CLUSTER("demoting to a standby cluster: fast stop, then following %s as the standby leader"),
   STANDBY_NO_PRIMARY("cannot be a real primary in a standby cluster"),
+  STANDBY_SWITCHOVER("%s: the standby leader stops and gives the key to %s"),
   DEMOTE_CLUSTER_REWIND_FAILED("pg_rewind from %s failed: the former primary cannot follow the remote primary"),
   NO_LEADER_WAITING("no action. I am (%s), a secondary, and there is no leader"),
   PAUSED("PAUSE: no action. I am (%s)"),

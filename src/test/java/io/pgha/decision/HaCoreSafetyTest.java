@@ -170,8 +170,10 @@ class HaCoreSafetyTest {
     if (divergedReason && (view == null || !view.hasLeader() || view.leaderIsMe())) {
       broken.add("diverged-timeline repair without another member leading");
     }
+    boolean standbySwitchover = d.reason() == Reason.STANDBY_SWITCHOVER && c.cfg().isStandbyCluster() && leaderIsMe
+        && view.failover() != null;
     if (a instanceof Action.Stop && !(local.isRunningPrimary() || local.task() == Task.PROMOTE
-        || divergedReplicaRepair)) {
+        || divergedReplicaRepair || standbySwitchover)) {
       broken.add("Stop of a postgres that is neither primary nor being promoted");
     }
     boolean paused = c.cfg().pause();

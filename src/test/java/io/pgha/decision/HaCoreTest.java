@@ -846,6 +846,14 @@ class HaCoreTest {
     rows.add(scenario("standby cluster: a new key holder re-points at the remote primary, no promotion")
         .iLead().runningReplica().upstream("pg2").cfg(sc)
         .expect(new Action.Follow(remote), Reason.STANDBY_LEADER_FOLLOW_REMOTE));
+    rows.add(scenario("standby cluster: a switchover to pg2: the standby leader stops and releases the key")
+        .iLead().runningReplica().upstream(remote).cfg(sc).member(replica("pg2", 1000)).failover(ME, "pg2")
+        .peers(peer("pg2", 1000))
+        .expect(new Action.Stop(StopMode.FAST, true, 0), Reason.STANDBY_SWITCHOVER)
+        .message("switchover: the standby leader stops and gives the key to pg2"));
+    rows.add(scenario("standby cluster: a switchover request is probed first")
+        .iLead().runningReplica().upstream(remote).cfg(sc).member(replica("pg2", 1000)).failover(ME, "pg2")
+        .expect(new Action.ProbePeers(), Reason.SWITCHOVER_PROBE));
     rows.add(scenario("standby cluster: a changed standby_cluster.port re-points the standby leader")
         .iLead().runningReplica().upstream("remote member 10.9.9.9:5432").cfg(sc)
         .expect(new Action.Follow(remote), Reason.STANDBY_LEADER_FOLLOW_REMOTE));

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * initialize winner clones prim and holds stby's key as its standby leader (streaming from prim through the
  * permanent slot {@code stby} that prim keeps for it), the other member cascades from it. Writes on prim reach both;
  * the REST health endpoints answer as Patroni's; when the standby leader's node dies the other member takes the key,
- * re-points at prim and still receives its writes, never promoting; {@code pghactl promote-cluster} then makes stby
+ * re-points at prim and still receives its writes, never promoting (after a switchover inside stby first); {@code pghactl promote-cluster} then makes stby
  * a writable cluster of its own, and {@code pghactl demote-cluster} a standby of prim again (pg_rewind from prim).
  */
 @Tag("integration")
@@ -80,50 +80,68 @@ class StandbyClusterIT {
     assertThat(list.exitCode()).as(list.toString()).isZero();
     assertThat(list.out()).contains("| " + standbyLeader + " ").contains("| Standby Leader |");
 
+    // switchover inside stby: the standby leader hands the key to the other member, which follows prim; the old
+    // standby leader then cascades from the new one
+    long switchedAt = System.nanoTime();
+    Cli.Result switched = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "switchover", "--leader",
+        standbyLeader, "--candidate", other, "--force");
+    assertThat(switched.exitCode()).as(switched.toString()).isZero();
+    assertThat(switched.out()).contains("Successfully switched over to \"" + other + "\"");
+    assertThat(awaitStandbyLeader(stby, standbyLeader, TAKEOVER)).isEqualTo(other);
+    awaitStreaming(stby, other, primPort, TAKEOVER);
+    awaitStreaming(stby, standbyLeader, stby.member(other).postgresPort(), TAKEOVER);
+    System.out.printf("StandbyClusterIT: switchover done, both streaming after %.1f s%n", seconds(switchedAt));
+    long afterSwitchover = prim.writeMarker(primLeader).orElseThrow();
+    for (String s : List.of(standbyLeader, other)) {
+      stby.await(s + " has prim's write after the switchover", REPLICATED, () -> stby.hasMarker(s, afterSwitchover));
+    }
+    String victim = other;
+    String survivor = standbyLeader;
+
     // the standby leader's node dies: the other member takes the key as standby leader, follows prim, never promotes
     long killedAt = System.nanoTime();
-    stby.killAgent(standbyLeader);
-    stby.killPostmaster(standbyLeader);
-    String newLeader = awaitStandbyLeader(stby, standbyLeader, TAKEOVER);
-    assertThat(newLeader).isEqualTo(other);
-    awaitStreaming(stby, other, primPort, TAKEOVER);
+    stby.killAgent(victim);
+    stby.killPostmaster(victim);
+    String newLeader = awaitStandbyLeader(stby, victim, TAKEOVER);
+    assertThat(newLeader).isEqualTo(survivor);
+    awaitStreaming(stby, survivor, primPort, TAKEOVER);
     System.out.printf("StandbyClusterIT: new standby leader streams from prim %.1f s after the kill%n",
         seconds(killedAt));
-    assertThat(stby.sql(other, "SELECT pg_is_in_recovery() AS r").get(0).get("r")).isEqualTo(true);
+    assertThat(stby.sql(survivor, "SELECT pg_is_in_recovery() AS r").get(0).get("r")).isEqualTo(true);
     long afterFailover = prim.writeMarker(primLeader).orElseThrow();
-    stby.await(other + " has prim's write after the failover", REPLICATED, () -> stby.hasMarker(other, afterFailover));
-    assertThat(status(stby, other, "/standby-leader")).isEqualTo(200);
-    assertThat(stby.tryWrite(other)).as("a standby leader is read-only").isFalse();
+    stby.await(survivor + " has prim's write after the failover", REPLICATED, () -> stby.hasMarker(survivor, afterFailover));
+    assertThat(status(stby, survivor, "/standby-leader")).isEqualTo(200);
+    assertThat(stby.tryWrite(survivor)).as("a standby leader is read-only").isFalse();
 
     // promote-cluster: standby_cluster goes from the config, the standby leader promotes and takes writes
-    Cli.Result promoted = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "promote-cluster", "--force");
+    Cli.Result promoted = Cli.pghactl(stby.member(survivor).configFile(), Map.of(), "", "promote-cluster", "--force");
     assertThat(promoted.exitCode()).as(promoted.toString()).isZero();
     assertThat(promoted.out()).contains("cluster is successfully promoted");
-    assertThat(stby.leader()).contains(other);
-    assertThat(stby.awaitWritable(other, REPLICATED)).isNotNull();
-    assertThat(status(stby, other, "/primary")).isEqualTo(200);
-    assertThat(status(stby, other, "/standby-leader")).isEqualTo(503);
-    Cli.Result again = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "promote-cluster", "--force");
+    assertThat(stby.leader()).contains(survivor);
+    assertThat(stby.awaitWritable(survivor, REPLICATED)).isNotNull();
+    assertThat(status(stby, survivor, "/primary")).isEqualTo(200);
+    assertThat(status(stby, survivor, "/standby-leader")).isEqualTo(503);
+    Cli.Result again = Cli.pghactl(stby.member(survivor).configFile(), Map.of(), "", "promote-cluster", "--force");
     assertThat(again.exitCode()).isNotZero();
     assertThat(again.err() + again.out()).contains("Cluster is already in the required state");
 
     // demote-cluster: stby follows prim again; s1's writes of its own are undone by pg_rewind from prim's primary
     long demotedAt = System.nanoTime();
-    Cli.Result demoted = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "demote-cluster", "--host",
+    Cli.Result demoted = Cli.pghactl(stby.member(survivor).configFile(), Map.of(), "", "demote-cluster", "--host",
         "127.0.0.1", "--port", String.valueOf(primPort), "--primary-slot-name", SLOT, "--force");
     assertThat(demoted.exitCode()).as(demoted.toString()).isZero();
     assertThat(demoted.out()).contains("cluster is successfully demoted");
-    awaitStreaming(stby, other, primPort, TAKEOVER);
+    awaitStreaming(stby, survivor, primPort, TAKEOVER);
     System.out.printf("StandbyClusterIT: demote-cluster done, streaming from prim after %.1f s%n", seconds(demotedAt));
     long afterDemote = prim.writeMarker(primLeader).orElseThrow();
-    stby.await(other + " has prim's write after demote-cluster", REPLICATED, () -> stby.hasMarker(other, afterDemote));
-    assertThat(status(stby, other, "/standby-leader")).isEqualTo(200);
-    assertThat(status(stby, other, "/primary")).isEqualTo(503);
-    Cli.Result twice = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "demote-cluster", "--host",
+    stby.await(survivor + " has prim's write after demote-cluster", REPLICATED, () -> stby.hasMarker(survivor, afterDemote));
+    assertThat(status(stby, survivor, "/standby-leader")).isEqualTo(200);
+    assertThat(status(stby, survivor, "/primary")).isEqualTo(503);
+    Cli.Result twice = Cli.pghactl(stby.member(survivor).configFile(), Map.of(), "", "demote-cluster", "--host",
         "127.0.0.1", "--force");
     assertThat(twice.exitCode()).isNotZero();
     assertThat(twice.err() + twice.out()).contains("Cluster is already in the required state");
-    Cli.Result nothing = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "demote-cluster", "--force");
+    Cli.Result nothing = Cli.pghactl(stby.member(survivor).configFile(), Map.of(), "", "demote-cluster", "--force");
     assertThat(nothing.err() + nothing.out()).contains("At least --host, --port or --restore-command should be specified");
     System.out.printf("StandbyClusterIT: wall %.1f s%n", seconds(started));
   }
