@@ -74,6 +74,9 @@ class StandbyClusterIT {
     assertThat(status(stby, other, "/replica")).isEqualTo(200);
     assertThat(status(prim, primLeader, "/standby-leader")).isEqualTo(503);
     assertThat(status(prim, primLeader, "/primary")).isEqualTo(200);
+    assertThat(stby.request(standbyLeader, "GET", "/metrics", null).body())
+        .contains("patroni_standby_leader{scope=\"stby\",name=\"" + standbyLeader + "\"} 1\n")
+        .contains("patroni_primary{scope=\"stby\",name=\"" + standbyLeader + "\"} 0\n");
     assertThat(stby.request(standbyLeader, "GET", "/cluster", null).json().path("members").toString())
         .contains("\"role\":\"standby_leader\"");
     Cli.Result list = Cli.pghactl(stby.member(other).configFile(), Map.of(), "", "list");
