@@ -177,6 +177,10 @@ public final class HaCore {
     }
     if (!view.hasLeader()) {
       if (view.initialize() != null) return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+      // §10.3: a standby cluster that only restores WAL has no primary to clone (only basebackup is implemented)
+      if (cfg.isStandbyCluster() && cfg.standbyCluster().host() == null) {
+        return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+      }
       if (!me.hasBootstrapSection() || !me.canFailover()) {
         return Decision.of(new Action.None(), Reason.BOOTSTRAP_NO_CONFIG);
       }

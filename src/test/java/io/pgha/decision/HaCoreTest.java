@@ -836,6 +836,9 @@ class HaCoreTest {
     rows.add(scenario("standby cluster: the initialize winner clones the remote primary")
         .initializing().emptyDataDir().local(b -> b.wonInitializeRace(true)).cfg(sc)
         .expect(new Action.BootstrapStandbyLeader(remote), Reason.STANDBY_BOOTSTRAP));
+    rows.add(scenario("standby cluster with restore_command only: no host to clone, no bootstrap race")
+        .initialize(null).emptyDataDir().cfg("{\"standby_cluster\":{\"restore_command\":\"cp /a/%f %p\"}}")
+        .expect(none(), Reason.BOOTSTRAP_WAIT_OTHER));
     rows.add(scenario("standby cluster: the clone runs as a standby: publish the cluster and take the key")
         .initializing().runningReplica().local(b -> b.wonInitializeRace(true)).upstream(remote).cfg(sc)
         .expect(new Action.FinishBootstrap(SYSID), Reason.BOOTSTRAP_FINISH));
