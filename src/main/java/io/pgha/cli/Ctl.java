@@ -37,6 +37,8 @@ public final class Ctl {
         reinit CLUSTER [MEMBER...] [--from-leader] [--wait] [--force]
         reload CLUSTER [MEMBER...] [-r ROLE] [--force]
         pause|resume [CLUSTER] [--wait]
+        demote-cluster [CLUSTER] [--host H] [--port P] [--restore-command C] [--primary-slot-name S] [--force]
+        promote-cluster [CLUSTER] [--force]
         show-config [CLUSTER]
         edit-config [CLUSTER] [-q] [-s K=V]... [-p K=V]... [--apply F|-] [--replace F|-] [--force]
         dsn [CLUSTER] [-r ROLE | -m MEMBER]
@@ -147,6 +149,8 @@ public final class Ctl {
         case "reload" -> ReloadCommand.run(ctx, rest);
         case "pause" -> PauseCommand.run(ctx, rest, true);
         case "resume" -> PauseCommand.run(ctx, rest, false);
+        case "demote-cluster" -> ClusterRoleCommand.demote(ctx, rest);
+        case "promote-cluster" -> ClusterRoleCommand.promote(ctx, rest);
         case "show-config" -> EditConfigCommand.show(ctx, rest);
         case "edit-config" -> EditConfigCommand.edit(ctx, rest);
         case "dsn" -> DsnCommand.run(ctx, rest);

@@ -16,6 +16,7 @@ import java.util.Map;
  *
  * @param failsafeMode {@code failsafe_mode} (§10.2): the leader keeps running without ZooKeeper while every member in
  *     the {@code failsafe} key accepts its {@code POST /failsafe}
+ * @param standbyCluster {@code standby_cluster} (§10.3) when it makes this a standby cluster, else null
  * @param postgresqlParameters {@code postgresql.parameters} as GUC text (booleans as on/off); a null value means
  *     "not set here" (Patroni removes the GUC); in the key's order, unmodifiable
  * @param raw the whole {@code config} object as canonical JSON (keys sorted at every level, compact), so that two
@@ -37,6 +38,7 @@ public record DynamicConfig(
     boolean useSlots,
     boolean pause,
     boolean failsafeMode,
+    StandbyCluster standbyCluster,
     Map<String, String> postgresqlParameters,
     String raw,
     List<String> warnings) {
@@ -73,11 +75,16 @@ public record DynamicConfig(
   /** What an empty {@code config} key gives ({@code DynamicConfigJson.parse({})}, checked by DynamicConfigTest). */
   public static DynamicConfig defaults() {
     return new DynamicConfig(TTL_DEFAULT, LOOP_WAIT_DEFAULT, RETRY_TIMEOUT_DEFAULT, MAXIMUM_LAG_ON_FAILOVER_DEFAULT,
-        PRIMARY_START_TIMEOUT_DEFAULT, 0, SyncMode.OFF, false, 1, -1, false, false, true, false, false, Map.of(), "{}",
+        PRIMARY_START_TIMEOUT_DEFAULT, 0, SyncMode.OFF, false, 1, -1, false, false, true, false, false, null, Map.of(), "{}",
         List.of());
   }
 
   public boolean synchronousModeActive() {
     return synchronousMode != SyncMode.OFF;
+  }
+
+  /** §10.3: the lock holder is a standby leader replicating from a remote primary; nobody promotes. */
+  public boolean isStandbyCluster() {
+    return standbyCluster != null;
   }
 }

@@ -65,6 +65,9 @@ public final class DynamicConfigJson {
     boolean useSlots = Values.bool(pg.get("use_slots"), true);
     boolean pause = Values.bool(raw.get("pause"), false);
     boolean failsafeMode = Values.bool(raw.get("failsafe_mode"), false);
+    StandbyCluster standby = StandbyClusterJson.parse(raw.get("standby_cluster"), warnings);
+    // §10.3: a standby cluster has no primary, so no synchronous replication (Patroni's is_synchronous_mode)
+    if (standby != null) syncMode = DynamicConfig.SyncMode.OFF;
     Map<String, String> params = new LinkedHashMap<>();
     if (pg.path("parameters").isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = pg.get("parameters").fields(); it.hasNext(); ) {
@@ -73,7 +76,7 @@ public final class DynamicConfigJson {
       }
     }
     return new DynamicConfig(ttl, loopWait, retryTimeout, maxLag, primaryStart, primaryStop, syncMode, strict,
-        syncCount, maxSyncLag, checkTimeline, usePgRewind, useSlots, pause, failsafeMode, params,
+        syncCount, maxSyncLag, checkTimeline, usePgRewind, useSlots, pause, failsafeMode, standby, params,
         canonical(raw), warnings);
   }
 

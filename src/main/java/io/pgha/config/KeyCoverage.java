@@ -126,7 +126,14 @@ public final class KeyCoverage {
     whole("bootstrap.dcs.permanent_slots", "alias of slots");
     whole("bootstrap.dcs.permanent_replication_slots", "alias of slots");
     whole("bootstrap.dcs.ignore_slots", "matchers by name, type, database, plugin");
-    unsupported("bootstrap.dcs.standby_cluster", "standby clusters are not implemented");
+    honoured("bootstrap.dcs.standby_cluster", "the key holder is a standby leader following the remote primary,"
+        + " the others cascade from it (§10.3); pghactl demote-cluster/promote-cluster change it");
+    for (String k : List.of("host", "port", "primary_slot_name", "restore_command", "archive_cleanup_command",
+        "recovery_min_apply_delay")) {
+      honoured("bootstrap.dcs.standby_cluster." + k, "");
+    }
+    differently("bootstrap.dcs.standby_cluster.create_replica_methods", "only basebackup (the others are named in a"
+        + " warning)");
     differently("bootstrap.method", "only initdb (the default); custom bootstrap methods are not supported");
     whole("bootstrap.initdb", "options as Patroni's process_user_options; forbidden ones refused");
     whole("bootstrap.pg_hba", "appended to initdb's pg_hba.conf");

@@ -12,6 +12,12 @@ public sealed interface Action {
   /** initdb, write the config files, start as primary, create the roles; then {@link FinishBootstrap}. */
   record Bootstrap() implements Action {}
 
+  /**
+   * §10.3: the first member of a standby cluster: pg_basebackup from the remote primary {@code remote} (a
+   * {@link io.pgha.config.StandbyCluster#upstream()}), then start as its standby; then {@link FinishBootstrap}.
+   */
+  record BootstrapStandbyLeader(String remote) implements Action {}
+
   /** Publish the bootstrapped cluster: {@code initialize} = sysid, {@code config}, then take the leader key. */
   record FinishBootstrap(String sysid) implements Action {}
 

@@ -150,6 +150,9 @@ public final class HaCore {
       if (view.initialize() == null && local.dataDir() == DataDirState.PRIMARY && local.sysid() != null) {
         return Decision.of(new Action.WriteInitialize(local.sysid()), Reason.ADOPT_DATA_DIR, local.sysid());
       }
+      if (cfg.isStandbyCluster() && !me.nostream()) {
+        return Decision.of(new Action.StartReplica(cfg.standbyCluster().upstream()), Reason.STANDBY_FOLLOW_REMOTE);
+      }
       return Decision.of(new Action.StartReplica(null), Reason.START_NO_LEADER);
     }
     if (local.dataDir() == DataDirState.PRIMARY) return formerPrimaryRejoins(view, local, me);
@@ -157,7 +160,7 @@ public final class HaCore {
       Decision repair = divergedReplicaRejoins(view, local, me);
       if (repair != null) return repair;
     }
-    return Decision.of(new Action.StartReplica(followTarget(view, me)), Reason.START_AS_SECONDARY);
+    return Decision.of(new Action.StartReplica(followTarget(view, cfg, me)), Reason.START_AS_SECONDARY);
   }
 
   /** §3.14: bootstrap a new cluster (winner of the initialize race) or clone from the leader. */
@@ -166,10 +169,18 @@ public final class HaCore {
     if (cfg.pause()) return Decision.of(new Action.None(), Reason.PAUSED, me.name());
     // the watch may not have shown our own initialize key yet: the race result is what counts
     if (local.wonInitializeRace() && (view.bootstrapInProgress() || view.initialize() == null)) {
+      if (cfg.isStandbyCluster()) {
+        String remote = cfg.standbyCluster().upstream();
+        return Decision.of(new Action.BootstrapStandbyLeader(remote), Reason.STANDBY_BOOTSTRAP, remote);
+      }
       return Decision.of(new Action.Bootstrap(), Reason.BOOTSTRAP_NEW_CLUSTER);
     }
     if (!view.hasLeader()) {
       if (view.initialize() != null) return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+      // §10.3: a standby cluster that only restores WAL has no primary to clone (only basebackup is implemented)
+      if (cfg.isStandbyCluster() && cfg.standbyCluster().host() == null) {
+        return Decision.of(new Action.None(), Reason.BOOTSTRAP_WAIT_OTHER);
+      }
       if (!me.hasBootstrapSection() || !me.canFailover()) {
         return Decision.of(new Action.None(), Reason.BOOTSTRAP_NO_CONFIG);
       }
@@ -204,6 +215,19 @@ public final class HaCore {
     boolean peerCanTakeOver = eligiblePeerExists(view, me);
     if (local.startAttemptFailed() && peerCanTakeOver) {
       return Decision.of(new Action.ReleaseLeader(), Reason.START_FAILED_RELEASE);
+    }
+    if (cfg.isStandbyCluster()) {
+      String remote = cfg.standbyCluster().upstream();
+      if (local.dataDir() == DataDirState.PRIMARY && cfg.standbyCluster().host() != null) {
+        // §10.3 demote-cluster: the former primary follows the remote primary only after pg_rewind from it (or its
+        // dry run, with use_pg_rewind off) said it can: its WAL may have gone past the point the remote forked at
+        if (local.rewindFailed()) return Decision.of(new Action.None(), Reason.DEMOTE_CLUSTER_REWIND_FAILED, remote);
+        if (!local.cleanShutdown()) return Decision.of(new Action.CrashRecovery(), Reason.CRASH_RECOVERY);
+        if (me.usePgRewind()) return Decision.of(new Action.Rewind(remote, false), Reason.REWIND, remote);
+        return Decision.of(new Action.Rewind(remote, true), Reason.REWIND_CHECK, remote);
+      }
+      // §10.3: the holder of a standby cluster's key starts as its standby leader, never as a primary
+      return Decision.of(new Action.StartReplica(followTarget(view, cfg, me)), Reason.STANDBY_LEADER_START);
     }
     if (local.dataDir() != DataDirState.PRIMARY) {
       return Decision.of(new Action.StartReplica(null), Reason.START_READONLY_OWNER);
@@ -281,11 +305,13 @@ public final class HaCore {
         return Decision.of(new Action.WriteInitialize(local.sysid()), Reason.ADOPT_DATA_DIR, local.sysid());
       }
     }
-    if (local.wonInitializeRace() && view.bootstrapInProgress() && local.isRunningPrimary() && local.sysid() != null) {
+    boolean bootstrapped = local.isRunningPrimary() || cfg.isStandbyCluster() && local.isRunningReplica();
+    if (local.wonInitializeRace() && view.bootstrapInProgress() && bootstrapped && local.sysid() != null) {
       return Decision.of(new Action.FinishBootstrap(local.sysid()), Reason.BOOTSTRAP_FINISH);
     }
     if (cfg.pause()) return paused(view, local, cfg, me, nowMs);
     if (!view.hasLeader()) return race(view, local, cfg, me, nowMs);
+    if (view.leaderIsMe() && cfg.isStandbyCluster()) return standbyLeader(view, local, cfg, me);
     if (view.leaderIsMe()) {
       if (local.isRunningPrimary()) {
         Decision switchover = pendingSwitchover(view, local, cfg, me);
@@ -295,7 +321,8 @@ public final class HaCore {
       return Decision.of(new Action.Promote(), Reason.PROMOTE_HAD_LOCK);
     }
     if (local.isRunningPrimary()) {
-      return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DEMOTE_NOT_OWNER);
+      return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0),
+          cfg.isStandbyCluster() ? Reason.STANDBY_NO_PRIMARY : Reason.DEMOTE_NOT_OWNER);
     }
     if (local.diverged() && local.isRunningReplica()) {
       // §3.13: its WAL forked off the leader's timeline, so postgres rejects the leader's stream: repair it first
@@ -309,14 +336,42 @@ public final class HaCore {
         return Decision.of(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.DIVERGED_REINIT);
       }
     }
-    String target = followTarget(view, me);
+    String target = followTarget(view, cfg, me);
     if (!Objects.equals(target, local.upstream())) {
       return Decision.of(new Action.Follow(target), Reason.CHANGE_UPSTREAM, target);
     }
     if (local.diverged()) return Decision.of(new Action.None(), Reason.DIVERGED_CANNOT_FOLLOW, view.leader());
     // a replica keeps the slots of the members that cascade from it (§10.4)
-    return Decision.of(new Action.None(), Reason.FOLLOWING, me.name(), view.leader())
+    return Decision.of(new Action.None(), cfg.isStandbyCluster() ? Reason.STANDBY_FOLLOWING : Reason.FOLLOWING,
+        me.name(), view.leader())
         .withDuties(cfg.useSlots() ? List.of(new LeaderDuty.SyncSlots()) : List.of());
+  }
+
+  /**
+   * §10.3: the key holder of a standby cluster. A primary (standby_cluster was just added: demote-cluster) stops,
+   * keeping the key, and starts again as the standby leader; a standby re-points at the remote primary; a standby
+   * leader hands the key over on a switchover like a primary does. Never a promotion.
+   */
+  private static Decision standbyLeader(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me) {
+    String remote = cfg.standbyCluster().upstream();
+    if (local.isRunningPrimary()) {
+      return Decision.of(new Action.Stop(StopMode.FAST, false, 0), Reason.DEMOTE_CLUSTER, remote);
+    }
+    Decision switchover = pendingSwitchover(view, local, cfg, me);
+    if (switchover != null && switchover.action() instanceof Action.DemoteGraceful g) {
+      // a standby acknowledged no commit of its own, so nothing waits for the candidate: stop, release the key; the
+      // named candidate (or the healthiest member) takes it and follows the remote primary
+      String kind = view.failover().isSwitchover() ? "switchover" : "manual failover";
+      return Decision.of(new Action.Stop(StopMode.FAST, true, 0), Reason.STANDBY_SWITCHOVER, kind,
+          g.candidate() == null ? "the healthiest member" : g.candidate());
+    }
+    if (switchover != null) return switchover;
+    String target = followTarget(view, cfg, me);
+    if (!Objects.equals(target, local.upstream())) {
+      return Decision.of(new Action.Follow(target), Reason.STANDBY_LEADER_FOLLOW_REMOTE, target);
+    }
+    return Decision.of(new Action.None(), Reason.STANDBY_LEADER_WITH_LOCK, me.name())
+        .withDuties(leaderDuties(view, local, cfg));
   }
 
   /**
@@ -359,6 +414,10 @@ public final class HaCore {
   private static Decision paused(ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me, long nowMs) {
     boolean requestedForMe = pausedSwitchoverNames(view, me) && local.isRunningReplica() && me.canFailover()
         && !prePromoteBackoff(local, cfg, nowMs) && Failsafe.mayRace(view, me.name());
+    if (view.leaderIsMe() && !local.isRunningPrimary() && cfg.isStandbyCluster()) {
+      // §3.6.1(a): a standby leader keeps its key in pause (it is not meant to run as primary)
+      return Decision.of(new Action.None(), Reason.PAUSED, me.name()).withDuties(leaderDuties(view, local, cfg));
+    }
     if (view.leaderIsMe() && !local.isRunningPrimary()) {
       // §3.6.1(a): the candidate of a switchover done in pause took the key and promotes; anyone else gives it up
       if (requestedForMe) return Decision.of(new Action.Promote(), Reason.PROMOTE_PAUSED_SWITCHOVER);
@@ -378,7 +437,7 @@ public final class HaCore {
     }
     // §3.7: in pause a replica still re-points at a new leader (a reload, nothing started or stopped)
     if (view.hasLeader() && !view.leaderIsMe() && local.isRunningReplica()) {
-      String target = followTarget(view, me);
+      String target = followTarget(view, cfg, me);
       if (!Objects.equals(target, local.upstream())) {
         return Decision.of(new Action.Follow(target), Reason.CHANGE_UPSTREAM, target);
       }
@@ -404,7 +463,7 @@ public final class HaCore {
     if (!maySucceedSynchronously(view, cfg, me)) {
       return Decision.of(new Action.None(), Reason.NOT_SYNCHRONOUS, view.sync().leader(), view.sync().standbys());
     }
-    if (!namedCandidate(view, me) && behindClusterTimeline(view, local, me)) {
+    if (!namedCandidate(view, me) && !cfg.isStandbyCluster() && behindClusterTimeline(view, local, me)) {
       return Decision.of(new Action.None(), Reason.TIMELINE_BEHIND, local.timeline(), view.clusterTimeline());
     }
     // §3.8: the named candidate of a switchover or manual failover needs no comparison with its peers
@@ -457,7 +516,7 @@ public final class HaCore {
     }
     if (!manual) {
       if (view.optime() > 0 && view.optime() - local.lsn() > cfg.maximumLagOnFailoverBytes()) return false;
-      if (cfg.checkTimeline() && (local.timeline() == 0 || local.timeline() < view.clusterTimeline())) return false;
+      if (cfg.checkTimeline() && !cfg.isStandbyCluster() && (local.timeline() == 0 || local.timeline() < view.clusterTimeline())) return false;
     }
     boolean syncOn = cfg.synchronousMode() == DynamicConfig.SyncMode.ON && !view.sync().isEmpty();
     for (PeerStatus peer : local.peers().values()) {
@@ -486,6 +545,18 @@ public final class HaCore {
             && (m.timeline() == null || m.timeline() >= clusterTl));
   }
 
+  /**
+   * §3.7 with §10.3: in a standby cluster the key holder, and everyone while there is no key (not paused), follows the
+   * remote primary; otherwise as {@link #followTarget(ClusterView, NodeSettings)}.
+   */
+  public static String followTarget(ClusterView view, DynamicConfig cfg, NodeSettings me) {
+    if (me.nostream()) return null;
+    if (cfg.isStandbyCluster() && (view.leaderIsMe() || !view.hasLeader() && !cfg.pause())) {
+      return cfg.standbyCluster().upstream();
+    }
+    return followTarget(view, me);
+  }
+
   /** §3.7: nostream streams from nobody; replicatefrom names an existing member; else the leader. */
   public static String followTarget(ClusterView view, NodeSettings me) {
     if (me.nostream()) return null;
@@ -504,7 +575,9 @@ public final class HaCore {
     List<LeaderDuty> duties = new ArrayList<>();
     if (!view.initializedWithSysid() && local.sysid() != null) duties.add(new LeaderDuty.WriteInitialize(local.sysid()));
     if (view.config() == null && view.configError() == null) duties.add(new LeaderDuty.WriteConfig());
-    if (local.timeline() > 0 && view.clusterTimeline() != local.timeline()) duties.add(new LeaderDuty.WriteHistory());
+    if (local.timeline() > 0 && view.clusterTimeline() != local.timeline() && !cfg.isStandbyCluster()) {
+      duties.add(new LeaderDuty.WriteHistory()); // a standby leader's timeline is the remote primary's business
+    }
     if (cfg.useSlots()) duties.add(new LeaderDuty.SyncSlots());
     var failsafe = Failsafe.topologyToWrite(view, cfg, local.name());
     if (failsafe != null) duties.add(new LeaderDuty.WriteFailsafe(failsafe));

@@ -3,6 +3,7 @@ package io.pgha.ha;
 import static io.pgha.ha.HaLoop.LOG;
 
 import io.pgha.config.HostPort;
+import io.pgha.config.StandbyCluster;
 import io.pgha.decision.Action;
 import io.pgha.decision.DataDirState;
 import io.pgha.decision.Decision;
@@ -52,6 +53,10 @@ final class ActionExecutor {
     if (a instanceof Action.Bootstrap) {
       loop.callbacks.bootstrapStarted();
       return loop.runTask(Task.BOOTSTRAP, bootstrap());
+    }
+    if (a instanceof Action.BootstrapStandbyLeader b) {
+      loop.callbacks.bootstrapStarted();
+      return loop.runTask(Task.BOOTSTRAP, bootstrapStandbyLeader(b.remote()));
     }
     if (a instanceof Action.FinishBootstrap fb) return finishBootstrap(fb.sysid());
     if (a instanceof Action.WriteInitialize wi) {
@@ -116,6 +121,21 @@ final class ActionExecutor {
         .thenCompose(v -> pg.postBootstrapScript())
         .thenRun(() -> loop.local(loop.local().toBuilder().pg(PgRunState.RUNNING).inRecovery(false)
             .dataDir(DataDirState.PRIMARY).build()));
+  }
+
+  /**
+   * §10.3: a standby cluster's first member clones the remote primary and starts as its standby; no roles are made
+   * (they come with the clone) and no post_bootstrap script runs (Patroni pretends it ran).
+   */
+  private CompletableFuture<Void> bootstrapStandbyLeader(String remote) {
+    HostPort source = loop.memberAddress(remote);
+    if (source == null) return Async.failed("standby_cluster has no host to clone from");
+    return Async.of(pg.basebackup(source))
+        .thenRun(() -> loop.local(loop.local().toBuilder().dataDir(DataDirState.REPLICA).build()))
+        .thenCompose(v -> startWork(remote, true))
+        .thenCompose(v -> loop.local().pg() == PgRunState.RUNNING ? Async.done()
+            : Async.<Void>failed("postgres did not start"))
+        .thenRun(() -> loop.local(loop.local().toBuilder().inRecovery(true).build()));
   }
 
   private CompletableFuture<Void> finishBootstrap(String sysid) {
@@ -287,7 +307,7 @@ final class ActionExecutor {
     Postgres.Recovery recovery = loop.recoveryFor(upstream);
     // a leader whose member key is missing for a moment has no address: following it would write no
     // primary_conninfo yet record it as our upstream, and the core would never ask again (simulation, seed 1050)
-    if (upstream != null && recovery.host() == null) {
+    if (upstream != null && !reachable(upstream, recovery)) {
       return Async.failed("cannot follow " + upstream + " yet: its member key has no conn_url");
     }
     return Async.of(pg.writeConfig(loop.parameters(), recovery))
@@ -297,6 +317,11 @@ final class ActionExecutor {
           loop.callbacks.reloaded();
           watchStreaming();
         });
+  }
+
+  /** A member needs its address; a standby cluster's remote primary its address or a restore_command (§10.3). */
+  private static boolean reachable(String upstream, Postgres.Recovery recovery) {
+    return recovery.host() != null || StandbyCluster.isRemote(upstream) && recovery.hasSource();
   }
 
   private CompletableFuture<Void> stop(Action.Stop s) {
@@ -319,7 +344,7 @@ final class ActionExecutor {
     Postgres.Recovery recovery = asReplica ? loop.recoveryFor(upstream) : null;
     // no address for the upstream (its member key is missing for a moment): start without one and record none, so
     // that the core sees we follow nobody and re-points us once the key is back (simulation, seed 1050)
-    String recordedUpstream = asReplica && recovery.host() != null ? upstream : null;
+    String recordedUpstream = asReplica && reachable(upstream, recovery) ? upstream : null;
     loop.callbacks.starting(asReplica ? Callbacks.REPLICA : Callbacks.PRIMARY);
     loop.local(loop.local().toBuilder().pg(PgRunState.STARTING).upstream(recordedUpstream)
         .startAttemptFailed(false).build());

@@ -344,7 +344,8 @@ public final class HaLoop {
 
   private void logDecision(Decision d, String trigger) {
     String action = d.action().getClass().getSimpleName();
-    String line = "role=" + MemberState.role(local()) + " action=" + action + " reason=" + d.reason() + " msg=\""
+    String role = MemberState.role(local(), MemberState.standbyLeader(view(), dynamic()));
+    String line = "role=" + role + " action=" + action + " reason=" + d.reason() + " msg=\""
         + d.message() + "\"";
     // Repeating "no action" lines every loop_wait are logged once per change of situation, then at debug level.
     boolean quiet = d.action() instanceof io.pgha.decision.Action.None && line.equals(state.lastDecisionLine());
@@ -435,13 +436,27 @@ public final class HaLoop {
   // ---- addresses and parameters ----
 
   Postgres.Recovery recoveryFor(String upstream) {
+    var standby = dynamic().standbyCluster();
+    if (standby != null && upstream != null && upstream.equals(standby.upstream())) {
+      // §10.3: the standby leader follows the remote primary, with the standby_cluster section's settings
+      String slot = dynamic().useSlots() ? standby.primarySlotName() : null;
+      return new Postgres.Recovery(standby.host(), standby.effectivePort(), slot, standby.restoreCommand(),
+          standby.archiveCleanupCommand(), standby.recoveryMinApplyDelay());
+    }
     var hp = upstream == null ? null : memberAddress(upstream);
-    if (hp == null) return new Postgres.Recovery(null, 0, null);
-    String slot = dynamic().useSlots() ? io.pgha.postgres.SlotNames.forMember(me()) : null;
-    return new Postgres.Recovery(hp.host(), hp.port(), slot);
+    String slot = hp != null && dynamic().useSlots() ? io.pgha.postgres.SlotNames.forMember(me()) : null;
+    // in a standby cluster the members cascading from the standby leader may also restore WAL (Patroni does so)
+    String restore = standby == null ? null : standby.restoreCommand();
+    String cleanup = standby == null ? null : standby.archiveCleanupCommand();
+    if (hp == null) return new Postgres.Recovery(null, 0, null, restore, cleanup, null);
+    return new Postgres.Recovery(hp.host(), hp.port(), slot, restore, cleanup, null);
   }
 
   io.pgha.config.HostPort memberAddress(String member) {
+    var standby = dynamic().standbyCluster();
+    if (standby != null && standby.upstream().equals(member)) {
+      return standby.host() == null ? null : new io.pgha.config.HostPort(standby.host(), standby.effectivePort());
+    }
     MemberRecord m = view() == null ? null : view().members().get(member);
     if (m == null || m.connUrl() == null) return null;
     URI uri = URI.create(m.connUrl());
@@ -471,7 +486,7 @@ public final class HaLoop {
   String memberJson() {
     return SelfReport.memberJson(config(), local(), state.pgStatus(), state.checkpointPending(), dynamic().pause(),
         state.scheduledRestart() == null ? null : state.scheduledRestart().memberFields(),
-        state.pendingRestartReason(), state.leavingSync());
+        state.pendingRestartReason(), state.leavingSync(), MemberState.standbyLeader(view(), dynamic()));
   }
 
   void publishStatus() {

@@ -21,6 +21,17 @@ final class MemberState {
     return l.crashed() ? "crashed" : "stopped";
   }
 
+  /** As {@link #role(LocalState)}, but a standby cluster's key holder running as a standby is its standby leader. */
+  static String role(LocalState l, boolean standbyLeader) {
+    String role = role(l);
+    return standbyLeader && "replica".equals(role) ? "standby_leader" : role;
+  }
+
+  /** §10.3: we hold a standby cluster's key. */
+  static boolean standbyLeader(io.pgha.decision.ClusterView view, io.pgha.config.DynamicConfig cfg) {
+    return view != null && view.leaderIsMe() && cfg.isStandbyCluster();
+  }
+
   static String role(LocalState l) {
     if (l.task() == Task.PROMOTE) return "promoted";
     if (l.pg() == PgRunState.RUNNING || l.pg() == PgRunState.STARTING) {

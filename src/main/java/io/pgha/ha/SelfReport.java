@@ -26,12 +26,13 @@ final class SelfReport {
 
   static String memberJson(
       PghaConfig config, LocalState local, PgStatus pgStatus, boolean checkpointPending, boolean paused,
-      Map<String, Object> scheduledRestart, ObjectNode pendingRestartReason, boolean leavingSync) {
+      Map<String, Object> scheduledRestart, ObjectNode pendingRestartReason, boolean leavingSync,
+      boolean standbyLeader) {
     ObjectNode m = JSON.createObjectNode();
     m.put("conn_url", config.postgresql().connUrl());
     m.put("api_url", config.restapi().apiUrl());
     m.put("state", MemberState.state(local));
-    m.put("role", MemberState.role(local));
+    m.put("role", MemberState.role(local, standbyLeader));
     m.put("version", Version.PATRONI_COMPATIBLE);
     if (pgStatus != null && local.pg() == PgRunState.RUNNING) {
       m.put("xlog_location", pgStatus.xlogLocation());
@@ -72,7 +73,7 @@ final class SelfReport {
     boolean lockHeld = view != null && view.leaderIsMe()
         && nowMonotonicMs - local.lockConfirmedAtMs() < Math.min(ttlMs, local.sessionTtlMs());
     return new NodeStatus(config.name(), config.scope(), Version.PATRONI_COMPATIBLE,
-        MemberState.state(local), MemberState.role(local),
+        MemberState.state(local), MemberState.role(local, MemberState.standbyLeader(view, dynamic)),
         pgStatus == null ? null : pgStatus.postmasterStartTime(),
         pgStatus == null ? null : pgStatus.serverVersion(),
         queryable,

@@ -24,8 +24,16 @@ public final class ConfigFiles {
 
   private ConfigFiles() {}
 
-  /** Where a standby finds its primary; null host means no upstream (read-only, no streaming). */
-  public record Recovery(String host, int port, String slotName) {}
+  /**
+   * Where a standby finds its primary; null host means no upstream (read-only, no streaming). The last three come
+   * from a standby cluster's {@code standby_cluster} section (§10.3), null when not set.
+   */
+  public record Recovery(String host, int port, String slotName, String restoreCommand, String archiveCleanupCommand,
+      String recoveryMinApplyDelay) {
+    public Recovery(String host, int port, String slotName) {
+      this(host, port, slotName, null, null, null);
+    }
+  }
 
   /** The first time, a foreign postgresql.conf (initdb's, or one copied by pg_basebackup) becomes the base. */
   public static void adoptBaseConf(Path configDir) throws IOException {
@@ -67,6 +75,15 @@ public final class ConfigFiles {
       if (recovery.host() != null) {
         out.append("primary_conninfo = ").append(quote(primaryConninfo(pg, recovery, myName))).append('\n');
         if (recovery.slotName() != null) out.append("primary_slot_name = ").append(quote(recovery.slotName())).append('\n');
+      }
+      if (recovery.restoreCommand() != null) {
+        out.append("restore_command = ").append(quote(recovery.restoreCommand())).append('\n');
+      }
+      if (recovery.archiveCleanupCommand() != null) {
+        out.append("archive_cleanup_command = ").append(quote(recovery.archiveCleanupCommand())).append('\n');
+      }
+      if (recovery.recoveryMinApplyDelay() != null) {
+        out.append("recovery_min_apply_delay = ").append(quote(recovery.recoveryMinApplyDelay())).append('\n');
       }
       out.append("recovery_target = ''\nrecovery_target_lsn = ''\nrecovery_target_name = ''\n")
           .append("recovery_target_time = ''\nrecovery_target_timeline = 'latest'\nrecovery_target_xid = ''\n");

@@ -401,6 +401,49 @@ class CtlCommandsTest {
     }
   }
 
+  // ------------------------------------------------------------------------- demote-cluster, promote-cluster
+
+  @Test
+  void demoteClusterPatchesStandbyClusterAndWaitsForTheStandbyLeader() throws Exception {
+    assertThat(run("", "demote-cluster", "--force").err())
+        .isEqualTo("Error: At least --host, --port or --restore-command should be specified\n");
+    assertThat(run("", "promote-cluster", "--force").err()).isEqualTo("Error: Cluster is already in the required state\n");
+    assertThat(run("n\n", "demote-cluster", "--host", "10.0.0.9").err()).isEqualTo("Error: Aborted cluster demotion\n");
+    assertThat(MEMBERS.get(0).requests).isEmpty();
+    // the agent's side, played here: once the request came, m0 reports itself the standby leader
+    Thread agent = new Thread(() -> {
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (MEMBERS.get(0).requests.isEmpty() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      try {
+        String key = get("/members/m0").replace("\"role\":\"primary\"", "\"role\":\"standby_leader\"");
+        set("/members/m0", key);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    agent.start();
+    Result demoted = run("", "demote-cluster", "--host", "10.0.0.9", "--port", "6432", "--primary-slot-name", "b",
+        "--force");
+    agent.join();
+    assertThat(demoted.exitCode()).as(demoted.toString()).isZero();
+    assertThat(MEMBERS.get(0).requests).containsExactly(
+        "PATCH /config {\"standby_cluster\": {\"host\": \"10.0.0.9\", \"port\": 6432, \"primary_slot_name\": \"b\"}}");
+    assertThat(demoted.out()).startsWith("Current cluster topology\n" + TABLE)
+        .contains("2026-11-24 10:00:00 cluster is successfully demoted\n");
+    assertThat(run("", "demote-cluster", "--port", "5432", "--force").err())
+        .isEqualTo("Error: Cluster is already in the required state\n");
+    assertThat(run("", "demote-cluster", "--port", "x", "--force").err()).contains("'x' is not a valid integer");
+    client.delete().forPath(BASE + "/leader");
+    assertThat(run("", "promote-cluster", "--force").err())
+        .isEqualTo("Error: Cluster has no leader, promotion is not possible\n");
+  }
+
   // --------------------------------------------------------------------------------------- configuration
 
   @Test

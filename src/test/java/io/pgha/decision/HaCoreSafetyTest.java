@@ -94,6 +94,22 @@ class HaCoreSafetyTest {
     if ((a instanceof Action.Promote || a instanceof Action.StartPrimary) && !leaderIsMe) {
       broken.add("Promote/StartPrimary without holding the leader key");
     }
+    // §10.3: a standby cluster never has a primary: nothing makes one, and only the key holder (or anyone while
+    // there is no key) follows the remote primary
+    if (c.cfg().isStandbyCluster() && (a instanceof Action.Promote || a instanceof Action.StartPrimary
+        || a instanceof Action.Bootstrap)) {
+      broken.add("Promote/StartPrimary/Bootstrap (initdb) in a standby cluster");
+    }
+    String remoteTarget = a instanceof Action.Follow f ? f.upstream()
+        : a instanceof Action.StartReplica sr ? sr.upstream() : null;
+    if (io.pgha.config.StandbyCluster.isRemote(remoteTarget)
+        && (!c.cfg().isStandbyCluster() || view != null && view.hasLeader() && !leaderIsMe)) {
+      broken.add("following the remote primary without being (or racing to be) the standby leader");
+    }
+    if (a instanceof Action.BootstrapStandbyLeader && !(local.wonInitializeRace()
+        && local.dataDir() == DataDirState.EMPTY)) {
+      broken.add("BootstrapStandbyLeader without winning the initialize race on an empty data dir");
+    }
     if (a instanceof Action.AcquireLeader && (view == null || view.hasLeader())) {
       broken.add("AcquireLeader while there is a leader (or no view)");
     }
@@ -121,7 +137,9 @@ class HaCoreSafetyTest {
         : a instanceof Action.StartReplica ? ((Action.StartReplica) a).upstream()
         : null;
     if (from != null && from.equals(me.name())) broken.add("clone/rewind/follow from myself");
-    if (a instanceof Action.Clone || a instanceof Action.Rewind) {
+    boolean rewindFromRemote = a instanceof Action.Rewind && io.pgha.config.StandbyCluster.isRemote(from)
+        && c.cfg().isStandbyCluster() && leaderIsMe && local.dataDir() == DataDirState.PRIMARY;
+    if ((a instanceof Action.Clone || a instanceof Action.Rewind) && !rewindFromRemote) {
       if (view == null || !view.hasLeader()) broken.add("clone/rewind without a leader");
       else if (!view.members().containsKey(from)) broken.add("clone/rewind from a member that does not exist");
     }
@@ -152,8 +170,10 @@ class HaCoreSafetyTest {
     if (divergedReason && (view == null || !view.hasLeader() || view.leaderIsMe())) {
       broken.add("diverged-timeline repair without another member leading");
     }
+    boolean standbySwitchover = d.reason() == Reason.STANDBY_SWITCHOVER && c.cfg().isStandbyCluster() && leaderIsMe
+        && view.failover() != null;
     if (a instanceof Action.Stop && !(local.isRunningPrimary() || local.task() == Task.PROMOTE
-        || divergedReplicaRepair)) {
+        || divergedReplicaRepair || standbySwitchover)) {
       broken.add("Stop of a postgres that is neither primary nor being promoted");
     }
     boolean paused = c.cfg().pause();
@@ -229,10 +249,12 @@ class HaCoreSafetyTest {
       }
     }
     // keys are written only by the key holder (leading, or paused); slots are kept by it and by a following replica
-    boolean holder = leaderIsMe && (d.reason() == Reason.LEADER_WITH_LOCK || d.reason() == Reason.PAUSED);
+    boolean holder = leaderIsMe && (d.reason() == Reason.LEADER_WITH_LOCK || d.reason() == Reason.PAUSED
+        || d.reason() == Reason.STANDBY_LEADER_WITH_LOCK);
+    boolean following = d.reason() == Reason.FOLLOWING || d.reason() == Reason.STANDBY_FOLLOWING;
     for (Decision.LeaderDuty duty : d.duties()) {
       if (duty instanceof Decision.LeaderDuty.SyncSlots) {
-        if (!holder && d.reason() != Reason.FOLLOWING) broken.add("slots kept while neither leading nor following");
+        if (!holder && !following) broken.add("slots kept while neither leading nor following");
       } else if (!holder) {
         broken.add("leader duty " + duty + " without holding the key");
       }
@@ -261,6 +283,16 @@ class HaCoreSafetyTest {
     Random hooks = new Random(seed * 31 + 7);
     if (hooks.nextInt(8) == 0) local = local.toBuilder().prePromoteFailed(true).build();
     if (hooks.nextInt(6) == 0) local = local.toBuilder().prePromoteReleasedAtMs(now - hooks.nextInt(90_000)).build();
+    // standby cluster (§10.3): a generator of its own as well; the view's copy of the config is left as it was
+    Random sc = new Random(seed * 41 + 13);
+    if (sc.nextInt(5) == 0) {
+      ObjectNode raw = (ObjectNode) DynamicConfigJson.tree(cfg);
+      raw.putObject("standby_cluster").put("host", "10.0.0.9").put("port", pick(sc, 5432, 6432));
+      cfg = DynamicConfigJson.parse(raw);
+      if (view != null && local.upstream() != null && sc.nextBoolean()) {
+        local = local.toBuilder().upstream(cfg.standbyCluster().upstream()).build();
+      }
+    }
     // failsafe mode (§10.2): a generator of its own too
     Random fs = new Random(seed * 37 + 11);
     if (fs.nextInt(3) == 0) {

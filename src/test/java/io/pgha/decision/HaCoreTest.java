@@ -830,6 +830,82 @@ class HaCoreTest {
         .expect(none(), Reason.LEADER_WITH_LOCK)
         .duties(new LeaderDuty.WriteFailsafe(Map.of())));
 
+    // §10.3: a standby cluster: the key holder is a standby leader following the remote primary; nobody promotes
+    String sc = "{\"standby_cluster\":{\"host\":\"10.9.9.9\",\"port\":6432},\"postgresql\":{\"use_slots\":false}}";
+    String remote = "remote member 10.9.9.9:6432";
+    rows.add(scenario("standby cluster: the initialize winner clones the remote primary")
+        .initializing().emptyDataDir().local(b -> b.wonInitializeRace(true)).cfg(sc)
+        .expect(new Action.BootstrapStandbyLeader(remote), Reason.STANDBY_BOOTSTRAP));
+    rows.add(scenario("standby cluster with restore_command only: no host to clone, no bootstrap race")
+        .initialize(null).emptyDataDir().cfg("{\"standby_cluster\":{\"restore_command\":\"cp /a/%f %p\"}}")
+        .expect(none(), Reason.BOOTSTRAP_WAIT_OTHER));
+    rows.add(scenario("standby cluster: the clone runs as a standby: publish the cluster and take the key")
+        .initializing().runningReplica().local(b -> b.wonInitializeRace(true)).upstream(remote).cfg(sc)
+        .expect(new Action.FinishBootstrap(SYSID), Reason.BOOTSTRAP_FINISH));
+    rows.add(scenario("standby cluster: the key holder follows the remote primary")
+        .iLead().runningReplica().upstream(remote).cfg(sc)
+        .expect(none(), Reason.STANDBY_LEADER_WITH_LOCK)
+        .message("no action. I am (pg1), the standby leader with the lock"));
+    rows.add(scenario("standby cluster: a new key holder re-points at the remote primary, no promotion")
+        .iLead().runningReplica().upstream("pg2").cfg(sc)
+        .expect(new Action.Follow(remote), Reason.STANDBY_LEADER_FOLLOW_REMOTE));
+    rows.add(scenario("standby cluster: a switchover to pg2: the standby leader stops and releases the key")
+        .iLead().runningReplica().upstream(remote).cfg(sc).member(replica("pg2", 1000)).failover(ME, "pg2")
+        .peers(peer("pg2", 1000))
+        .expect(new Action.Stop(StopMode.FAST, true, 0), Reason.STANDBY_SWITCHOVER)
+        .message("switchover: the standby leader stops and gives the key to pg2"));
+    rows.add(scenario("standby cluster: a switchover request is probed first")
+        .iLead().runningReplica().upstream(remote).cfg(sc).member(replica("pg2", 1000)).failover(ME, "pg2")
+        .expect(new Action.ProbePeers(), Reason.SWITCHOVER_PROBE));
+    rows.add(scenario("standby cluster: a changed standby_cluster.port re-points the standby leader")
+        .iLead().runningReplica().upstream("remote member 10.9.9.9:5432").cfg(sc)
+        .expect(new Action.Follow(remote), Reason.STANDBY_LEADER_FOLLOW_REMOTE));
+    rows.add(scenario("standby cluster: the key holder's history is not written (the remote's timeline)")
+        .iLead().clusterTimeline(1).runningReplica().timeline(2).upstream(remote).cfg(sc)
+        .expect(none(), Reason.STANDBY_LEADER_WITH_LOCK).duties());
+    rows.add(scenario("standby cluster: a primary holding the key (demote-cluster) stops fast, keeping the key")
+        .iLead().runningPrimary().cfg(sc)
+        .expect(new Action.Stop(StopMode.FAST, false, 0), Reason.DEMOTE_CLUSTER));
+    rows.add(scenario("standby cluster: the key holder with postgres down starts as standby leader")
+        .iLead().stopped(DataDirState.REPLICA).local(b -> b.cleanShutdown(true)).cfg(sc)
+        .expect(new Action.StartReplica(remote), Reason.STANDBY_LEADER_START));
+    rows.add(scenario("demote-cluster: the stopped former primary rewinds from the remote primary")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true)).cfg(sc)
+        .expect(new Action.Rewind(remote, false), Reason.REWIND));
+    rows.add(scenario("demote-cluster without use_pg_rewind: a dry run says whether it can follow")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true)).cfg(sc).noPgRewind()
+        .expect(new Action.Rewind(remote, true), Reason.REWIND_CHECK));
+    rows.add(scenario("demote-cluster: a crashed former primary first runs crash recovery")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(false)).cfg(sc)
+        .expect(new Action.CrashRecovery(), Reason.CRASH_RECOVERY));
+    rows.add(scenario("demote-cluster: after a failed pg_rewind from the remote nothing is started")
+        .iLead().stopped(DataDirState.PRIMARY).local(b -> b.cleanShutdown(true).rewindFailed(true)).cfg(sc)
+        .expect(none(), Reason.DEMOTE_CLUSTER_REWIND_FAILED));
+    rows.add(scenario("standby cluster: no key: a stopped member follows the remote primary")
+        .stopped(DataDirState.REPLICA).member(replica("pg2", 100)).cfg(sc)
+        .expect(new Action.StartReplica(remote), Reason.STANDBY_FOLLOW_REMOTE));
+    rows.add(scenario("standby cluster: a replica cascades from the standby leader")
+        .leader("pg2").member(replica("pg2", 1000).role("standby_leader")).runningReplica().upstream("pg2").cfg(sc)
+        .expect(none(), Reason.STANDBY_FOLLOWING)
+        .message("no action. I am (pg1), a secondary, and following a standby leader (pg2)"));
+    rows.add(scenario("standby cluster: a replica of the old standby leader re-points at the new one")
+        .leader("pg3").member(replica("pg3", 1000)).runningReplica().upstream("pg2").cfg(sc)
+        .expect(new Action.Follow("pg3"), Reason.CHANGE_UPSTREAM));
+    rows.add(scenario("standby cluster: a primary without the key is stopped")
+        .leader("pg2").member(replica("pg2", 1000)).runningPrimary().cfg(sc)
+        .expect(new Action.Stop(StopMode.IMMEDIATE, false, 0), Reason.STANDBY_NO_PRIMARY));
+    rows.add(scenario("standby cluster, paused: the standby leader keeps its key")
+        .iLead().runningReplica().upstream(remote).cfg(sc).paused()
+        .expect(none(), Reason.PAUSED));
+    rows.add(scenario("standby cluster removed (promote-cluster): the key holder promotes")
+        .iLead().runningReplica().upstream(remote)
+        .expect(new Action.Promote(), Reason.PROMOTE_HAD_LOCK));
+    rows.add(scenario("standby cluster: the race ignores check_timeline (the remote's timelines)")
+        .clusterTimeline(3).runningReplica().timeline(2).upstream("pg2").member(replica("pg2", 900))
+        .cfg("{\"check_timeline\":true,\"standby_cluster\":{\"host\":\"10.9.9.9\"}}")
+        .peers(peer("pg2", 900))
+        .expect(new Action.AcquireLeader(), Reason.ACQUIRE_LOCK));
+
     return rows.stream();
   }
 

@@ -335,6 +335,31 @@ class HaLoopTest {
     assertThat(calls).containsSubsequence("releaseLeader", "acquireLeader", "prePromote 30000", "promote");
   }
 
+  /**
+   * §10.3 in the driver: a standby cluster's replica that wins the race holds the key as standby leader and re-points
+   * at the remote primary with the standby_cluster settings, never promoting; its member key says standby_leader.
+   */
+  @Test
+  void aStandbyClusterReplicaThatWinsTheRaceFollowsTheRemotePrimary() throws Exception {
+    runningReplica(300);
+    extraDcs = "    standby_cluster:\n      host: 10.0.0.9\n      port: 6432\n      primary_slot_name: b\n"
+        + "      restore_command: cp /a/%f %p\n      recovery_min_apply_delay: 1min\n";
+    dcs.view = view(null, false, null, member("pg1", "replica"), member("pg2", "replica"));
+    peerAnswers.put("pg2", new PeerStatus("pg2", true, false, 100, 1, false, 1));
+    HaLoop loop = loop(true);
+    loop.start().toCompletableFuture().join();
+
+    assertThat(calls).containsSubsequence("acquireLeader", "writeConfig", "reload");
+    assertThat(calls).doesNotContain("promote").noneMatch(c -> c.startsWith("prePromote"));
+    assertThat(pg.lastRecovery).isEqualTo(new Postgres.Recovery("10.0.0.9", 6432, "b", "cp /a/%f %p", null, "1min"));
+    assertThat(decisions).anySatisfy(d -> assertThat(d).contains("reason=STANDBY_LEADER_FOLLOW_REMOTE"));
+    assertThat(loop.memberJson()).contains("\"role\":\"standby_leader\"");
+    clock.advance(25_000);
+    assertThat(calls).doesNotContain("promote");
+    assertThat(decisions).anySatisfy(d -> assertThat(d).contains("reason=STANDBY_LEADER_WITH_LOCK")
+        .contains("role=standby_leader"));
+  }
+
   @Test
   void aSucceedingPrePromoteRunsBeforeThePromotion() throws Exception {
     runningReplica(300);
@@ -503,6 +528,7 @@ class HaLoopTest {
   }
 
   private final class FakePostgres implements Postgres {
+    Recovery lastRecovery;
     boolean alive;
     PgStatus status;
     DataDir dataDir = new DataDir(DataDirState.PRIMARY, SYSID, true, 0);
@@ -572,6 +598,7 @@ class HaLoopTest {
 
     @Override
     public CompletionStage<Void> writeConfig(Map<String, String> params, Recovery recovery) {
+      lastRecovery = recovery;
       return done("writeConfig", null);
     }
 

@@ -68,10 +68,41 @@ public final class TestCluster implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final AtomicLong writeSequence = new AtomicLong();
 
+  /** False for a cluster started {@link #alongside} another: that one's ZooKeeper is not ours to stop. */
+  private final boolean ownsZooKeeper;
+
   private TestCluster(Path baseDir, ZooKeeperProcess zookeeper, LocalCluster cluster) {
+    this(baseDir, zookeeper, cluster, true);
+  }
+
+  private TestCluster(Path baseDir, ZooKeeperProcess zookeeper, LocalCluster cluster, boolean ownsZooKeeper) {
     this.baseDir = baseDir;
     this.zookeeper = zookeeper;
     this.cluster = cluster;
+    this.ownsZooKeeper = ownsZooKeeper;
+  }
+
+  /**
+   * A second cluster under another {@code scope} on this cluster's ZooKeeper (a standby cluster of this one, say):
+   * members {@code <namePrefix>0..}, files in a directory of their own under this cluster's; its close leaves
+   * ZooKeeper running.
+   */
+  public TestCluster alongside(String scope, String namePrefix, int size, BiConsumer<String, ObjectNode> configure)
+      throws IOException {
+    Path dir = baseDir.resolve(scope);
+    LocalCluster other = LocalCluster.create(dir, jar(), scope, namePrefix, size, zookeeper.connectString(), TIMING);
+    try {
+      for (MemberConfig member : other.members()) {
+        ObjectNode yaml = (ObjectNode) YAML.readTree(member.configFile().toFile());
+        configure.accept(member.name(), yaml);
+        YAML.writeValue(member.configFile().toFile(), yaml);
+      }
+      other.startAll(Map.of());
+      return new TestCluster(dir, zookeeper, other, false);
+    } catch (RuntimeException | Error e) {
+      other.close();
+      throw e;
+    }
   }
 
   /** Starts ZooKeeper and {@code size} agents named {@code m0..}; does not wait for the cluster to form. */
@@ -470,7 +501,7 @@ public final class TestCluster implements AutoCloseable {
     try {
       cluster.close();
     } finally {
-      zookeeper.close();
+      if (ownsZooKeeper) zookeeper.close();
       vertx.close();
     }
   }

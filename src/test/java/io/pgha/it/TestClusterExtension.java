@@ -34,6 +34,15 @@ public final class TestClusterExtension implements AfterEachCallback {
     return cluster;
   }
 
+  /** A cluster {@link TestCluster#alongside} {@code first}, on its ZooKeeper; stopped before the others. */
+  public TestCluster alongside(TestCluster first, String scope, String namePrefix, int size,
+      java.util.function.BiConsumer<String, com.fasterxml.jackson.databind.node.ObjectNode> configure)
+      throws IOException {
+    TestCluster cluster = first.alongside(scope, namePrefix, size, configure);
+    clusters.add(0, cluster);
+    return cluster;
+  }
+
   @Override
   public void afterEach(ExtensionContext context) {
     boolean failed = context.getExecutionException().isPresent();

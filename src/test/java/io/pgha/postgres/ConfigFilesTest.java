@@ -154,6 +154,19 @@ class ConfigFilesTest {
   }
 
   @Test
+  void standbyClusterSettingsAreWritten() throws IOException {
+    ConfigFiles.writePostgresqlConf(pg(), params(), new ConfigFiles.Recovery(null, 0, null, "cp /arch/%f '%p'",
+        "pg_archivecleanup /arch %r", "5min"), "pg-node-2");
+
+    String conf = read("postgresql.conf");
+    assertThat(conf).doesNotContain("primary_conninfo").doesNotContain("primary_slot_name")
+        .contains("restore_command = 'cp /arch/%f ''%p'''\n")
+        .contains("archive_cleanup_command = 'pg_archivecleanup /arch %r'\n")
+        .contains("recovery_min_apply_delay = '5min'\n");
+    assertThat(data.resolve("standby.signal")).exists();
+  }
+
+  @Test
   void recoveryWithoutUpstreamHasNoConninfo() throws IOException {
     ConfigFiles.writePostgresqlConf(pg(), params(), new ConfigFiles.Recovery(null, 0, "pg_node_2"), "pg-node-2");
 

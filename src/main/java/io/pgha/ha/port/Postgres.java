@@ -126,8 +126,21 @@ public interface Postgres {
   /** @param latestCheckpointLsn the latest checkpoint (the shutdown checkpoint after a clean stop) */
   record DataDir(DataDirState state, String sysid, boolean cleanShutdown, long latestCheckpointLsn) {}
 
-  /** Where a standby streams from; {@code host} null: a standby without upstream. */
-  record Recovery(String host, int port, String slotName) {}
+  /**
+   * Where a standby streams from; {@code host} null: a standby without upstream (or one that only restores WAL with
+   * {@code restoreCommand}). The last three come from a standby cluster's {@code standby_cluster} section (§10.3).
+   */
+  record Recovery(String host, int port, String slotName, String restoreCommand, String archiveCleanupCommand,
+      String recoveryMinApplyDelay) {
+    public Recovery(String host, int port, String slotName) {
+      this(host, port, slotName, null, null, null);
+    }
+
+    /** There is something to replicate from: a host to stream from or a command to restore WAL with. */
+    public boolean hasSource() {
+      return host != null || restoreCommand != null;
+    }
+  }
 
   /** @param pgHbaCurrent the pg_hba written is the one in force now */
   record Written(Map<String, String> params, boolean pgHbaCurrent) {}

@@ -93,7 +93,8 @@ final class SupervisorPort implements Postgres {
   }
 
   private static ConfigFiles.Recovery files(Recovery r) {
-    return r == null ? null : new ConfigFiles.Recovery(r.host(), r.port(), r.slotName());
+    return r == null ? null : new ConfigFiles.Recovery(r.host(), r.port(), r.slotName(),
+        r.restoreCommand(), r.archiveCleanupCommand(), r.recoveryMinApplyDelay());
   }
 
   @Override
