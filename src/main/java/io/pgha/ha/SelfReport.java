@@ -89,7 +89,8 @@ final class SelfReport {
         health == null || health.lastGoodReadEpochMs() == 0 ? null : health.lastGoodReadEpochMs() / 1000,
         local.sysid(),
         view == null ? 0 : view.optime(),
-        view != null && view.sync().standbys().contains(config.name()),
+        view != null && view.sync().standbys().contains(config.name())
+            && dynamic.synchronousMode() != DynamicConfig.SyncMode.QUORUM,
         nextLoopDueEpochMs,
         dynamic.ttlSeconds(),
         config.tags().published(),
@@ -100,6 +101,9 @@ final class SelfReport {
         scheduledRestart == null ? null : (ObjectNode) JSON.valueToTree(scheduledRestart),
         false,
         replica && local.diverged(),
-        io.pgha.decision.Failsafe.active(local, dynamic, nowMonotonicMs));
+        io.pgha.decision.Failsafe.active(local, dynamic, nowMonotonicMs),
+        // §5.4: listed in the sync key in quorum mode
+        view != null && view.sync().standbys().contains(config.name())
+            && dynamic.synchronousMode() == DynamicConfig.SyncMode.QUORUM);
   }
 }

@@ -72,7 +72,8 @@ public record NodeStatus(
     ObjectNode scheduledRestart,
     boolean watchdogFailed,
     boolean diverged,
-    boolean failsafeActive) {
+    boolean failsafeActive,
+    boolean quorumStandby) {
 
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
@@ -87,7 +88,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, false, false, false);
+        pendingRestartReason, configError, scheduledRestart, false, false, false, false);
   }
 
   public NodeStatus withWatchdogFailed(boolean failed) {
@@ -96,7 +97,7 @@ public record NodeStatus(
         replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
         systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
         maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed, diverged,
-        failsafeActive);
+        failsafeActive, quorumStandby);
   }
 
 
@@ -111,7 +112,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes, null, null, null,
-        false, false, false);
+        false, false, false, false);
   }
 
   public boolean pendingRestart() {
