@@ -45,6 +45,13 @@ final class SynchronousReplication {
     loop.update(b -> b.settleChecks(0));
   }
 
+  /** One of the quick re-checks after a change, if any are left. */
+  private void settleCheck(LoopState s, String trigger) {
+    if (s.settleChecks() <= 0) return;
+    loop.update(b -> b.settleChecks(s.settleChecks() - 1));
+    runCycleLater(trigger);
+  }
+
   private void runCycleLater(String trigger) {
     loop.clock.after(SETTLE_CHECK_MS, () -> loop.runCycle(trigger));
   }
@@ -68,10 +75,7 @@ final class SynchronousReplication {
       SyncPlanner.Step step = SyncPlanner.next(new SyncPlanner.Input(loop.me(), cfg, current.members(),
           snap.standbys(), current.sync(), s.ssnNames(), s.ssnChangedAtLsn(), snap.primaryFlushLsn()));
       if (step instanceof SyncPlanner.Step.None) {
-        if (s.settleChecks() > 0) {
-          loop.update(b -> b.settleChecks(s.settleChecks() - 1));
-          runCycleLater("synchronous standby check");
-        }
+        settleCheck(s, "synchronous standby check");
         return Async.done();
       }
       if (step instanceof SyncPlanner.Step.WriteSync w) {
@@ -125,19 +129,14 @@ final class SynchronousReplication {
           snap.standbys(), current.sync(), snap.synchronousStandbyNames(), quorumSsn,
           loop.state().ssnChangedAtLsn(), snap.primaryFlushLsn()));
       if (step instanceof QuorumPlanner.Step.None) {
-        if (s.settleChecks() > 0) {
-          loop.update(b -> b.settleChecks(s.settleChecks() - 1));
-          runCycleLater("quorum check");
-        }
+        settleCheck(s, "quorum check");
         return Async.done();
       }
       if (step instanceof QuorumPlanner.Step.Wait w) {
-        if (s.settleChecks() > 0) {
-          loop.update(b -> b.settleChecks(s.settleChecks() - 1));
-          runCycleLater("quorum check");
-        }
+        settleCheck(s, "quorum check");
         LOG.debug("ha.sync cycle={} {}", loop.cycle(), w.why());
-        return Async.done();
+        // the ssn we wrote may not have reached postgres yet (applyConfig waits while a task runs): write it again
+        return loop.executor.applyConfig();
       }
       if (step instanceof QuorumPlanner.Step.Stuck st) {
         LOG.warn("ha.sync cycle={} quorum state left as it is: {}", loop.cycle(), st.why());

@@ -109,9 +109,7 @@ class QuorumResolverTest {
   }
 
   static Set<String> union(Set<String> a, Set<String> b) {
-    Set<String> r = new TreeSet<>(a);
-    r.addAll(b);
-    return r;
+    return QuorumResolver.union(a, b);
   }
 
   static boolean isProperSubset(Set<String> a, Set<String> b) {
