@@ -78,7 +78,7 @@ public final class HealthCheck {
       ok = NodeFacts.RUNNING.equals(NodeFacts.effectiveState(s));
     } else if (s.dcsViewPresent()) {
       boolean sync = NodeFacts.isSyncStandby(s);
-      boolean quorum = false; // quorum commit is not implemented yet: no member is a quorum standby
+      boolean quorum = NodeFacts.isQuorumStandby(s);
       ok = switch (p) {
         case "/sync", "/synchronous" -> sync && replicaOk;
         case "/quorum" -> quorum && replicaOk;

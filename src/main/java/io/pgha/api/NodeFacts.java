@@ -44,4 +44,9 @@ final class NodeFacts {
   static boolean isSyncStandby(NodeStatus s) {
     return s.syncStandby() && s.pgQueryable() && REPLICA.equals(s.role());
   }
+
+  /** The {@code quorum_standby} flag (quorum mode, §4.7): a queryable replica listed among the sync key's voters. */
+  static boolean isQuorumStandby(NodeStatus s) {
+    return s.quorumStandby() && s.pgQueryable() && REPLICA.equals(s.role());
+  }
 }

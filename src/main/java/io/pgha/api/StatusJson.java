@@ -44,6 +44,9 @@ public final class StatusJson {
       if (NodeFacts.isSyncStandby(s)) {
         json.put("sync_standby", true);
       }
+      if (NodeFacts.isQuorumStandby(s)) {
+        json.put("quorum_standby", true);
+      }
       json.put("timeline", s.timeline());
       if (s.replicationState() != null) {
         json.put("replication_state", s.replicationState());

@@ -126,7 +126,10 @@ public final class ClusterTable {
     if (m.name().equals(cluster.leader())) {
       role = cluster.standbyCluster() ? "standby_leader" : "leader";
     } else if (cluster.syncStandbys().contains(m.name())) {
-      role = "sync_standby";
+      // Patroni 4: quorum_standby in quorum mode ("Quorum Standby" in the table)
+      boolean quorum = cluster.config() != null
+          && "quorum".equalsIgnoreCase(cluster.config().path("synchronous_mode").asText("").trim());
+      role = quorum ? "quorum_standby" : "sync_standby";
     } else {
       role = "replica";
     }

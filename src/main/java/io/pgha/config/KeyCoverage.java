@@ -108,7 +108,7 @@ public final class KeyCoverage {
         "synchronous_mode_strict", "synchronous_node_count", "check_timeline", "pause")) {
       honoured("bootstrap.dcs." + k, "");
     }
-    differently("bootstrap.dcs.synchronous_mode", "on/off as Patroni; \"quorum\" (Patroni 4) is not implemented");
+    differently("bootstrap.dcs.synchronous_mode", "on/off/quorum as Patroni; mode on's pre-promote step is Patroni 3.x's");
     honoured("bootstrap.dcs.postgresql", "");
     honoured("bootstrap.dcs.postgresql.use_pg_rewind", "");
     honoured("bootstrap.dcs.postgresql.use_slots", "");

@@ -193,7 +193,16 @@ public final class ViewParser {
         if (!name.isBlank()) standbys.add(name.trim());
       }
     }
-    return new SyncState(textOrNull(node.get("leader")).trim(), standbys, version);
+    JsonNode quorum = node.get("quorum"); // 3.x has none: 0
+    int q = quorum != null && quorum.canConvertToInt() ? quorum.asInt() : 0;
+    if (quorum != null && quorum.isTextual()) {
+      try {
+        q = Integer.parseInt(quorum.asText().trim());
+      } catch (NumberFormatException e) {
+        q = 0;
+      }
+    }
+    return new SyncState(textOrNull(node.get("leader")).trim(), standbys, q, version);
   }
 
   /** Why {@code config} is unusable, or null: it is absent, or a JSON object (§1.3: anything else is kept out). */

@@ -488,6 +488,11 @@ public final class HaCore {
    * may pick an asynchronous one (the operator accepted the loss), a switchover may not.
    */
   static boolean maySucceedSynchronously(ClusterView view, DynamicConfig cfg, NodeSettings me) {
+    if (quorumActive(view, cfg)) {
+      // §4.7: anyone may race on quorum votes, except that a switchover goes only to a listed member (§3.5.7)
+      FailoverRequest request = view.failover();
+      return request == null || request.leader() == null || view.sync().lists(me.name());
+    }
     if (cfg.synchronousMode() != DynamicConfig.SyncMode.ON || view.sync().isEmpty()) return true;
     if (view.sync().mayRace(me.name())) return true;
     FailoverRequest request = view.failover();
@@ -518,6 +523,7 @@ public final class HaCore {
       if (view.optime() > 0 && view.optime() - local.lsn() > cfg.maximumLagOnFailoverBytes()) return false;
       if (cfg.checkTimeline() && !cfg.isStandbyCluster() && (local.timeline() == 0 || local.timeline() < view.clusterTimeline())) return false;
     }
+    if (quorumActive(view, cfg)) return hasQuorumVotes(view, local, me);
     boolean syncOn = cfg.synchronousMode() == DynamicConfig.SyncMode.ON && !view.sync().isEmpty();
     for (PeerStatus peer : local.peers().values()) {
       if (peer.name().equals(me.name()) || !peer.reachable() || peer.nofailover()) continue;
@@ -529,6 +535,47 @@ public final class HaCore {
       if (peer.lsn() == local.lsn() && peer.failoverPriority() > me.failoverPriority()) return false;
     }
     return true;
+  }
+
+  /**
+   * Quorum commit is in force: mode {@code quorum} with a sync key. pgha also asks for votes when the mode is
+   * {@code on} but the key still carries a quorum (the mode was just switched: the voters need not all have every
+   * commit until the primary has rewritten the key).
+   */
+  static boolean quorumActive(ClusterView view, DynamicConfig cfg) {
+    if (view.sync().isEmpty()) return false;
+    return cfg.synchronousMode() == DynamicConfig.SyncMode.QUORUM
+        || cfg.synchronousMode() == DynamicConfig.SyncMode.ON && view.sync().quorum() > 0;
+  }
+
+  /**
+   * §3.5.11 in quorum mode (Patroni 4's {@code _is_healthiest_node}): any {@code quorum} + 1 of the voters and the
+   * sync leader hold every acknowledged commit between them (§4.7), so a candidate that hears {@code sync.quorum}
+   * of them, besides itself when it is one, none ahead of it, has every acknowledged commit. A voter counts from 0,
+   * anyone else from -1 (it must hear one more). Only listed members are compared; one ahead of me wins, unless it
+   * is the old sync leader; a listed one level with me and of higher failover_priority wins too (not the old
+   * leader). The old sync leader itself needs no votes when nobody is ahead of it. Unreachable, nofailover
+   * (Patroni's {@code failover_limitation}) and not-yet-running (LSN 0) peers give no vote.
+   */
+  static boolean hasQuorumVotes(ClusterView view, LocalState local, NodeSettings me) {
+    SyncState sync = view.sync();
+    int votes = sync.lists(me.name()) ? 0 : -1;
+    int ahead = 0;
+    for (PeerStatus peer : local.peers().values()) {
+      if (peer.name().equals(me.name()) || !sync.lists(peer.name())) continue;
+      if (!peer.reachable() || peer.nofailover()) continue;
+      if (peer.primary()) return false;
+      if (peer.lsn() > local.lsn()) {
+        ahead++;
+        if (!peer.name().equals(sync.leader())) return false;
+      } else if (peer.lsn() > 0) {
+        boolean higherPriority = peer.lsn() == local.lsn() && peer.failoverPriority() > me.failoverPriority()
+            && !peer.name().equals(sync.leader());
+        if (higherPriority) return false;
+        votes++;
+      }
+    }
+    return votes >= sync.quorum() || ahead == 0 && me.name().equals(sync.leader());
   }
 
   /**

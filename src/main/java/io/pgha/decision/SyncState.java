@@ -7,14 +7,25 @@ import java.util.Set;
  * which standbys are confirmed synchronous under it.
  *
  * @param leader the primary that wrote it, or null when absent or empty
- * @param standbys the confirmed synchronous standbys (never null)
+ * @param standbys the confirmed synchronous standbys (never null); in quorum mode the voters (§4.7)
+ * @param quorum quorum mode: how many voters a candidate needs to see, none ahead of it (0 when absent)
  * @param version the znode version for compare-and-set, -1 when the znode does not exist
  */
-public record SyncState(String leader, Set<String> standbys, int version) {
+public record SyncState(String leader, Set<String> standbys, int quorum, int version) {
   public static final SyncState EMPTY = new SyncState(null, Set.of(), -1);
 
   public SyncState {
     standbys = standbys == null ? Set.of() : Set.copyOf(standbys);
+    quorum = Math.max(0, quorum);
+  }
+
+  public SyncState(String leader, Set<String> standbys, int version) {
+    this(leader, standbys, 0, version);
+  }
+
+  /** Patroni's {@code SyncState.matches(name, check_leader=True)}: the leader or a listed standby (voter). */
+  public boolean lists(String member) {
+    return !isEmpty() && (member.equals(leader) || standbys.contains(member));
   }
 
   public boolean isEmpty() {

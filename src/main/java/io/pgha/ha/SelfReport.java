@@ -92,7 +92,8 @@ final class SelfReport {
         health == null || health.lastGoodReadEpochMs() == 0 ? null : health.lastGoodReadEpochMs() / 1000,
         local.sysid(),
         view == null ? 0 : view.optime(),
-        view != null && view.sync().standbys().contains(config.name()),
+        view != null && view.sync().standbys().contains(config.name())
+            && dynamic.synchronousMode() != DynamicConfig.SyncMode.QUORUM,
         nextLoopDueEpochMs,
         dynamic.ttlSeconds(),
         config.tags().published(),
@@ -105,6 +106,9 @@ final class SelfReport {
         replica && local.diverged(),
         Failsafe.active(local, dynamic, nowMonotonicMs),
         dynamic.failsafeMode(),
-        view == null ? null : view.failsafe());
+        view == null ? null : view.failsafe(),
+        // §5.4: listed in the sync key in quorum mode
+        view != null && view.sync().standbys().contains(config.name())
+            && dynamic.synchronousMode() == DynamicConfig.SyncMode.QUORUM);
   }
 }

@@ -28,9 +28,6 @@ import java.util.regex.Pattern;
  *       {@code # Values:} comment line) and {@code patroni_failsafe_mode_enabled}, {@code patroni_failsafe_member},
  *       {@code patroni_failover_priority} (HEAD).
  * </ul>
- *
- * <p>{@link NodeStatus} does not (yet) carry quorum membership: that metric is 0 until it does, which is what Patroni
- * writes for a member without quorum commit.
  */
 public final class PatroniMetrics {
   /** Patroni's {@code PostgresqlState} texts; the index is the number {@code patroni_postgres_state} reports. */
@@ -86,7 +83,8 @@ public final class PatroniMetrics {
         flag(REPLICA.equals(s.role())));
     gauge(out, "patroni_sync_standby", "Value is 1 if this node is a sync standby, 0 otherwise.", labels,
         flag(s.syncStandby() && queryable && REPLICA.equals(s.role())));
-    gauge(out, "patroni_quorum_standby", "Value is 1 if this node is a quorum standby, 0 otherwise.", labels, "0");
+    gauge(out, "patroni_quorum_standby", "Value is 1 if this node is a quorum standby, 0 otherwise.", labels,
+        flag(s.quorumStandby() && queryable && REPLICA.equals(s.role())));
     counter(out, "patroni_xlog_received_location",
         "Current location of the received Postgres transaction log, 0 if this node is not a replica.", labels,
         number(hasReplicaXlog ? s.receivedLocation() : null));

@@ -41,6 +41,7 @@ import java.util.Map;
  * @param failsafeEnabled {@code failsafe_mode} is on in the dynamic configuration
  * @param failsafeTopology the {@code failsafe} key as last read (member name to api_url), as Patroni's
  *     {@code dcs.failsafe}: {@code GET /failsafe} answers it; null when the key is absent or not a JSON object
+ * @param quorumStandby listed in the {@code sync} key in quorum mode (§5.4): {@code /quorum} answers 200
  */
 public record NodeStatus(
     String name,
@@ -79,7 +80,8 @@ public record NodeStatus(
     boolean diverged,
     boolean failsafeActive,
     boolean failsafeEnabled,
-    Map<String, String> failsafeTopology) {
+    Map<String, String> failsafeTopology,
+    boolean quorumStandby) {
 
 
   public NodeStatus(String name, String scope, String version, String state, String role, String postmasterStartTime,
@@ -94,7 +96,7 @@ public record NodeStatus(
         receivedLocation, replayedLocation, replayedTimestamp, replayPaused, timeline, replicationState, replication,
         leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds, systemIdentifier, optime,
         syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance, maximumLagOnFailoverBytes,
-        pendingRestartReason, configError, scheduledRestart, false, false, false, false, null);
+        pendingRestartReason, configError, scheduledRestart, false, false, false, false, null, false);
   }
 
   public NodeStatus withWatchdogFailed(boolean failed) {
@@ -103,7 +105,7 @@ public record NodeStatus(
         replication, leaderLockHeld, dcsViewPresent, clusterUnlocked, paused, dcsLastSeenEpochSeconds,
         systemIdentifier, optime, syncStandby, nextLoopDueEpochMs, ttlSeconds, tags, noloadbalance,
         maximumLagOnFailoverBytes, pendingRestartReason, configError, scheduledRestart, failed, diverged,
-        failsafeActive, failsafeEnabled, failsafeTopology);
+        failsafeActive, failsafeEnabled, failsafeTopology, quorumStandby);
   }
 
 

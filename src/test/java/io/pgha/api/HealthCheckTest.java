@@ -68,6 +68,7 @@ class HealthCheckTest {
     NodeStatus taggedLeader = with(LEADER, "tags", tags("{\"zone\":\"eu-1\"}"));
     NodeStatus standbyLeader = with(REPLICA, "role", "standby_leader", "leaderLockHeld", true);
     NodeStatus sync = with(REPLICA, "syncStandby", true);
+    NodeStatus quorum = with(REPLICA, "quorumStandby", true);
     NodeStatus pausedNoView = with(LEADER, "paused", true, "dcsViewPresent", false, "leaderLockHeld", false);
     NodeStatus streaming = with(REPLICA, "replicationState", "streaming");
     return Stream.of(
@@ -164,6 +165,16 @@ class HealthCheckTest {
         arguments("sync replica, noloadbalance", with(sync, "noloadbalance", true), "/sync", 503),
         arguments("leader, no view", with(LEADER, "dcsViewPresent", false), "/read-only-sync", 503),
         arguments("leader, quorum", LEADER, "/read-only-quorum", 200),
+        // quorum commit (§4.7): a replica listed among the voters
+        arguments("quorum replica", quorum, "/quorum", 200),
+        arguments("quorum replica", quorum, "/read-only-quorum", 200),
+        arguments("quorum replica", quorum, "/sync", 503),
+        arguments("quorum replica", quorum, "/read-only-sync", 503),
+        arguments("quorum replica", quorum, "/async", 503),
+        arguments("quorum replica", quorum, "/replica", 200),
+        arguments("quorum replica, no view", with(quorum, "dcsViewPresent", false), "/quorum", 503),
+        arguments("quorum replica, stopped", with(quorum, "pgQueryable", false), "/quorum", 503),
+        arguments("replica", REPLICA, "/quorum", 503),
         // substring routing and the order of the tests
         arguments("leader", LEADER, "/foo-primary-bar", 200),
         arguments("leader", LEADER, "/leader/replica", 200),

@@ -535,6 +535,13 @@ class ViewParserTest {
       assertThat(ViewParser.sync(bytes("{\"leader\":\"pg1\",\"sync_standby\":\"pg2,pg3\",\"quorum\":0}"), 4))
           .isEqualTo(new io.pgha.decision.SyncState("pg1", java.util.Set.of("pg2", "pg3"), 4));
       assertThat(ViewParser.sync(bytes("{\"leader\":\"pg1\",\"sync_standby\":null}"), 2).standbys()).isEmpty();
+      // quorum commit (4.0): the quorum field; 3.x has none (0), a string number is read too
+      assertThat(ViewParser.sync(bytes("{\"leader\":\"pg1\",\"sync_standby\":\"pg2,pg3\",\"quorum\":1}"), 4))
+          .isEqualTo(new io.pgha.decision.SyncState("pg1", java.util.Set.of("pg2", "pg3"), 1, 4));
+      assertThat(ViewParser.sync(bytes("{\"leader\":\"pg1\",\"sync_standby\":\"pg2\",\"quorum\":\"2\"}"), 4).quorum())
+          .isEqualTo(2);
+      assertThat(ViewParser.sync(bytes("{\"leader\":\"pg1\",\"sync_standby\":\"pg2\",\"quorum\":\"x\"}"), 4).quorum())
+          .isZero();
       assertThat(ViewParser.sync(bytes("{}"), 7)).satisfies(s -> {
         assertThat(s.isEmpty()).isTrue();
         assertThat(s.version()).isEqualTo(7); // an empty key still has a version to compare against

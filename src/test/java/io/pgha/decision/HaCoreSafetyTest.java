@@ -512,4 +512,151 @@ class HaCoreSafetyTest {
     assertThat(dirs).containsExactlyInAnyOrder(DataDirState.values());
     assertThat(lost).isBetween(200, 1000);
   }
+
+  // --------------------------------------------------------------------------------------------------------------
+  // Quorum commit (§4.7): no promotion that could lose an acknowledged commit
+  // --------------------------------------------------------------------------------------------------------------
+
+  /** One random quorum-mode world: a safe (numsync, ssn, quorum, voters), a commit at LSN 1000 acknowledged by it. */
+  record QuorumWorld(long seed, ClusterView view, LocalState local, DynamicConfig cfg, NodeSettings me,
+      long committedLsn) {}
+
+  private static final String[] QUORUM_NAMES = {"pg1", "pg2", "pg3", "pg4", "pg5"};
+
+  /**
+   * Property over random states: pg1 (a replica, the old primary's key gone) decides with its peers' answers; when
+   * it takes the leader key its LSN holds the last acknowledged commit. The commit was acknowledged by the old
+   * primary and any numsync members of ssn, the sync key (quorum, voters) meets every such set (QuorumResolver's
+   * invariant), peers are unreachable, nofailover or of any failover_priority at random, anyone may be ahead. No
+   * failover key: a named candidate is the operator's choice, as in Patroni.
+   */
+  @Test
+  void quorumModeNeverPromotesWithoutEveryAcknowledgedCommit() {
+    int promotions = 0;
+    int promotionsByNonVoter = 0;
+    Random master = new Random(MASTER_SEED ^ 0x0_4A_0E0L);
+    for (int i = 0; i < Math.min(ROUNDS, 200_000); i++) {
+      QuorumWorld w = quorumWorld(master.nextLong(), "quorum");
+      if (w == null) continue;
+      Decision d = HaCore.decide(w.view(), w.local(), w.cfg(), w.me(), 1_000_000);
+      if (d.action() instanceof Action.AcquireLeader) {
+        promotions++;
+        if (!w.view().sync().lists("pg1")) promotionsByNonVoter++;
+        assertThat(w.local().lsn()).as("pg1 took the key without the acknowledged commit: %s %s", d, w)
+            .isGreaterThanOrEqualTo(w.committedLsn());
+      }
+    }
+    assertThat(promotions).as("promotions (the property is not vacuous)").isGreaterThan(1_000);
+    assertThat(promotionsByNonVoter).as("promotions by a member outside the voters").isGreaterThan(10);
+  }
+
+  /**
+   * The IT's cluster in the core: pg1 was primary with ANY 1 (pg2,pg3) and sync {pg1, quorum 1, pg2,pg3}. pg2 takes
+   * over only when it hears pg3 and pg3 is not ahead; alone it waits (pg3 may hold the last commit); pg1 back as a
+   * replica needs no votes.
+   */
+  @Test
+  void quorumVotesInTheThreeMemberCase() {
+    DynamicConfig cfg = DynamicConfigJson.parse(JSON.createObjectNode().put("synchronous_mode", "quorum"));
+    SyncState sync = new SyncState("pg1", Set.of("pg2", "pg3"), 1, 5);
+    Map<String, MemberRecord> members = new TreeMap<>();
+    for (String n : List.of("pg2", "pg3")) {
+      members.put(n, new MemberRecord(n, "postgres://" + n + ":5432/postgres", "http://" + n + ":8008/patroni",
+          "streaming", "replica", 900L, 1, false, null, false, false, null, false, false, null));
+    }
+    ClusterView view = new ClusterView(null, false, Map.copyOf(members), SYSID, cfg, null, 1, 0, null, sync);
+    NodeSettings pg2 = new NodeSettings("pg2", false, 1, false, false, null, true, false);
+    java.util.function.BiFunction<Long, PeerStatus, Decision> decide = (myLsn, peer) -> HaCore.decide(view,
+        LocalState.builder("pg2").dataDir(DataDirState.REPLICA).cleanShutdown(true).sysid(SYSID)
+            .pg(PgRunState.RUNNING).inRecovery(true).lsn(myLsn).timeline(1).dcsConnected(true).sessionTtlMs(30_000L)
+            .peers(Map.of("pg3", peer)).build(), cfg, pg2, 1_000_000);
+    assertThat(decide.apply(900L, new PeerStatus("pg3", true, false, 800, 1, false, 1)).action())
+        .isInstanceOf(Action.AcquireLeader.class);
+    assertThat(decide.apply(900L, new PeerStatus("pg3", true, false, 900, 1, false, 1)).action())
+        .isInstanceOf(Action.AcquireLeader.class);
+    assertThat(decide.apply(900L, PeerStatus.unreachable("pg3")).reason()).isEqualTo(Reason.NOT_HEALTHIEST);
+    assertThat(decide.apply(900L, new PeerStatus("pg3", true, false, 950, 1, false, 1)).reason())
+        .isEqualTo(Reason.NOT_HEALTHIEST);
+    // a nofailover voter gives no vote (Patroni's failover_limitation)
+    assertThat(decide.apply(900L, new PeerStatus("pg3", true, false, 800, 1, true, 1)).reason())
+        .isEqualTo(Reason.NOT_HEALTHIEST);
+    // with quorum 0 (ANY 2: every standby has every commit) pg2 needs nobody
+    ClusterView allSync = new ClusterView(null, false, Map.copyOf(members), SYSID, cfg, null, 1, 0, null,
+        new SyncState("pg1", Set.of("pg2", "pg3"), 0, 5));
+    assertThat(HaCore.decide(allSync, LocalState.builder("pg2").dataDir(DataDirState.REPLICA).cleanShutdown(true)
+        .sysid(SYSID).pg(PgRunState.RUNNING).inRecovery(true).lsn(900).timeline(1).dcsConnected(true)
+        .sessionTtlMs(30_000L).peers(Map.of("pg3", PeerStatus.unreachable("pg3"))).build(), cfg, pg2, 1_000_000)
+        .action()).isInstanceOf(Action.AcquireLeader.class);
+  }
+
+  /** The checker catches what it claims: the same worlds without the votes (mode on's rules) do lose commits. */
+  @Test
+  void withoutQuorumVotesTheSameWorldsLoseCommits() {
+    int lost = 0;
+    Random master = new Random(MASTER_SEED ^ 0x0_4A_0E0L);
+    for (int i = 0; i < 20_000; i++) {
+      QuorumWorld w = quorumWorld(master.nextLong(), "off");
+      if (w == null) continue;
+      Decision d = HaCore.decide(w.view(), w.local(), w.cfg(), w.me(), 1_000_000);
+      if (d.action() instanceof Action.AcquireLeader && w.local().lsn() < w.committedLsn()) lost++;
+    }
+    assertThat(lost).isGreaterThan(10);
+  }
+
+  static QuorumWorld quorumWorld(long seed, String mode) {
+    Random r = new Random(seed);
+    String me = "pg1";
+    String oldLeader = r.nextInt(6) == 0 ? me : pick(r, "pg2", "pg3", "pg4", "pg5");
+    List<String> standbys = new ArrayList<>();
+    for (String n : QUORUM_NAMES) if (!n.equals(oldLeader)) standbys.add(n);
+    Set<String> ssn = new java.util.TreeSet<>();
+    for (String n : standbys) if (r.nextInt(3) != 0) ssn.add(n);
+    if (ssn.isEmpty()) return null;
+    int numsync = 1 + r.nextInt(ssn.size());
+    Set<String> voters = new java.util.TreeSet<>(ssn);
+    if (r.nextInt(4) == 0) voters.remove(pick(r, ssn.toArray(new String[0]))); // mid-transition shapes
+    if (r.nextInt(4) == 0) voters.add(pick(r, standbys.toArray(new String[0])));
+    if (voters.isEmpty()) return null;
+    int quorum = r.nextInt(voters.size());
+    QuorumResolver.State state = new QuorumResolver.State(oldLeader, quorum, voters, numsync, ssn, numsync,
+        Set.of(), 1, oldLeader);
+    if (!QuorumResolverTest.overlaps(state)) return null; // the primary keeps the invariant (QuorumResolverTest)
+    long committed = 1000;
+    // who has the commit: the old primary and numsync of ssn, maybe more
+    List<String> shuffled = new ArrayList<>(ssn);
+    java.util.Collections.shuffle(shuffled, r);
+    Set<String> acked = new java.util.TreeSet<>(shuffled.subList(0, numsync));
+    Map<String, Long> lsn = new TreeMap<>();
+    for (String n : QUORUM_NAMES) {
+      boolean has = n.equals(oldLeader) || acked.contains(n) || r.nextInt(4) == 0;
+      lsn.put(n, has ? committed + r.nextInt(3) * 100L : 1 + r.nextInt((int) committed - 1));
+      if (!has && r.nextInt(5) == 0) lsn.put(n, committed - 1); // just short of it
+    }
+    Map<String, MemberRecord> members = new TreeMap<>();
+    Map<String, PeerStatus> peers = new LinkedHashMap<>();
+    for (String n : QUORUM_NAMES) {
+      boolean gone = n.equals(oldLeader) ? r.nextInt(3) != 0 : r.nextInt(4) == 0;
+      if (n.equals(me)) gone = false;
+      if (gone) continue;
+      boolean nofailover = !n.equals(me) && r.nextInt(8) == 0;
+      int priority = pick(r, 1, 1, 1, 2, 0);
+      members.put(n, new MemberRecord(n, "postgres://" + n + ":5432/postgres", "http://" + n + ":8008/patroni",
+          "streaming", "replica", lsn.get(n), 1, nofailover, priority, false, false, null, false, false, null));
+      if (!n.equals(me)) {
+        peers.put(n, r.nextInt(5) == 0 ? PeerStatus.unreachable(n)
+            : new PeerStatus(n, true, false, lsn.get(n), 1, nofailover, priority));
+      }
+    }
+    ObjectNode raw = JSON.createObjectNode();
+    raw.put("synchronous_mode", mode);
+    raw.put("maximum_lag_on_failover", 1 << 30);
+    DynamicConfig cfg = DynamicConfigJson.parse(raw);
+    ClusterView view = new ClusterView(null, false, Map.copyOf(members), SYSID, cfg, null, 1, 0, null,
+        new SyncState(oldLeader, voters, quorum, 3));
+    LocalState local = LocalState.builder(me).dataDir(DataDirState.REPLICA).cleanShutdown(true).sysid(SYSID)
+        .pg(PgRunState.RUNNING).inRecovery(true).upstream(null).lsn(lsn.get(me)).timeline(1).dcsConnected(true)
+        .sessionTtlMs(30_000L).peers(peers).build();
+    NodeSettings settings = new NodeSettings(me, false, pick(r, 1, 1, 2, 0), false, false, null, true, false);
+    return new QuorumWorld(seed, view, local, cfg, settings, committed);
+  }
 }

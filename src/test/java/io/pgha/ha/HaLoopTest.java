@@ -514,7 +514,7 @@ class HaLoopTest {
     @Override public CompletionStage<Void> writeHistory(List<HistoryEntry> history) { return done("writeHistory", null); }
 
     @Override
-    public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion) {
+    public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int quorum, int expectedVersion) {
       return done("writeSync", true);
     }
 

@@ -194,6 +194,14 @@ class PatroniMetricsTest {
   }
 
   @Test
+  void quorumStandby() {
+    Map<String, String> values = values(render(with(replica(), "quorumStandby", true)));
+    assertThat(values).containsEntry("patroni_quorum_standby", "1").containsEntry("patroni_sync_standby", "0");
+    assertThat(values(render(with(replica(), "quorumStandby", true, "pgQueryable", false))))
+        .containsEntry("patroni_quorum_standby", "0");
+  }
+
+  @Test
   void standbyLeaderAndArchiveRecovery() {
     NodeStatus s = with(replica(), "role", "standby_leader", "replicationState", "in archive recovery");
     Map<String, String> values = values(render(s));

@@ -321,14 +321,14 @@ public final class SimDcs implements Dcs {
   }
 
   @Override
-  public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion) {
+  public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int quorum, int expectedVersion) {
     String value;
     if (leader == null) {
       value = "{}";
     } else {
       ObjectNode o = JSON.createObjectNode();
       o.put("leader", leader);
-      o.put("quorum", 0);
+      o.put("quorum", quorum);
       if (standbys.isEmpty()) o.putNull("sync_standby");
       else o.put("sync_standby", String.join(",", new TreeSet<>(standbys)));
       value = o.toString();

@@ -80,7 +80,12 @@ public interface Dcs {
    * Writes {@code sync} if its version is still {@code expectedVersion} (-1: the key must not exist yet);
    * {@code leader} null writes {@code {}} (synchronous replication off). False: someone else changed it.
    */
-  CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion);
+  default CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion) {
+    return writeSync(leader, standbys, 0, expectedVersion);
+  }
+
+  /** As above, with the {@code quorum} field (quorum commit, §4.7; 0 otherwise). */
+  CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int quorum, int expectedVersion);
 
   /** Our ephemeral {@code members/<name>} key, kept alive across reconnects; the JSON Patroni publishes. */
   void publishMember(String json);

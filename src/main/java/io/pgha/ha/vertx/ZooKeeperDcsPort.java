@@ -132,8 +132,8 @@ final class ZooKeeperDcsPort implements Dcs {
   }
 
   @Override
-  public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int expectedVersion) {
-    String value = leader == null ? "{}" : syncValue(leader, standbys);
+  public CompletionStage<Boolean> writeSync(String leader, Set<String> standbys, int quorum, int expectedVersion) {
+    String value = leader == null ? "{}" : syncValue(leader, standbys, quorum);
     return OnContext.of(ctx, dcs.compareAndSet(dcs.layout().sync(), value, expectedVersion));
   }
 
@@ -198,9 +198,9 @@ final class ZooKeeperDcsPort implements Dcs {
     return array.toString();
   }
 
-  /** §4.3: {@code {"leader": L, "quorum": 0, "sync_standby": "a,b" | null}}. */
-  static String syncValue(String leader, Set<String> standbys) {
-    ObjectNode value = JSON.createObjectNode().put("leader", leader).put("quorum", 0);
+  /** §4.3: {@code {"leader": L, "quorum": N, "sync_standby": "a,b" | null}} (N is 0 unless quorum commit). */
+  static String syncValue(String leader, Set<String> standbys, int quorum) {
+    ObjectNode value = JSON.createObjectNode().put("leader", leader).put("quorum", quorum);
     if (standbys.isEmpty()) value.putNull("sync_standby");
     else value.put("sync_standby", String.join(",", new TreeSet<>(standbys)));
     return value.toString();

@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 class ZooKeeperDcsPortTest {
   @Test
   void syncKeyValueAsPatroniWritesIt() {
-    assertThat(ZooKeeperDcsPort.syncValue("pg1", Set.of()))
+    assertThat(ZooKeeperDcsPort.syncValue("pg1", Set.of(), 0))
         .isEqualTo("{\"leader\":\"pg1\",\"quorum\":0,\"sync_standby\":null}");
-    assertThat(ZooKeeperDcsPort.syncValue("pg1", Set.of("pg3", "pg2")))
+    assertThat(ZooKeeperDcsPort.syncValue("pg1", Set.of("pg3", "pg2"), 0))
         .isEqualTo("{\"leader\":\"pg1\",\"quorum\":0,\"sync_standby\":\"pg2,pg3\"}");
+    assertThat(ZooKeeperDcsPort.syncValue("pg1", Set.of("pg3", "pg2"), 1))
+        .isEqualTo("{\"leader\":\"pg1\",\"quorum\":1,\"sync_standby\":\"pg2,pg3\"}");
   }
 
   @Test
