@@ -77,6 +77,20 @@ public record DynamicConfig(
         List.of());
   }
 
+  /**
+   * This configuration with ttl raised to {@code floor} for this member alone, the reason added to {@link #warnings()}
+   * ({@code raw} unchanged: the cluster's key is not rewritten, as Patroni clamps an out-of-range value in memory).
+   */
+  public DynamicConfig withTtlAtLeast(int floor, String reason) {
+    if (ttlSeconds >= floor) return this;
+    List<String> w = new java.util.ArrayList<>(warnings);
+    w.add("ttl=" + ttlSeconds + " is below " + floor + ", " + reason + ": this member uses " + floor);
+    return new DynamicConfig(floor, loopWaitSeconds, retryTimeoutSeconds, maximumLagOnFailoverBytes,
+        primaryStartTimeoutSeconds, primaryStopTimeoutSeconds, synchronousMode, synchronousModeStrict,
+        synchronousNodeCount, maximumLagOnSyncnodeBytes, checkTimeline, usePgRewind, useSlots, pause, failsafeMode,
+        postgresqlParameters, raw, w);
+  }
+
   public boolean synchronousModeActive() {
     return synchronousMode != SyncMode.OFF;
   }

@@ -66,6 +66,7 @@ class HaLoopTest {
   private final Map<String, Boolean> failsafeAnswers = new LinkedHashMap<>();
   private final List<FencingGuard.Situation> guardSituations = new ArrayList<>();
   private String extraDcs = "";
+  private boolean guarding = true;
 
   private PghaConfig config(boolean bootstrap) throws Exception {
     String yaml = """
@@ -226,6 +227,36 @@ class HaLoopTest {
         v.clusterTimeline(), v.optime()));
 
     assertThat(calls).contains("renewSession 19000"); // 20 s − 2 × 500 ms, no socket asked from the loop
+  }
+
+  @Test
+  void withoutTheFencingGuardALowerTtlFromTheClusterConfigKeepsTheFloorForThisMemberWithOneWarning() throws Exception {
+    for (boolean guard : new boolean[] {true, false}) {
+      guarding = guard;
+      calls.clear();
+      runningPrimary(300);
+      dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
+      HaLoop loop = loop(false, new HaLoop.Options(true, 500));
+      loop.start().toCompletableFuture().join();
+      ClusterView v = dcs.view;
+      var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+          .put("ttl", 5).put("loop_wait", 1).put("retry_timeout", 2));
+
+      loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
+          v.clusterTimeline(), v.optime()));
+
+      assertThat(loop.dynamic().ttlSeconds()).isEqualTo(guard ? 5 : 7);
+      assertThat(loop.dynamic().raw()).isEqualTo(config.raw()); // the cluster's key is not rewritten
+      assertThat(loop.dynamic().warnings()).hasSize(guard ? 0 : 1);
+      if (!guard) {
+        assertThat(loop.dynamic().warnings().get(0)).isEqualTo("ttl=5 is below 7, the least ttl without the fencing"
+            + " guard (pgha.fencing_guard is off): this member uses 7");
+      }
+      assertThat(calls).contains(guard ? "renewSession 4000" : "renewSession 6000"); // ttl − 2 × 500 ms
+      loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
+          v.clusterTimeline(), v.optime()));
+      assertThat(calls.stream().filter(c -> c.startsWith("renewSession")).count()).isEqualTo(1);
+    }
   }
 
   @Test
@@ -645,7 +676,7 @@ class HaLoopTest {
     @Override public void close() { }
   }
 
-  private static final class FakeFence implements Fence {
+  private final class FakeFence implements Fence {
     private final List<FencingGuard.Situation> seen;
 
     FakeFence(List<FencingGuard.Situation> seen) {
@@ -659,6 +690,8 @@ class HaLoopTest {
     @Override public void disarm(String why) { }
 
     @Override public boolean watchdogFailed() { return false; }
+
+    @Override public boolean guarding() { return guarding; }
 
     @Override public void countFires(String when) { }
 
