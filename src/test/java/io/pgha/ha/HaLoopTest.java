@@ -215,18 +215,30 @@ class HaLoopTest {
 
   @Test
   void aTtlChangeRenewsTheSessionTwoTicksBelowTheNewTtlWithTheTickTheAgentLearned() throws Exception {
-    runningPrimary(300);
-    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
-    HaLoop loop = loop(false, new HaLoop.Options(true, 500)); // the agent asked the ensemble once: tick 500 ms
-    loop.start().toCompletableFuture().join();
-    ClusterView v = dcs.view;
-    var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-        .put("ttl", 20).put("loop_wait", 10).put("retry_timeout", 5));
+    HaLoop loop = leaderAtTick500();
 
-    loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
-        v.clusterTimeline(), v.optime()));
+    takeConfig(loop, 20, 10, 5);
 
     assertThat(calls).contains("renewSession 19000"); // 20 s − 2 × 500 ms, no socket asked from the loop
+  }
+
+  /** pg1 leads a running primary; the agent asked the ensemble once: tick 500 ms. */
+  private HaLoop leaderAtTick500() throws Exception {
+    runningPrimary(300);
+    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
+    HaLoop loop = loop(false, new HaLoop.Options(true, 500));
+    loop.start().toCompletableFuture().join();
+    return loop;
+  }
+
+  /** A {@code config} key with these timings arrives with the next view. */
+  private io.pgha.config.DynamicConfig takeConfig(HaLoop loop, int ttl, int loopWait, int retryTimeout) {
+    ClusterView v = dcs.view;
+    var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+        .put("ttl", ttl).put("loop_wait", loopWait).put("retry_timeout", retryTimeout));
+    loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
+        v.clusterTimeline(), v.optime()));
+    return config;
   }
 
   @Test
@@ -234,16 +246,9 @@ class HaLoopTest {
     for (boolean guard : new boolean[] {true, false}) {
       guarding = guard;
       calls.clear();
-      runningPrimary(300);
-      dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
-      HaLoop loop = loop(false, new HaLoop.Options(true, 500));
-      loop.start().toCompletableFuture().join();
-      ClusterView v = dcs.view;
-      var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-          .put("ttl", 5).put("loop_wait", 1).put("retry_timeout", 2));
+      HaLoop loop = leaderAtTick500();
 
-      loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
-          v.clusterTimeline(), v.optime()));
+      var config = takeConfig(loop, 5, 1, 2);
 
       assertThat(loop.dynamic().ttlSeconds()).isEqualTo(guard ? 5 : 7);
       assertThat(loop.dynamic().raw()).isEqualTo(config.raw()); // the cluster's key is not rewritten
@@ -253,8 +258,7 @@ class HaLoopTest {
             + " guard (pgha.fencing_guard is off): this member uses 7");
       }
       assertThat(calls).contains(guard ? "renewSession 4000" : "renewSession 6000"); // ttl − 2 × 500 ms
-      loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
-          v.clusterTimeline(), v.optime()));
+      takeConfig(loop, 5, 1, 2); // the same key again: no second renewal
       assertThat(calls.stream().filter(c -> c.startsWith("renewSession")).count()).isEqualTo(1);
     }
   }
