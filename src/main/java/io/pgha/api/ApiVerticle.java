@@ -68,8 +68,31 @@ public final class ApiVerticle extends VerticleBase {
   private volatile HttpDate date = new HttpDate(-1, "");
   private HttpServer server;
 
-  /** A status and its rendered body, swapped together. */
-  private record Snapshot(NodeStatus status, Buffer body) {}
+  /**
+   * A status and its body, swapped together. The body is rendered at the first request that wants it, not at every
+   * HA cycle: an idle member may answer none between two cycles (two racing requests may both render it, the same).
+   */
+  private static final class Snapshot {
+    private final NodeStatus status;
+    private volatile Buffer body;
+
+    Snapshot(NodeStatus status) {
+      this.status = status;
+    }
+
+    NodeStatus status() {
+      return status;
+    }
+
+    Buffer body() {
+      Buffer b = body;
+      if (b == null) {
+        b = Buffer.buffer(StatusJson.render(status));
+        body = b;
+      }
+      return b;
+    }
+  }
 
   private record HttpDate(long epochSecond, CharSequence text) {}
 
@@ -162,7 +185,7 @@ public final class ApiVerticle extends VerticleBase {
   }
 
   private void update(NodeStatus status) {
-    current = new Snapshot(status, Buffer.buffer(StatusJson.render(status)));
+    current = new Snapshot(status);
   }
 
   private void handle(HttpServerRequest req) {

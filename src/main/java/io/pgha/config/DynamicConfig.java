@@ -2,6 +2,7 @@ package io.pgha.config;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -77,6 +78,20 @@ public record DynamicConfig(
     return new DynamicConfig(TTL_DEFAULT, LOOP_WAIT_DEFAULT, RETRY_TIMEOUT_DEFAULT, MAXIMUM_LAG_ON_FAILOVER_DEFAULT,
         PRIMARY_START_TIMEOUT_DEFAULT, 0, SyncMode.OFF, false, 1, -1, false, false, true, false, false, null, Map.of(), "{}",
         List.of());
+  }
+
+  /**
+   * This configuration with ttl raised to {@code floor} for this member alone, the reason added to {@link #warnings()}
+   * ({@code raw} unchanged: the cluster's key is not rewritten, as Patroni clamps an out-of-range value in memory).
+   */
+  public DynamicConfig withTtlAtLeast(int floor, String reason) {
+    if (ttlSeconds >= floor) return this;
+    List<String> w = new ArrayList<>(warnings);
+    w.add("ttl=" + ttlSeconds + " is below " + floor + ", " + reason + ": this member uses " + floor);
+    return new DynamicConfig(floor, loopWaitSeconds, retryTimeoutSeconds, maximumLagOnFailoverBytes,
+        primaryStartTimeoutSeconds, primaryStopTimeoutSeconds, synchronousMode, synchronousModeStrict,
+        synchronousNodeCount, maximumLagOnSyncnodeBytes, checkTimeline, usePgRewind, useSlots, pause, failsafeMode,
+        standbyCluster, postgresqlParameters, raw, w);
   }
 
   public boolean synchronousModeActive() {

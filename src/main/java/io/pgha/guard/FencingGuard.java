@@ -162,11 +162,47 @@ public final class FencingGuard {
 
   /** {@code /proc/uptime} in ms, the guard's clock (10 ms steps; floored, so a deadline built on it is never late). */
   public static long procUptimeMs() {
-    try {
-      String up = Files.readString(Path.of("/proc/uptime"), StandardCharsets.US_ASCII).trim().split(" ")[0];
-      return Long.parseLong(up.replace(".", "")) * 10;
-    } catch (IOException | RuntimeException e) {
-      return 0; // the guard then measures from the moment it reads the line
+    // read at every push (twice a second while leading): one file kept open and read again from its start, which
+    // makes the kernel render it anew, instead of an open, a stat and a close each time
+    synchronized (UPTIME_BUFFER) {
+      try {
+        if (uptimeFile == null) uptimeFile = java.nio.channels.FileChannel.open(Path.of("/proc/uptime"));
+        UPTIME_BUFFER.clear();
+        uptimeFile.read(UPTIME_BUFFER, 0);
+        return parseUptimeMs(UPTIME_BUFFER.flip());
+      } catch (IOException | RuntimeException e) {
+        try {
+          if (uptimeFile != null) uptimeFile.close();
+        } catch (IOException ignored) {
+          // reopened at the next read
+        }
+        uptimeFile = null;
+        return 0; // the guard then measures from the moment it reads the line
+      }
     }
+  }
+
+  private static final java.nio.ByteBuffer UPTIME_BUFFER = java.nio.ByteBuffer.allocate(64);
+  private static java.nio.channels.FileChannel uptimeFile;
+
+  /** The first field of /proc/uptime ("12345.67 ...", seconds with two decimals) in ms; a bad field throws. */
+  static long parseUptimeMs(java.nio.ByteBuffer text) {
+    long hundredths = 0;
+    int digits = 0;
+    int decimals = -1;
+    while (text.hasRemaining()) {
+      char c = (char) text.get();
+      if (c == '.' && decimals < 0) {
+        decimals = 0;
+      } else if (c >= '0' && c <= '9') {
+        hundredths = hundredths * 10 + (c - '0');
+        digits++;
+        if (decimals >= 0) decimals++;
+      } else {
+        break;
+      }
+    }
+    if (digits == 0 || digits > 17 || decimals != 2) throw new IllegalArgumentException("not /proc/uptime");
+    return hundredths * 10;
   }
 }

@@ -22,7 +22,7 @@ final class ClusterConfig {
    */
   void take(ClusterView newView) {
     DynamicConfig before = loop.dynamic();
-    if (newView.config() != null) loop.update(b -> b.lastValidConfig(newView.config()));
+    if (newView.config() != null) loop.update(b -> b.lastValidConfig(floored(newView.config())));
     if (!Objects.equals(loop.state().configError(), newView.configError())) {
       if (newView.configError() != null) {
         LOG.error("ignoring the cluster configuration: {}; keeping the last valid one", newView.configError());
@@ -62,6 +62,17 @@ final class ClusterConfig {
       }
       loop.runCycle("zookeeper session renewed");
     });
+  }
+
+  /**
+   * Without the fencing guard, ttl below {@link DynamicConfig#TTL_MIN_WITHOUT_GUARD} is not safe for this member (only
+   * its own fence would hold the lease): it keeps the floor for itself and says so once per configuration, as Patroni
+   * clamps an out-of-range ttl. Refusing the whole configuration instead would also drop its other changes.
+   */
+  private DynamicConfig floored(DynamicConfig config) {
+    if (loop.fence.guarding()) return config;
+    return config.withTtlAtLeast(DynamicConfig.TTL_MIN_WITHOUT_GUARD,
+        "the least ttl without the fencing guard (pgha.fencing_guard is off)");
   }
 
   private static String describeChange(DynamicConfig before, DynamicConfig after) {

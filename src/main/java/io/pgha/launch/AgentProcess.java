@@ -27,12 +27,12 @@ public final class AgentProcess implements AutoCloseable {
 
   /**
    * The flags bin/pgha gives the agent (each explained there; JvmFlagsTest keeps the two equal): serial GC, small
-   * stacks, one C1 compiler thread, a small heap that gives memory back, a small code cache. An HA agent is mostly
-   * idle and three of them share small machines.
+   * stacks, one C1 compiler thread, a small heap that gives memory back, a small code cache, no perf-data sampler.
+   * An HA agent is mostly idle and three of them share small machines.
    */
   public static final List<String> AGENT_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-XX:TieredStopAtLevel=1",
       "-XX:CICompilerCount=1", "-Xms8m", "-Xmx64m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
-      "-XX:ReservedCodeCacheSize=16m");
+      "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData");
 
   private static final Duration CLOSE_SIGTERM_GRACE = Duration.ofSeconds(30);
 

@@ -172,7 +172,7 @@ public final class PghaMetrics implements AutoCloseable {
   }
 
   /**
-   * Turns on Vert.x's Micrometer metrics (HTTP server and client, event bus, pools) in {@code options}, recording
+   * Turns on Vert.x's Micrometer metrics (HTTP server and client, pools; not the event bus) in {@code options}, recording
    * into this registry. Vert.x 5 has no option that carries a registry: the registry is published to vertx-micrometer
    * under a name of its own, which the options then name. Call it just before creating the {@code Vertx}.
    */
@@ -180,7 +180,10 @@ public final class PghaMetrics implements AutoCloseable {
     MicrometerMetricsOptions metricsOptions = new MicrometerMetricsOptions()
         .setEnabled(true)
         .setRegistryName(metrics.registryName)
-        .setJvmMetricsEnabled(false); // bound here already; twice would be the same meters
+        .setJvmMetricsEnabled(false) // bound here already; twice would be the same meters
+        // the event bus only carries the agent's own internal messages (a status per HA cycle): counting them cost
+        // an idle agent CPU at every cycle and told an operator nothing
+        .addDisabledMetricsCategory(io.vertx.micrometer.MetricsDomain.EVENT_BUS);
     BackendRegistries.setupBackend(metricsOptions, metrics.registry);
     return options.setMetricsOptions(metricsOptions);
   }

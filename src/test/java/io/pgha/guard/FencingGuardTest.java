@@ -203,6 +203,24 @@ class FencingGuardTest {
     assertThat(GuardSettings.from(ttl7, Map.of(GuardSettings.ENV, "false")).enabled()).isFalse();
   }
 
+  @Test
+  void uptimeIsReadFromTheKeptOpenFileAsTheGuardReadsIt() throws Exception {
+    java.nio.charset.Charset ascii = java.nio.charset.StandardCharsets.US_ASCII;
+    assertThat(FencingGuard.parseUptimeMs(java.nio.ByteBuffer.wrap("45779.04 32171.05\n".getBytes(ascii))))
+        .isEqualTo(45_779_040L); // 45779.04 s
+    for (String bad : List.of("", "45779.4 1", "x.00", "45779 1", "1.2.3")) {
+      assertThatThrownBy(() -> FencingGuard.parseUptimeMs(java.nio.ByteBuffer.wrap(bad.getBytes(ascii))))
+          .as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
+    for (int i = 0; i < 3; i++) { // again and again from the same open file: each read is fresh
+      String up = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/uptime"), ascii).split(" ")[0];
+      long before = Long.parseLong(up.replace(".", "")) * 10;
+      long read = FencingGuard.procUptimeMs();
+      assertThat(read).isBetween(before, before + 2_000);
+      Thread.sleep(30);
+    }
+  }
+
   private static PghaConfig withRaw(PghaConfig c, ObjectNode raw) {
     return new PghaConfig(c.scope(), c.namespace(), c.name(), c.restapi(), c.zookeeper(), c.bootstrap(),
         c.postgresql(), c.tags(), raw);

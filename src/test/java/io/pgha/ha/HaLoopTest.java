@@ -66,6 +66,7 @@ class HaLoopTest {
   private final Map<String, Boolean> failsafeAnswers = new LinkedHashMap<>();
   private final List<FencingGuard.Situation> guardSituations = new ArrayList<>();
   private String extraDcs = "";
+  private boolean guarding = true;
 
   private PghaConfig config(boolean bootstrap) throws Exception {
     String yaml = """
@@ -214,18 +215,52 @@ class HaLoopTest {
 
   @Test
   void aTtlChangeRenewsTheSessionTwoTicksBelowTheNewTtlWithTheTickTheAgentLearned() throws Exception {
-    runningPrimary(300);
-    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
-    HaLoop loop = loop(false, new HaLoop.Options(true, 500)); // the agent asked the ensemble once: tick 500 ms
-    loop.start().toCompletableFuture().join();
-    ClusterView v = dcs.view;
-    var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-        .put("ttl", 20).put("loop_wait", 10).put("retry_timeout", 5));
+    HaLoop loop = leaderAtTick500();
 
-    loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
-        v.clusterTimeline(), v.optime()));
+    takeConfig(loop, 20, 10, 5);
 
     assertThat(calls).contains("renewSession 19000"); // 20 s − 2 × 500 ms, no socket asked from the loop
+  }
+
+  /** pg1 leads a running primary; the agent asked the ensemble once: tick 500 ms. */
+  private HaLoop leaderAtTick500() throws Exception {
+    runningPrimary(300);
+    dcs.view = view("pg1", true, null, member("pg1", "primary"), member("pg2", "replica"));
+    HaLoop loop = loop(false, new HaLoop.Options(true, 500));
+    loop.start().toCompletableFuture().join();
+    return loop;
+  }
+
+  /** A {@code config} key with these timings arrives with the next view. */
+  private io.pgha.config.DynamicConfig takeConfig(HaLoop loop, int ttl, int loopWait, int retryTimeout) {
+    ClusterView v = dcs.view;
+    var config = DynamicConfigJson.parse(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+        .put("ttl", ttl).put("loop_wait", loopWait).put("retry_timeout", retryTimeout));
+    loop.onView(new ClusterView(v.leader(), v.leaderIsMe(), v.members(), v.initialize(), config, null,
+        v.clusterTimeline(), v.optime()));
+    return config;
+  }
+
+  @Test
+  void withoutTheFencingGuardALowerTtlFromTheClusterConfigKeepsTheFloorForThisMemberWithOneWarning() throws Exception {
+    for (boolean guard : new boolean[] {true, false}) {
+      guarding = guard;
+      calls.clear();
+      HaLoop loop = leaderAtTick500();
+
+      var config = takeConfig(loop, 5, 1, 2);
+
+      assertThat(loop.dynamic().ttlSeconds()).isEqualTo(guard ? 5 : 7);
+      assertThat(loop.dynamic().raw()).isEqualTo(config.raw()); // the cluster's key is not rewritten
+      assertThat(loop.dynamic().warnings()).hasSize(guard ? 0 : 1);
+      if (!guard) {
+        assertThat(loop.dynamic().warnings().get(0)).isEqualTo("ttl=5 is below 7, the least ttl without the fencing"
+            + " guard (pgha.fencing_guard is off): this member uses 7");
+      }
+      assertThat(calls).contains(guard ? "renewSession 4000" : "renewSession 6000"); // ttl − 2 × 500 ms
+      takeConfig(loop, 5, 1, 2); // the same key again: no second renewal
+      assertThat(calls.stream().filter(c -> c.startsWith("renewSession")).count()).isEqualTo(1);
+    }
   }
 
   @Test
@@ -672,7 +707,7 @@ class HaLoopTest {
     @Override public void close() { }
   }
 
-  private static final class FakeFence implements Fence {
+  private final class FakeFence implements Fence {
     private final List<FencingGuard.Situation> seen;
 
     FakeFence(List<FencingGuard.Situation> seen) {
@@ -686,6 +721,8 @@ class HaLoopTest {
     @Override public void disarm(String why) { }
 
     @Override public boolean watchdogFailed() { return false; }
+
+    @Override public boolean guarding() { return guarding; }
 
     @Override public void countFires(String when) { }
 

@@ -12,6 +12,11 @@ public interface Fence {
 
   void disarm(String why);
 
+  /** The guard is on ({@code pgha.fencing_guard}, on by default); without it ttl keeps the higher floor. */
+  default boolean guarding() {
+    return true;
+  }
+
   /** The watchdog is required but cannot be used: this member must never lead. */
   boolean watchdogFailed();
 

@@ -63,6 +63,11 @@ final class GuardFence implements Fence {
   }
 
   @Override
+  public boolean guarding() {
+    return settings.enabled();
+  }
+
+  @Override
   public void start() {
     countFires("before this agent started");
     if (!settings.enabled()) {

@@ -73,11 +73,25 @@ final class SupervisorPort implements Postgres {
   @Override
   public Map<String, String> parameters(PghaConfig current, DynamicConfig dynamic) {
     String socketDir = PostgresqlConfig.defaultSocketDirectory();
-    Map<String, String> params = PgParameters.effective(current.postgresql(), dynamic, current.scope(), socketDir);
+    // asked every cycle (is postgresql.conf still what we would write?): computed again only when an input changed
+    Parameters last = lastParameters;
+    if (last == null || last.config() != current || !last.dynamic().equals(dynamic)
+        || !last.socketDir().equals(socketDir)) {
+      last = new Parameters(current, dynamic, socketDir,
+          java.util.Collections.unmodifiableMap(PgParameters.effective(current.postgresql(), dynamic, current.scope(),
+              socketDir)), dynamicPgHba(dynamic));
+      lastParameters = last;
+    }
     // every write of postgresql.conf asks for the parameters first: the dynamic pg_hba goes along with them
-    supervisor.dynamicPgHba(dynamicPgHba(dynamic));
-    return params;
+    supervisor.dynamicPgHba(last.pgHba());
+    return last.params();
   }
+
+  /** The inputs and result of the last {@link #parameters} (touched on the loop's context only). */
+  private record Parameters(PghaConfig config, DynamicConfig dynamic, String socketDir, Map<String, String> params,
+      List<String> pgHba) {}
+
+  private Parameters lastParameters;
 
   /** {@code postgresql.pg_hba} of the dynamic configuration: a list of lines (or one line), null when not set. */
   static List<String> dynamicPgHba(DynamicConfig cfg) {

@@ -12,6 +12,8 @@ import io.vertx.core.Context;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -92,8 +94,18 @@ final class ZooKeeperDcsPort implements Dcs {
 
   @Override
   public SlotStatus slotStatus() {
-    return parseSlotStatus(dcs.cachedData(dcs.layout().status()));
+    byte[] value = dcs.cachedData(dcs.layout().status());
+    // read every cycle, changed only when the leader publishes new positions: parsed again only then
+    ParsedStatus last = lastStatus;
+    if (last != null && Arrays.equals(last.value(), value)) return last.parsed();
+    SlotStatus parsed = parseSlotStatus(value);
+    lastStatus = new ParsedStatus(value == null ? null : value.clone(), parsed);
+    return parsed;
   }
+
+  private record ParsedStatus(byte[] value, SlotStatus parsed) {}
+
+  private volatile ParsedStatus lastStatus;
 
   static SlotStatus parseSlotStatus(byte[] value) {
     if (value == null) return SlotStatus.EMPTY;
@@ -108,7 +120,7 @@ final class ZooKeeperDcsPort implements Dcs {
       if (retain.isTextual()) retain = JSON.readTree(retain.asText()); // Patroni accepts it as JSON text
       List<String> retained = new ArrayList<>();
       if (retain != null && retain.isArray()) retain.forEach(n -> retained.add(n.asText()));
-      return new SlotStatus(slots, retained);
+      return new SlotStatus(Collections.unmodifiableMap(slots), List.copyOf(retained));
     } catch (IOException e) {
       return SlotStatus.EMPTY;
     }
