@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * fires and leader changes. Runs pgha and, where installed, Patroni 3.0.2 through the same faults.
  *
  * <p>Usage: {@code benchmarks/faults.sh [--seed N] [--faults a,b|all|none] [--sync off|on|both] [--runs N]
- * [--patroni auto|off|only] [--healthy SECONDS] [--out DIR] [--keep]}
+ * [--patroni auto|off|only] [--healthy SECONDS] [--failsafe off|on] [--out DIR] [--keep]}
  */
 public final class FaultSuite {
 
@@ -37,7 +37,13 @@ public final class FaultSuite {
 
   /** What to run. */
   record Options(long seed, List<Fault> faults, List<Boolean> syncModes, int runs, boolean patroni, boolean pgha,
-      int healthySeconds, Path jar, Path out, boolean keep) {
+      int healthySeconds, Path jar, Path out, boolean keep, boolean failsafe) {
+
+    /** Without DCS failsafe mode, as Patroni's default. */
+    Options(long seed, List<Fault> faults, List<Boolean> syncModes, int runs, boolean patroni, boolean pgha,
+        int healthySeconds, Path jar, Path out, boolean keep) {
+      this(seed, faults, syncModes, runs, patroni, pgha, healthySeconds, jar, out, keep, false);
+    }
 
     static Options parse(String[] args) {
       long seed = System.currentTimeMillis() % 100_000;
@@ -50,6 +56,7 @@ public final class FaultSuite {
       Path jar = Path.of("target/pgha.jar");
       Path out = Path.of("benchmarks/results");
       boolean keep = false;
+      boolean failsafe = false;
       for (int i = 0; i < args.length; i++) {
         String option = args[i];
         if (option.equals("--keep")) {
@@ -69,6 +76,11 @@ public final class FaultSuite {
             case "both" -> List.of(false, true);
             default -> throw new IllegalArgumentException("--sync takes off, on or both, not " + value);
           };
+          case "--failsafe" -> failsafe = switch (value) {
+            case "off" -> false;
+            case "on" -> true;
+            default -> throw new IllegalArgumentException("--failsafe takes off or on, not " + value);
+          };
           case "--runs" -> runs = Integer.parseInt(value);
           case "--patroni" -> {
             patroni = !value.equals("off");
@@ -87,7 +99,7 @@ public final class FaultSuite {
       if (runs < 1 || healthy < 0) {
         throw new IllegalArgumentException("--runs must be >= 1 and --healthy >= 0");
       }
-      return new Options(seed, faults, sync, runs, patroni, pgha, healthy, jar.toAbsolutePath(), out, keep);
+      return new Options(seed, faults, sync, runs, patroni, pgha, healthy, jar.toAbsolutePath(), out, keep, failsafe);
     }
   }
 
@@ -120,8 +132,8 @@ public final class FaultSuite {
       System.out.println();
       System.out.print(sideBySide);
     }
-    System.out.println("\nseed " + options.seed() + "; raw results: " + Report.writeCsv(results, options.out())
-        .toAbsolutePath());
+    System.out.println("\nseed " + options.seed() + (options.failsafe() ? "; failsafe_mode on" : "") + "; raw results: "
+        + Report.writeCsv(results, options.out()).toAbsolutePath());
     System.exit(results.stream().allMatch(r -> r.failures().isEmpty()) ? 0 : 1);
   }
 
@@ -228,8 +240,9 @@ public final class FaultSuite {
       this.agent = agent;
       this.sync = sync;
       Files.createDirectories(dir);
-      log(agent.label + (sync ? " (synchronous_mode on)" : "") + ": starting ensemble and members in " + dir);
-      cluster = FaultCluster.start(agent, sync, jar, dir, vertx);
+      log(agent.label + (sync ? " (synchronous_mode on)" : "") + (options.failsafe() ? " (failsafe_mode on)" : "")
+          + ": starting ensemble and members in " + dir);
+      cluster = FaultCluster.start(agent, sync, options.failsafe(), jar, dir, vertx);
       Checks.Health health = Checks.awaitHealthy(cluster, BOOTSTRAP_TIMEOUT);
       if (!health.healthy()) {
         String tails = cluster.logTails(40);

@@ -18,12 +18,14 @@ class FaultSuiteOptionsTest {
     assertThat(options.pgha()).isTrue();
     assertThat(options.runs()).isEqualTo(1);
     assertThat(options.healthySeconds()).isZero();
+    assertThat(options.failsafe()).isFalse();
   }
 
   @Test
   void parsesEveryOption() {
     FaultSuite.Options options = FaultSuite.Options.parse(new String[] {"--faults", "freeze-agent,zk-freeze",
-        "--sync", "on", "--runs", "3", "--patroni", "off", "--healthy", "600", "--keep"});
+        "--sync", "on", "--runs", "3", "--patroni", "off", "--healthy", "600", "--keep", "--failsafe", "on"});
+    assertThat(options.failsafe()).isTrue();
     assertThat(options.faults()).containsExactly(Fault.FREEZE_AGENT, Fault.ZK_FREEZE);
     assertThat(options.syncModes()).containsExactly(true);
     assertThat(options.runs()).isEqualTo(3);
@@ -40,6 +42,8 @@ class FaultSuiteOptionsTest {
         .hasMessageStartingWith("unknown fault 'freeze-agnt'; known: freeze-agent,kill-agent");
     assertThatThrownBy(() -> FaultSuite.Options.parse(new String[] {"--sync", "maybe"}))
         .hasMessage("--sync takes off, on or both, not maybe");
+    assertThatThrownBy(() -> FaultSuite.Options.parse(new String[] {"--failsafe", "yes"}))
+        .hasMessage("--failsafe takes off or on, not yes");
     assertThatThrownBy(() -> FaultSuite.Options.parse(new String[] {"--runs"}))
         .hasMessage("missing value for --runs");
   }
