@@ -246,7 +246,9 @@ public final class PostgresSupervisor {
     if (handle == null || !handle.isAlive()) return Future.succeededFuture();
     stopRequested = true;
     CompletableFuture<Void> done = exited;
-    signal(handle.pid(), mode == StopMode.SMART ? "TERM" : mode == StopMode.FAST ? "INT" : "QUIT");
+    String sig = mode == StopMode.SMART ? "TERM" : mode == StopMode.FAST ? "INT" : "QUIT";
+    LOG.info("stopping postmaster pid={}: SIG{} ({} shutdown)", handle.pid(), sig, mode.name().toLowerCase());
+    signal(handle.pid(), sig);
     long escalate = escalateAfterMs > 0 ? escalateAfterMs : pg.pgCtlTimeoutSeconds() * 1000L;
     long t1 = context.owner().setTimer(Math.max(1, escalate), t -> {
       if (handle.isAlive()) {

@@ -126,9 +126,8 @@ class ContainerIT {
     Result up = run(Duration.ofSeconds(120), cmd("up", "-d"));
     assertThat(up.exit).as("compose up -d:\n%s", tail(up.output)).isZero();
     waitFor(HEALTHY_MAX, "every container healthy and a leader elected", () -> {
-      for (String c : List.of("pgha-zk1", "pgha-zk2", "pgha-zk3", "pgha1", "pgha2", "pgha3")) {
-        if (!"healthy".equals(health(c))) return c + " is " + health(c);
-      }
+      String notHealthy = notHealthy(List.of("pgha-zk1", "pgha-zk2", "pgha-zk3", "pgha1", "pgha2", "pgha3"));
+      if (notHealthy != null) return notHealthy;
       String leader = leader();
       if (leader == null) return "no leader";
       for (String m : MEMBERS) {
@@ -237,19 +236,57 @@ class ContainerIT {
     // where the time went, from the containers' own logs (ms after docker stop was started)
     System.out.printf("container IT: run %d (load average %s -> %s): docker stop %s -> write through 5000 on a new"
         + " primary after %d ms (executed there; the test's client had the answer at %d ms): the agent got SIGTERM"
-        + " %d ms, leader key released (postgres stopped) %d ms, %s saw the key gone %d ms, took it %d ms, promote"
+        + " %d ms, postmaster stopped %d ms, leader key released %d ms, %s saw the key gone %d ms, probed peers %d ms,"
+        + " took it %d ms, promote"
         + " decided %d ms, HAProxy marked it UP %d ms, accepted writes %d ms; docker stop returned %d ms (exit %d)%n",
         run, load, loadAverage(), leader, writeMs, write.clientMs(),
         firstLogLine(List.of(leader), t0Wall, "received SIGTERM"),
+        firstLogLine(List.of(leader), t0Wall, "PostgresSupervisor - postmaster pid="),
         firstLogLine(List.of(leader), t0Wall, "leader key released"), next,
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "leader key " + leader + " is gone"),
+        firstLogLine(List.of(String.valueOf(next)), t0Wall, "action=ProbePeers"),
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "acquired session lock"),
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "action=Promote"),
         firstLogLine(List.of("pgha-haproxy"), t0Wall, "Server primary/" + next + " is UP"),
         firstLogLine(List.of(String.valueOf(next)), t0Wall, "postgres accepts writes"), stopped, stop.exitValue());
+    // postgres's own log lines (ms after docker stop): the old primary's fast shutdown, the new one's promote
+    List<String> oldPg = postgresLog(leader);
+    List<String> newPg = postgresLog(String.valueOf(next));
+    System.out.printf("container IT: run %d postgres: %s agent signals SIGINT %d ms, fast shutdown request %d ms,"
+        + " checkpoint starting %d ms,"
+        + " checkpoint complete %d ms, shut down %d ms; %s promote request %d ms, selected new timeline %d ms,"
+        + " archive recovery complete %d ms, ready to accept connections %d ms%n", run, leader,
+        firstLogLine(List.of(leader), t0Wall, "stopping postmaster pid="),
+        firstPgLine(oldPg, t0Wall, "fast shutdown request"), firstPgLine(oldPg, t0Wall, "checkpoint starting"),
+        firstPgLine(oldPg, t0Wall, "checkpoint complete"), firstPgLine(oldPg, t0Wall, "database system is shut down"),
+        next, firstPgLine(newPg, t0Wall, "received promote request"),
+        firstPgLine(newPg, t0Wall, "selected new timeline"), firstPgLine(newPg, t0Wall, "archive recovery complete"),
+        firstPgLine(newPg, t0Wall, "database system is ready to accept connections"));
     assertThat(stopped).as("container stopped within the default 10 s grace").isLessThan(10_000);
     rejoinsAsReplica(leader);
     return writeMs;
+  }
+
+  /** The member's postgres log (pgdata.log in its volume; docker cp works on a stopped container too). */
+  private static List<String> postgresLog(String container) throws Exception {
+    return run(Duration.ofSeconds(20), "bash", "-c", "docker cp " + container
+        + ":/var/lib/postgresql/data/pgdata.log - | tar -xO").output.lines().toList();
+  }
+
+  /** Ms from {@code sinceWallMs} to the first line with {@code text} (postgres's %m prefix, UTC); -1: none. */
+  private static long firstPgLine(List<String> lines, long sinceWallMs, String text) {
+    var format = java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS")
+        .withZone(java.time.ZoneOffset.UTC);
+    for (String line : lines) {
+      if (!line.contains(text) || line.length() < 23) continue;
+      try {
+        long at = java.time.Instant.from(format.parse(line.substring(0, 23))).toEpochMilli();
+        if (at >= sinceWallMs) return at - sinceWallMs;
+      } catch (java.time.format.DateTimeParseException e) {
+        // not a prefixed line
+      }
+    }
+    return -1;
   }
 
   private static String loadAverage() {
@@ -398,7 +435,7 @@ class ContainerIT {
   }
 
   /**
-   * Starts a write through HAProxy's 5000 every 50 ms, each on a new connection of the Vert.x PostgreSQL client (up
+   * Starts a write through HAProxy's 5000 every 25 ms, each on a new connection of the Vert.x PostgreSQL client (up
    * to 4 in flight, each bounded to 5 s: one stuck on a server that is going away must not hide the next), until
    * one succeeds on a server other than {@code notPort} (null: any); returns the milliseconds from the call to the
    * end of the first such write. An application's driver, not a psql process per attempt: at load average 20 and
@@ -453,7 +490,7 @@ class ContainerIT {
             }
             slots.release();
           });
-      Thread.sleep(50);
+      Thread.sleep(25);
     }
     if (done.get() >= 0) return new FirstWrite(done.get(), serverAt.get());
     throw new AssertionError("no write through HAProxy 5000 within " + max + ": " + last.get());
@@ -517,9 +554,21 @@ class ContainerIT {
     }
   }
 
-  private static String health(String container) throws Exception {
-    return run(Duration.ofSeconds(10), "docker", "inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}"
-        + "{{else}}{{.State.Status}}{{end}}", container).output.trim();
+  /**
+   * Null when every container is healthy, else the first that is not with its state: one {@code docker inspect} for
+   * all (six processes per poll took longer than the poll's 250 ms on a loaded machine and delayed the figure).
+   */
+  private static String notHealthy(List<String> containers) throws Exception {
+    List<String> command = new ArrayList<>(List.of("docker", "inspect", "-f", "{{.Name}} {{if .State.Health}}"
+        + "{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}"));
+    command.addAll(containers);
+    Result r = run(Duration.ofSeconds(10), command);
+    List<String> lines = r.output.lines().filter(l -> !l.isBlank()).toList();
+    if (r.exit != 0 || lines.size() != containers.size()) return "docker inspect: " + r.output.trim();
+    for (String line : lines) {
+      if (!line.endsWith(" healthy")) return line.replaceFirst("^/", "");
+    }
+    return null;
   }
 
   /** Polls {@code check} (null: done, else why not) every 250 ms until {@code max}. */
