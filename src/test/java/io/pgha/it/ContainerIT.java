@@ -125,17 +125,26 @@ class ContainerIT {
     started = true;
     Result up = run(Duration.ofSeconds(120), cmd("up", "-d"));
     assertThat(up.exit).as("compose up -d:\n%s", tail(up.output)).isZero();
+    long upMs = ms(t1);
+    // when each part of "healthy" first held (ms after compose up -d started), to tell which one the figure waited for
+    long[] firstMs = {-1, -1, -1};
     waitFor(HEALTHY_MAX, "every container healthy and a leader elected", () -> {
       String notHealthy = notHealthy(List.of("pgha-zk1", "pgha-zk2", "pgha-zk3", "pgha1", "pgha2", "pgha3"));
-      if (notHealthy != null) return notHealthy;
+      if (notHealthy == null && firstMs[0] < 0) firstMs[0] = ms(t1);
       String leader = leader();
-      if (leader == null) return "no leader";
+      if (leader != null && firstMs[1] < 0) firstMs[1] = ms(t1);
+      String notReplica = leader == null ? "no leader" : null;
       for (String m : MEMBERS) {
-        if (!m.equals(leader) && !"200".equals(status(REST_PORT.get(m), "/replica"))) return m + " not a replica";
+        if (notReplica == null && !m.equals(leader) && !"200".equals(status(REST_PORT.get(m), "/replica"))) {
+          notReplica = m + " not a replica";
+        }
       }
-      return null;
+      if (notReplica == null && firstMs[2] < 0) firstMs[2] = ms(t1);
+      return notHealthy != null ? notHealthy : notReplica;
     });
-    System.out.printf("container IT: compose up -d to healthy cluster in %d ms (leader %s)%n", ms(t1), leader());
+    System.out.printf("container IT: compose up -d to healthy cluster in %d ms (leader %s): up -d returned %d ms,"
+        + " every container healthy %d ms, a leader %d ms, both replicas 200 on /replica %d ms%n", ms(t1), leader(),
+        upMs, firstMs[0], firstMs[1], firstMs[2]);
     writeThroughHaproxy(Duration.ofSeconds(10), null);
   }
 
