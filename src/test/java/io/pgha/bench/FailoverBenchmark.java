@@ -144,17 +144,7 @@ public final class FailoverBenchmark {
             LeaderKeyTimeline timeline = new LeaderKeyTimeline(connect, cluster.basePath())) {
           cluster.startAll(Map.of());
           awaitHealthy(cluster);
-          Node node = new Node() {
-            @Override public void kill(String name) {
-              long pm = cluster.postmasterPid(name).orElseThrow();
-              cluster.agent(name).orElseThrow().sigkill();
-              LocalCluster.signal(pm, "KILL");
-            }
-
-            @Override public void restart(String name) {
-              cluster.startAgent(name, Map.of());
-            }
-          };
+          Node node = pghaNode(cluster);
           for (int run = 1; run <= runs; run++) {
             samples.add(printed(nodeKill(cluster, node, writer, timing.ttlSeconds(), run, timeline, "pgha",
                 SCENARIO_NODE_KILL), "pgha", tickMs, timing));
@@ -233,7 +223,12 @@ public final class FailoverBenchmark {
   }
 
   private static Sample nodeKill(LocalCluster cluster, Writer writer, int ttl, int run) {
-    Node node = new Node() {
+    return nodeKill(cluster, pghaNode(cluster), writer, ttl, run, null, "pgha", SCENARIO_NODE_KILL);
+  }
+
+  /** A pgha member's node: its agent and its postmaster SIGKILLed; the agent started again. */
+  private static Node pghaNode(LocalCluster cluster) {
+    return new Node() {
       @Override public void kill(String name) {
         long pm = cluster.postmasterPid(name).orElseThrow();
         cluster.agent(name).orElseThrow().sigkill();
@@ -244,7 +239,6 @@ public final class FailoverBenchmark {
         cluster.startAgent(name, Map.of());
       }
     };
-    return nodeKill(cluster, node, writer, ttl, run, null, "pgha", SCENARIO_NODE_KILL);
   }
 
   /** With a {@code timeline}, also prints whose session held the key and the split kill → key gone → taken → write. */
