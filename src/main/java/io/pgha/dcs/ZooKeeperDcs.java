@@ -97,6 +97,13 @@ public final class ZooKeeperDcs implements AutoCloseable {
   public static Clients connect(ZooKeeperConfig zookeeper, int sessionTimeoutMs, int connectionTimeoutMs) {
     Clients clients = new Clients(newClient(zookeeper, sessionTimeoutMs, connectionTimeoutMs),
         newClient(zookeeper, sessionTimeoutMs, connectionTimeoutMs), sessionTimeoutMs, connectionTimeoutMs);
+    // the moment the handshake ends (startup.sh reads it); the DCS's own listener is added later, in start()
+    clients.session().getConnectionStateListenable().addListener((c, state) -> {
+      if (state == ConnectionState.CONNECTED) {
+        LOG.info("zookeeper session established (session 0x{}, timeout {} ms granted)",
+            Long.toHexString(sessionIdOf(c)), sessionTimeoutOf(c));
+      }
+    });
     clients.session().start();
     clients.requests().start();
     return clients;
@@ -255,16 +262,24 @@ public final class ZooKeeperDcs implements AutoCloseable {
 
 
   public long sessionId() {
+    return sessionIdOf(client);
+  }
+
+  public long negotiatedSessionTimeoutMs() {
+    return sessionTimeoutOf(client);
+  }
+
+  private static long sessionIdOf(CuratorFramework c) {
     try {
-      return client.getZookeeperClient().getZooKeeper().getSessionId();
+      return c.getZookeeperClient().getZooKeeper().getSessionId();
     } catch (Exception e) {
       return 0;
     }
   }
 
-  public long negotiatedSessionTimeoutMs() {
+  private static long sessionTimeoutOf(CuratorFramework c) {
     try {
-      return client.getZookeeperClient().getZooKeeper().getSessionTimeout();
+      return c.getZookeeperClient().getZooKeeper().getSessionTimeout();
     } catch (Exception e) {
       return 0;
     }
