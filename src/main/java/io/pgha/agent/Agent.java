@@ -68,7 +68,11 @@ public final class Agent {
 
     // the ensemble's tick (a socket round trip when not configured): asked once, here, before any event loop runs
     int tickMs = SessionTimeouts.tickTimeMs(config);
-    PghaMetrics metrics = new PghaMetrics(config.scope(), config.name());
+    // the ZooKeeper session first: its handshake (Curator's threads) overlaps building Vert.x, metrics and the verticles
+    io.pgha.dcs.ZooKeeperDcs.Clients zookeeper = io.pgha.dcs.ZooKeeperDcs.connect(config.zookeeper(),
+        SessionTimeouts.sessionTimeoutMs(config, tickMs), SessionTimeouts.connectionTimeoutMs(config));
+    // the JVM's meters (JMX) are bound after the first HA decision, below
+    PghaMetrics metrics = PghaMetrics.jvmMetricsLater(config.scope(), config.name());
     // native transport: the PG client reaches a Unix socket (use_unix_socket) only through epoll
     Vertx vertx = Vertx.vertx(PghaMetrics.withMetrics(new VertxOptions().setPreferNativeTransport(true)
         .setEventLoopPoolSize(2).setWorkerPoolSize(4).setMaxEventLoopExecuteTime(2).setMaxEventLoopExecuteTimeUnit(TimeUnit.SECONDS)
@@ -77,8 +81,7 @@ public final class Agent {
     registerLocalCodecs(vertx);
     // role labels on this member's pod (Patroni's kubernetes: keys) when configured; the HA loop never waits for it
     io.pgha.kube.PodLabeller labeller = io.pgha.kube.PodLabeller.deployIfConfigured(vertx, config, System.getenv());
-    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, SessionTimeouts.sessionTimeoutMs(config, tickMs),
-        SessionTimeouts.connectionTimeoutMs(config));
+    DcsWatcherVerticle dcsWatcher = new DcsWatcherVerticle(config, zookeeper);
     PostgresSupervisorVerticle postgres = new PostgresSupervisorVerticle(config);
     ApiVerticle api = MetricsRoute.install(ApiVerticle.secured(config.restapi(), initialStatus(config),
         () -> ApiVerticle.apiUrlHosts(memberApiUrls(dcsWatcher))), metrics);
@@ -111,6 +114,7 @@ public final class Agent {
     }
     HaLoopVerticle haLoop = haLoopHolder[0];
     logStartUp();
+    metrics.bindJvmMetrics();
     startEventStream(config, vertx, events);
     CountDownLatch done = new CountDownLatch(1);
     reloadOnSighup(vertx);

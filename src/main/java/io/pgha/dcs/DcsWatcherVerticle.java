@@ -19,12 +19,22 @@ public final class DcsWatcherVerticle extends VerticleBase {
   private final PghaConfig config;
   private final int sessionTimeoutMs;
   private final int connectionTimeoutMs;
+  private final ZooKeeperDcs.Clients early;
   private ZooKeeperDcs dcs;
 
   public DcsWatcherVerticle(PghaConfig config, int sessionTimeoutMs, int connectionTimeoutMs) {
     this.config = config;
     this.sessionTimeoutMs = sessionTimeoutMs;
     this.connectionTimeoutMs = connectionTimeoutMs;
+    this.early = null;
+  }
+
+  /** With clients already connecting ({@link ZooKeeperDcs#connect}, started before Vert.x was built). */
+  public DcsWatcherVerticle(PghaConfig config, ZooKeeperDcs.Clients early) {
+    this.config = config;
+    this.sessionTimeoutMs = early.sessionTimeoutMs();
+    this.connectionTimeoutMs = early.connectionTimeoutMs();
+    this.early = early;
   }
 
   public ZooKeeperDcs dcs() {
@@ -35,10 +45,14 @@ public final class DcsWatcherVerticle extends VerticleBase {
   public Future<?> start() {
     LOG.info("connecting to zookeeper {}{} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
         config.zookeeper().tls() != null ? " over TLS" : "", config.basePath(), sessionTimeoutMs);
-    dcs = new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(),
-        sessionTimeoutMs, connectionTimeoutMs,
-        view -> vertx.eventBus().publish(Addresses.DCS_CLUSTER_CHANGED, view),
-        health -> vertx.eventBus().publish(Addresses.DCS_HEALTH_CHANGED, health));
+    java.util.function.Consumer<io.pgha.decision.ClusterView> onView =
+        view -> vertx.eventBus().publish(Addresses.DCS_CLUSTER_CHANGED, view);
+    java.util.function.Consumer<DcsHealth> onHealth =
+        health -> vertx.eventBus().publish(Addresses.DCS_HEALTH_CHANGED, health);
+    dcs = early != null
+        ? new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(), early, onView, onHealth)
+        : new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(), sessionTimeoutMs,
+            connectionTimeoutMs, onView, onHealth);
     if (config.zookeeper().tls() != null) {
       // ZooKeeper's client only logs a failed handshake and retries: say once, in one line, why TLS fails
       vertx.executeBlocking(() -> ZkClients.tlsProblem(config.zookeeper(), TLS_CHECK_TIMEOUT), false)

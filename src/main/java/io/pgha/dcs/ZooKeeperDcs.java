@@ -17,6 +17,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.api.BackgroundCallback;
 import org.apache.curator.framework.api.CuratorEvent;
 import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -56,6 +57,7 @@ public final class ZooKeeperDcs implements AutoCloseable {
   private final AtomicLong lockConfirmedAtMs = new AtomicLong();
   private final AtomicLong lastGoodReadEpochMs = new AtomicLong();
   private volatile boolean connected;
+  private final Object connectionLock = new Object();
   private volatile boolean cacheReady;
   private volatile boolean closed;
   private PersistentNode memberNode;
@@ -63,20 +65,55 @@ public final class ZooKeeperDcs implements AutoCloseable {
 
   public ZooKeeperDcs(Context context, ZooKeeperConfig zookeeper, String basePath, String myName, int sessionTimeoutMs,
       int connectionTimeoutMs, Consumer<ClusterView> onView, Consumer<DcsHealth> onHealth) {
+    this(context, zookeeper, basePath, myName, new Clients(newClient(zookeeper, sessionTimeoutMs, connectionTimeoutMs),
+        newClient(zookeeper, sessionTimeoutMs, connectionTimeoutMs), sessionTimeoutMs, connectionTimeoutMs), onView,
+        onHealth);
+  }
+
+  /** With the clients {@link #connect} started earlier (their session handshake overlapped the agent's start). */
+  public ZooKeeperDcs(Context context, ZooKeeperConfig zookeeper, String basePath, String myName, Clients clients,
+      Consumer<ClusterView> onView, Consumer<DcsHealth> onHealth) {
     this.context = context;
     this.layout = new ZkLayout(basePath);
     this.myName = myName;
     this.onView = onView;
     this.onHealth = onHealth;
     this.zookeeper = zookeeper;
-    this.connectionTimeoutMs = connectionTimeoutMs;
-    this.sessionTimeoutMs = sessionTimeoutMs;
-    this.client = newClient(sessionTimeoutMs);
+    this.connectionTimeoutMs = clients.connectionTimeoutMs();
+    this.sessionTimeoutMs = clients.sessionTimeoutMs();
+    this.client = clients.session();
     this.cache = CuratorCache.build(client, basePath);
-    this.requestClient = newClient(sessionTimeoutMs);
+    this.requestClient = clients.requests();
+  }
+
+  /** The session's client (owner of the ephemeral keys) and the REST API's, with the timeouts they were built with. */
+  public record Clients(CuratorFramework session, CuratorFramework requests, int sessionTimeoutMs,
+      int connectionTimeoutMs) {}
+
+  /**
+   * Builds both clients and starts connecting them at once (Curator's own threads), so that the ZooKeeper session is
+   * being established while the caller builds the rest of the agent; hand them to the constructor afterwards.
+   */
+  public static Clients connect(ZooKeeperConfig zookeeper, int sessionTimeoutMs, int connectionTimeoutMs) {
+    Clients clients = new Clients(newClient(zookeeper, sessionTimeoutMs, connectionTimeoutMs),
+        newClient(zookeeper, sessionTimeoutMs, connectionTimeoutMs), sessionTimeoutMs, connectionTimeoutMs);
+    // the moment the handshake ends (startup.sh reads it); the DCS's own listener is added later, in start()
+    clients.session().getConnectionStateListenable().addListener((c, state) -> {
+      if (state == ConnectionState.CONNECTED) {
+        LOG.info("zookeeper session established (session 0x{}, timeout {} ms granted)",
+            Long.toHexString(sessionIdOf(c)), sessionTimeoutOf(c));
+      }
+    });
+    clients.session().start();
+    clients.requests().start();
+    return clients;
   }
 
   private CuratorFramework newClient(int timeoutMs) {
+    return newClient(zookeeper, timeoutMs, connectionTimeoutMs);
+  }
+
+  private static CuratorFramework newClient(ZooKeeperConfig zookeeper, int timeoutMs, int connectionTimeoutMs) {
     return ZkClients.builder(zookeeper)
         .sessionTimeoutMs(timeoutMs)
         .connectionTimeoutMs(connectionTimeoutMs)
@@ -110,9 +147,11 @@ public final class ZooKeeperDcs implements AutoCloseable {
       publishView();
       context.runOnContext(v -> started.tryComplete());
     });
-    first.start();
-    requestClient.start();
+    // started already when the clients came from connect(): their CONNECTED event may have gone before the listener
+    if (first.getState() == CuratorFrameworkState.LATENT) first.start();
+    if (requestClient.getState() == CuratorFrameworkState.LATENT) requestClient.start();
     cache.start();
+    connectedBeforeListening();
     return started.future();
   }
 
@@ -198,27 +237,48 @@ public final class ZooKeeperDcs implements AutoCloseable {
     });
   }
 
-  private void onConnectionState(ConnectionState state) {
-    boolean nowConnected = state.isConnected();
-    if (nowConnected != connected) {
-      LOG.info("zookeeper connection {} (session 0x{})", state.name().toLowerCase(), Long.toHexString(sessionId()));
+  /** A session made before {@link #start} added the listener: Curator reported it to nobody. */
+  private void connectedBeforeListening() {
+    synchronized (connectionLock) {
+      if (connected || !client.getZookeeperClient().isConnected()) return;
+      connected = true;
+      LOG.info("zookeeper connection connected (session 0x{})", Long.toHexString(sessionId()));
     }
-    connected = nowConnected;
     publishHealth();
-    if (nowConnected) publishView();
+    publishView();
+  }
+
+  private void onConnectionState(ConnectionState state) {
+    synchronized (connectionLock) {
+      boolean nowConnected = state.isConnected();
+      if (nowConnected != connected) {
+        LOG.info("zookeeper connection {} (session 0x{})", state.name().toLowerCase(), Long.toHexString(sessionId()));
+      }
+      connected = nowConnected;
+    }
+    publishHealth();
+    if (state.isConnected()) publishView();
   }
 
   public long sessionId() {
+    return sessionIdOf(client);
+  }
+
+  public long negotiatedSessionTimeoutMs() {
+    return sessionTimeoutOf(client);
+  }
+
+  private static long sessionIdOf(CuratorFramework c) {
     try {
-      return client.getZookeeperClient().getZooKeeper().getSessionId();
+      return c.getZookeeperClient().getZooKeeper().getSessionId();
     } catch (Exception e) {
       return 0;
     }
   }
 
-  public long negotiatedSessionTimeoutMs() {
+  private static long sessionTimeoutOf(CuratorFramework c) {
     try {
-      return client.getZookeeperClient().getZooKeeper().getSessionTimeout();
+      return c.getZookeeperClient().getZooKeeper().getSessionTimeout();
     } catch (Exception e) {
       return 0;
     }

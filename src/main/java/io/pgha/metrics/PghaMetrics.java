@@ -68,7 +68,7 @@ public final class PghaMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final Clock clock;
   private final String registryName;
-  private final JvmGcMetrics gcMetrics;
+  private JvmGcMetrics gcMetrics;
 
   private final Timer haCycle;
   private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
@@ -93,6 +93,18 @@ public final class PghaMetrics implements AutoCloseable {
 
   /** @param clock wall time for {@code pgha_seconds_since_leader_change}, and the registry's clock */
   public PghaMetrics(String scope, String name, Clock clock) {
+    this(scope, name, clock, true);
+  }
+
+  /**
+   * The agent's registry without the JVM's meters yet: their binders reach the platform MXBeans (JMX), whose class
+   * loading an agent pays after its first HA decision instead of before it ({@link #bindJvmMetrics}).
+   */
+  public static PghaMetrics jvmMetricsLater(String scope, String name) {
+    return new PghaMetrics(scope, name, Clock.SYSTEM, false);
+  }
+
+  private PghaMetrics(String scope, String name, Clock clock, boolean jvmMetricsNow) {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), clock);
     this.registryName = "pgha-" + INSTANCES.incrementAndGet();
@@ -101,13 +113,7 @@ public final class PghaMetrics implements AutoCloseable {
         // flags; the Prometheus-standard process_cpu_seconds_total below replaces it
         .meterFilter(MeterFilter.deny(id -> "process.cpu.time".equals(id.getName())));
 
-    new JvmMemoryMetrics().bindTo(registry);
-    gcMetrics = new JvmGcMetrics();
-    gcMetrics.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    bindProcessCpuSeconds();
+    if (jvmMetricsNow) bindJvmMetrics();
 
     haCycle = Timer.builder("pgha.ha.cycle")
         .description("Duration of one HA cycle: refresh inputs, decide, act")
@@ -294,9 +300,21 @@ public final class PghaMetrics implements AutoCloseable {
     return registry;
   }
 
+  /** Binds the JVM's meters (memory, GC, threads, processor, uptime, process CPU) once; later calls do nothing. */
+  public synchronized void bindJvmMetrics() {
+    if (gcMetrics != null) return;
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    bindProcessCpuSeconds();
+  }
+
   @Override
-  public void close() {
-    gcMetrics.close();
+  public synchronized void close() {
+    if (gcMetrics != null) gcMetrics.close();
     registry.close();
   }
 

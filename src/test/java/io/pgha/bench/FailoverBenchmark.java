@@ -27,7 +27,10 @@ import java.util.Optional;
  *
  * <p>Or, node SIGKILL only against a three-server ensemble of {@code pgha zookeeper --tick-time MS} (2000 is
  * ZooKeeper's stock tick), {@code --runs} runs at each ttl, every run printed:
- * {@code benchmarks/failover.sh --zk-tick 2000 --ttls 10,30 --runs 10}
+ * {@code benchmarks/failover.sh --zk-tick 2000 --ttls 10,30 --runs 10 [--patroni auto|off|only] [--keep]}: with
+ * Patroni installed (Debian's {@code patroni}, python3-kazoo) the same runs on three Patroni members follow on the same
+ * ensemble ({@code --patroni off}: pgha only; {@code only}: Patroni only). Each run also prints whose session held the
+ * leader key, the timeout the server granted it, and the split kill → key gone → new key → first write.
  */
 public final class FailoverBenchmark {
   private static final Duration POLL = Duration.ofMillis(20);
@@ -46,12 +49,17 @@ public final class FailoverBenchmark {
     boolean skipBootstrap = List.of(args).contains("--skip-bootstrap");
     String zkTick = stringArg(args, "--zk-tick", null);
     if (zkTick != null) {
+      String patroniMode = stringArg(args, "--patroni", "auto");
+      if (!List.of("auto", "off", "only").contains(patroniMode)) {
+        System.err.println("failover: --patroni takes auto, off or only, not " + patroniMode);
+        System.exit(2);
+      }
+      Optional<String> reference = patroniMode.equals("off") ? Optional.empty() : ApiBenchmark.referenceAgent();
       try (Writer writer = new Writer()) {
         for (String ttl : stringArg(args, "--ttls", "10,30").split(",")) {
           int t = Integer.parseInt(ttl.trim());
           samples.addAll(nodeKillsOnEnsemble(jar, work.resolve("tick" + zkTick + "-ttl" + t), writer,
-              timingFor(t), runs,
-              Integer.parseInt(zkTick)));
+              timingFor(t), runs, Integer.parseInt(zkTick), !patroniMode.equals("only"), reference));
         }
       } catch (RuntimeException e) {
         System.err.println("benchmark failed; logs kept in " + work);
@@ -119,40 +127,137 @@ public final class FailoverBenchmark {
     return new MemberConfig.Timing(ttl, 1, 2);
   }
 
-  /** Node SIGKILLs against a three-server ensemble at tickTime {@code tickMs}; every run is printed as it ends. */
+  /**
+   * Node SIGKILLs against a three-server ensemble at tickTime {@code tickMs}, every run printed as it ends: pgha's
+   * members (unless {@code pgha} is false), then, with a {@code reference} agent (Patroni), the same number of runs on
+   * its three members on the same ensemble with the same ttl, loop_wait and retry_timeout.
+   */
   private static List<Sample> nodeKillsOnEnsemble(Path jar, Path dir, Writer writer, MemberConfig.Timing timing,
-      int runs, int tickMs) throws Exception {
+      int runs, int tickMs, boolean pgha, Optional<String> reference) throws Exception {
     List<Sample> samples = new ArrayList<>();
     List<ZooKeeperProcess> ensemble = ZooKeeperProcess.startEnsemble(jar, dir.resolve("zk"), 3, Duration.ofSeconds(60),
         List.of("--tick-time", Integer.toString(tickMs)));
-    try (LocalCluster cluster = LocalCluster.create(dir, jar, "bench", "pg", 3, ZooKeeperProcess.connectString(ensemble),
-        timing)) {
-      cluster.startAll(Map.of());
-      awaitHealthy(cluster);
-      for (int run = 1; run <= runs; run++) {
-        Sample sample = nodeKill(cluster, writer, timing.ttlSeconds(), run);
-        System.out.printf("tick %d ms, ttl %d s (loop_wait %d, retry_timeout %d): run %d: node SIGKILL to first write "
-            + "%.3f s (ttl + %.3f)%n", tickMs, timing.ttlSeconds(), timing.loopWaitSeconds(),
-            timing.retryTimeoutSeconds(), run, sample.seconds(), sample.seconds() - timing.ttlSeconds());
-        samples.add(sample);
+    String connect = ZooKeeperProcess.connectString(ensemble);
+    try {
+      if (pgha) {
+        try (LocalCluster cluster = LocalCluster.create(dir.resolve("pgha"), jar, "bench", "pg", 3, connect, timing);
+            LeaderKeyTimeline timeline = new LeaderKeyTimeline(connect, cluster.basePath())) {
+          cluster.startAll(Map.of());
+          awaitHealthy(cluster);
+          Node node = pghaNode(cluster);
+          for (int run = 1; run <= runs; run++) {
+            samples.add(printed(nodeKill(cluster, node, writer, timing.ttlSeconds(), run, timeline, "pgha",
+                SCENARIO_NODE_KILL), "pgha", tickMs, timing));
+          }
+        }
       }
+      if (reference.isPresent()) samples.addAll(referenceNodeKills(jar, dir, writer, timing, runs, tickMs, connect,
+          reference.get()));
     } finally {
       ensemble.forEach(ZooKeeperProcess::close);
     }
     return samples;
   }
 
+  private static final String SCENARIO_NODE_KILL = "leader node SIGKILL to first write on new primary";
+
+  /** The same node kills on the reference agent's members (Patroni's process SIGKILLed with its postmaster). */
+  private static List<Sample> referenceNodeKills(Path jar, Path dir, Writer writer, MemberConfig.Timing timing,
+      int runs, int tickMs, String connect, String command) throws Exception {
+    List<Sample> samples = new ArrayList<>();
+    String label = ApiBenchmark.versionOf(command);
+    try (ApiBenchmark.Processes processes = new ApiBenchmark.Processes()) {
+      LocalCluster cluster = processes.cluster(LocalCluster.create(dir.resolve("patroni"), jar, "patroni-bench", "pt", 3,
+          connect, timing));
+      Map<String, Process> agents = new java.util.HashMap<>();
+      for (MemberConfig m : cluster.members()) agents.put(m.name(), startReference(processes, command, m));
+      ApiBenchmark.awaitHealthy(cluster, label);
+      Node node = new Node() {
+        @Override public void kill(String name) {
+          long pm = cluster.postmasterPid(name).orElseThrow();
+          LocalCluster.signal(agents.get(name).pid(), "KILL");
+          LocalCluster.signal(pm, "KILL");
+        }
+
+        @Override public void restart(String name) {
+          try {
+            agents.get(name).waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            agents.put(name, startReference(processes, command, cluster.member(name)));
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+          }
+        }
+      };
+      try (LeaderKeyTimeline timeline = new LeaderKeyTimeline(connect, cluster.basePath())) {
+        for (int run = 1; run <= runs; run++) {
+          samples.add(printed(nodeKill(cluster, node, writer, timing.ttlSeconds(), run, timeline, label,
+              SCENARIO_NODE_KILL + " (" + label + ")"), label, tickMs, timing));
+        }
+      }
+    }
+    return samples;
+  }
+
+  private static Process startReference(ApiBenchmark.Processes processes, String command, MemberConfig member)
+      throws IOException {
+    processes.startReference(command, member);
+    List<Process> all = processes.referenceProcesses();
+    return all.get(all.size() - 1);
+  }
+
+  private static Sample printed(Sample sample, String agent, int tickMs, MemberConfig.Timing timing) {
+    System.out.printf("%s, tick %d ms, ttl %d s (loop_wait %d, retry_timeout %d): run %d: node SIGKILL to first write "
+        + "%.3f s (ttl + %.3f)%n", agent, tickMs, timing.ttlSeconds(), timing.loopWaitSeconds(),
+        timing.retryTimeoutSeconds(), sample.run(), sample.seconds(), sample.seconds() - timing.ttlSeconds());
+    return sample;
+  }
+
+  /** How a member's node is killed (agent and postmaster SIGKILLed) and its agent started again. */
+  interface Node {
+    void kill(String name);
+
+    void restart(String name);
+  }
+
   private static Sample nodeKill(LocalCluster cluster, Writer writer, int ttl, int run) {
+    return nodeKill(cluster, pghaNode(cluster), writer, ttl, run, null, "pgha", SCENARIO_NODE_KILL);
+  }
+
+  /** A pgha member's node: its agent and its postmaster SIGKILLed; the agent started again. */
+  private static Node pghaNode(LocalCluster cluster) {
+    return new Node() {
+      @Override public void kill(String name) {
+        long pm = cluster.postmasterPid(name).orElseThrow();
+        cluster.agent(name).orElseThrow().sigkill();
+        LocalCluster.signal(pm, "KILL");
+      }
+
+      @Override public void restart(String name) {
+        cluster.startAgent(name, Map.of());
+      }
+    };
+  }
+
+  /** With a {@code timeline}, also prints whose session held the key and the split kill → key gone → taken → write. */
+  private static Sample nodeKill(LocalCluster cluster, Node node, Writer writer, int ttl, int run,
+      LeaderKeyTimeline timeline, String agent, String scenario) {
     String old = leader(cluster);
-    long pm = cluster.postmasterPid(old).orElseThrow();
+    String owner = timeline == null ? null : timeline.arm();
+    Instant killedAt = Instant.now();
     long start = System.nanoTime();
-    cluster.agent(old).orElseThrow().sigkill();
-    LocalCluster.signal(pm, "KILL");
+    node.kill(old);
     FirstWrite first = firstWriteElsewhere(cluster, writer, old, Duration.ofSeconds(ttl * 3L));
     double elapsed = (first.atNanos - start) / 1e9;
-    cluster.startAgent(old, Map.of());
+    if (timeline != null) {
+      System.out.printf("  %s run %d: killed %s at %s; its key: %s; %s (on %s)%n", agent, run, old, killedAt, owner,
+          timeline.split(start, first.atNanos), first.member());
+    }
+    node.restart(old);
     awaitHealthy(cluster);
-    return new Sample("leader node SIGKILL to first write on new primary", ttl, run, elapsed, false);
+    return new Sample(scenario, ttl, run, elapsed, false);
   }
 
   private static Sample sigterm(LocalCluster cluster, Writer writer, int ttl, int run) {

@@ -184,6 +184,22 @@ class PghaMetricsTest {
     assertThat(registryNames).noneMatch(n -> n.startsWith("patroni_"));
   }
 
+  @Test
+  void theAgentsRegistryBindsTheJvmMetersOnlyWhenAskedAndOnce() {
+    try (PghaMetrics later = PghaMetrics.jvmMetricsLater("batman", "postgresql0")) {
+      assertThat(Exposition.parse(later.scrape())).doesNotContainKeys("jvm_memory_used_bytes",
+          "process_cpu_seconds_total").containsKey("pgha_ha_decisions_total");
+
+      later.bindJvmMetrics();
+      later.bindJvmMetrics();
+
+      Map<String, Family> bound = Exposition.parse(later.scrape());
+      assertThat(bound).containsKeys("jvm_memory_used_bytes", "jvm_threads_live_threads", "process_cpu_seconds_total",
+          "process_uptime_seconds");
+      assertThat(bound.keySet()).isEqualTo(families().keySet());
+    }
+  }
+
   private Map<String, Family> families() {
     return Exposition.parse(metrics.scrape());
   }
