@@ -115,7 +115,7 @@ final class ActionExecutor {
 
   private CompletableFuture<Void> bootstrap() {
     return Async.of(pg.initdb())
-        .thenCompose(v -> pg.start(loop.parameters(), null))
+        .thenCompose(v -> loop.startPostgres(null))
         .thenCompose(ready -> ready ? Async.done() : Async.<Void>failed("postgres did not start"))
         .thenCompose(v -> pg.createBootstrapRoles())
         .thenCompose(v -> pg.postBootstrapScript())
@@ -348,7 +348,7 @@ final class ActionExecutor {
     loop.callbacks.starting(asReplica ? Callbacks.REPLICA : Callbacks.PRIMARY);
     loop.local(loop.local().toBuilder().pg(PgRunState.STARTING).upstream(recordedUpstream)
         .startAttemptFailed(false).build());
-    return Async.of(pg.start(loop.parameters(), recovery)).handle((ready, e) -> {
+    return Async.of(loop.startPostgres(recovery)).handle((ready, e) -> {
       if (e == null) {
         loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
             .pgDownSinceMs(0).build());

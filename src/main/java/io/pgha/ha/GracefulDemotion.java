@@ -109,7 +109,7 @@ final class GracefulDemotion {
   private CompletableFuture<Void> rejoinAfterPausedHandOver(String candidate) {
     LOG.info("ha.decision cycle={} action=StartReplica reason=SWITCHOVER_DEMOTE msg=\"paused: starting again as a"
         + " replica of {}\"", loop.cycle(), candidate);
-    return Async.of(pg.start(loop.parameters(), loop.recoveryFor(candidate))).thenAccept(ready ->
+    return Async.of(loop.startPostgres(loop.recoveryFor(candidate))).thenAccept(ready ->
         loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).upstream(candidate)
             .inRecovery(true).dataDir(DataDirState.REPLICA).build()));
   }
@@ -121,7 +121,7 @@ final class GracefulDemotion {
         + " not receive WAL position {} within {} ms: staying the leader\"", loop.cycle(),
         candidate == null ? "no member" : candidate, s.finalLsn(), Switchover.CATCH_UP_MS);
     loop.callbacks.starting(Callbacks.PRIMARY);
-    return Async.of(pg.start(loop.parameters(), null))
+    return Async.of(loop.startPostgres(null))
         .thenAccept(ready -> loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING)
             .build()))
         .thenCompose(v -> loop.dcs.clearFailover());

@@ -261,7 +261,13 @@ public final class HaLoop {
 
   /** The postmaster started, was adopted, or exited. */
   public void onPostmaster(PostmasterEvent e) {
-    if (e.alive()) return;
+    if (e.alive()) {
+      // a primary (re)started while we hold the key is guarded from its first moment, not from the next cycle or
+      // key confirmation: an agent that freezes right after spawning it would otherwise leave it unguarded
+      // (simulation, seed 35 with a 1 s heartbeat: a failed switchover's restart as primary, then a frozen agent)
+      if (startingAsPrimary) updateGuard("postmaster started as primary", true);
+      return;
+    }
     if (!pg.postmasterAlive()) fence.disarm("postgres stopped");
     boolean crash = !e.expected();
     // a stopped postgres needs no failsafe cover: whatever started next starts without one
@@ -424,13 +430,28 @@ public final class HaLoop {
    * earliest expiry.
    */
   void updateGuard(String why) {
+    updateGuard(why, false);
+  }
+
+  /** @param startingPrimary postgres is starting as a primary now (the last status may still say "in recovery") */
+  void updateGuard(String why, boolean startingPrimary) {
     DcsHealth h = dcs.health();
     long ttlMs = dynamic().ttlSeconds() * 1000L;
     long sessionMs = h.negotiatedTimeoutMs() > 0 ? Math.min(h.negotiatedTimeoutMs(), ttlMs) : ttlMs;
     boolean holdsKey = view() != null && view().leaderIsMe() && !state.keyReleased();
     long pid = pg.postmasterAlive() ? pg.postmasterPid() : 0;
-    fence.update(new FencingGuard.Situation(dynamic().pause(), holdsKey, pid, local().inRecovery(),
+    Boolean inRecovery = startingPrimary ? Boolean.FALSE : local().inRecovery();
+    fence.update(new FencingGuard.Situation(dynamic().pause(), holdsKey, pid, inRecovery,
         local().task() == Task.PROMOTE, h.lockConfirmedAtMs(), sessionMs, local().failsafeUntilMs()), why);
+  }
+
+  /** Whether the start in flight is a start as primary (no recovery settings); see {@link #onPostmaster}. */
+  private boolean startingAsPrimary;
+
+  /** Every start of postgres goes through here: {@code recovery} null starts a primary. */
+  CompletionStage<Boolean> startPostgres(Postgres.Recovery recovery) {
+    startingAsPrimary = recovery == null;
+    return pg.start(parameters(), recovery).whenComplete((ready, e) -> startingAsPrimary = false);
   }
 
   // ---- addresses and parameters ----

@@ -130,7 +130,7 @@ final class LoopOperations {
     loop.callbacks.restarting();
     CompletableFuture<Void> work = loop.synchronous.leaveSynchronousSet()
         .thenCompose(v -> loop.stopPostgres(Action.StopMode.FAST, 0))
-        .thenCompose(v -> loop.pg.start(loop.parameters(), asPrimary ? null : loop.recoveryFor(upstream)))
+        .thenCompose(v -> loop.startPostgres(asPrimary ? null : loop.recoveryFor(upstream)))
         .thenAccept(ready -> {
           loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING).crashed(false)
               .build());

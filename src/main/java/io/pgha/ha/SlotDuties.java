@@ -184,7 +184,7 @@ final class SlotDuties {
       loop.local(now.toBuilder().pg(PgRunState.STOPPING).build());
       CompletableFuture<Void> work = loop.stopPostgres(Action.StopMode.FAST, 0)
           .thenCompose(v -> Async.of(loop.pg.writeSlotStates(states)).handle((x, e) -> e))
-          .thenCompose(writeError -> Async.of(loop.pg.start(loop.parameters(), loop.recoveryFor(upstream)))
+          .thenCompose(writeError -> Async.of(loop.startPostgres(loop.recoveryFor(upstream)))
               .thenAccept(ready -> {
                 loop.local(loop.local().toBuilder().pg(ready ? PgRunState.RUNNING : PgRunState.STARTING)
                     .crashed(false).build());

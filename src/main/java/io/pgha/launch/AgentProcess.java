@@ -32,7 +32,8 @@ public final class AgentProcess implements AutoCloseable {
    */
   public static final List<String> AGENT_JVM_FLAGS = List.of("-XX:+UseSerialGC", "-Xss512k", "-XX:TieredStopAtLevel=1",
       "-XX:CICompilerCount=1", "-Xms8m", "-Xmx64m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
-      "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData");
+      "-XX:ReservedCodeCacheSize=16m", "-XX:-UsePerfData", "-XX:+UnlockDiagnosticVMOptions",
+      "-XX:AsyncDeflationInterval=10000");
 
   private static final Duration CLOSE_SIGTERM_GRACE = Duration.ofSeconds(30);
 

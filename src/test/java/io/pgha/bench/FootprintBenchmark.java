@@ -1,5 +1,6 @@
 package io.pgha.bench;
 
+import io.pgha.dcs.ClusterSnapshot;
 import io.pgha.launch.LocalCluster;
 import io.pgha.launch.MemberConfig;
 import java.io.IOException;
@@ -19,7 +20,7 @@ import java.util.Optional;
  * what it started, the fencing guard included, PostgreSQL's processes left out) at the window's end, and the CPU
  * seconds the tree used during the window; then the ratios pgha / Patroni.
  *
- * <p>Usage: {@code benchmarks/footprint.sh [--idle SECONDS] [--no-reference]}; extra agent JVM flags come from
+ * <p>Usage: {@code benchmarks/footprint.sh [--idle SECONDS] [--settle SECONDS] [--no-reference]}; extra agent JVM flags come from
  * {@code PGHA_JAVA_OPTS} as with {@code bin/pgha}.
  */
 public final class FootprintBenchmark {
@@ -27,12 +28,17 @@ public final class FootprintBenchmark {
   private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
   private static final long PAGE_KIB = 4;
 
-  record Usage(long rssKib, long cpuTicks, int processes, int threads) {}
+  record Usage(long rssKib, long pssKib, long cpuTicks, int processes, int threads, Map<String, Long> threadTicks) {}
 
   public static void main(String[] args) throws Exception {
     int idle = intArg(args, "--idle", 60);
     if (idle < 5 || idle > 3600) {
       System.err.println("footprint: --idle must be 5..3600 seconds, got " + idle);
+      System.exit(2);
+    }
+    int settle = intArg(args, "--settle", 10);
+    if (settle < 0 || settle > 3600) {
+      System.err.println("footprint: --settle must be 0..3600 seconds, got " + settle);
       System.exit(2);
     }
     Path jar = Path.of(stringArg(args, "--jar", "target/pgha.jar")).toAbsolutePath();
@@ -46,11 +52,15 @@ public final class FootprintBenchmark {
       LocalCluster patroni = clusters[1];
       ApiBenchmark.awaitHealthy(pgha, "pgha");
       if (patroni != null) ApiBenchmark.awaitHealthy(patroni, "patroni");
-      // let start-up work (JIT, first checkpoints, replicas' first loops) settle before the window
-      LocalCluster.sleep(Duration.ofSeconds(10));
+      // let start-up work (JIT, first checkpoints, replicas' first loops) settle before the window; a long --settle
+      // measures a warmed-up agent (the JIT compiles an idle agent's code for minutes: see the thread breakdown)
+      System.out.printf("settling: %d s%n", settle);
+      LocalCluster.sleep(Duration.ofSeconds(settle));
       Map<String, ProcessHandle> roots = new LinkedHashMap<>();
+      String leader = pgha.snapshot().map(ClusterSnapshot::leader).orElse("");
       for (MemberConfig m : pgha.members()) {
-        roots.put("pgha " + m.name(), ProcessHandle.of(pgha.agent(m.name()).orElseThrow().pid()).orElseThrow());
+        roots.put("pgha " + m.name() + (m.name().equals(leader) ? "*" : ""),
+            ProcessHandle.of(pgha.agent(m.name()).orElseThrow().pid()).orElseThrow());
       }
       List<Process> ref = processes.referenceProcesses();
       for (int i = 0; i < ref.size(); i++) roots.put("patroni pt" + i, ref.get(i).toHandle());
@@ -61,7 +71,8 @@ public final class FootprintBenchmark {
       Map<String, Usage> after = new LinkedHashMap<>();
       roots.forEach((name, root) -> after.put(name, usage(root)));
 
-      System.out.printf("%n%-14s %10s %12s %10s %8s%n", "agent", "RSS MiB", "CPU s idle", "processes", "threads");
+      System.out.printf("%n%-14s %10s %10s %12s %10s %8s%n", "agent", "RSS MiB", "PSS MiB", "CPU s idle", "processes",
+          "threads");
       double[] pghaSum = new double[2];
       double[] refSum = new double[2];
       int pghaN = 0;
@@ -70,7 +81,8 @@ public final class FootprintBenchmark {
         Usage a = after.get(name);
         double rss = a.rssKib() / 1024.0;
         double cpu = (a.cpuTicks() - before.get(name).cpuTicks()) / (double) CLOCK_TICKS_PER_SECOND;
-        System.out.printf("%-14s %10.1f %12.2f %10d %8d%n", name, rss, cpu, a.processes(), a.threads());
+        System.out.printf("%-14s %10.1f %10.1f %12.2f %10d %8d%n", name, rss, a.pssKib() / 1024.0, cpu, a.processes(),
+            a.threads());
         double[] sum = name.startsWith("pgha") ? pghaSum : refSum;
         sum[0] += rss;
         sum[1] += cpu;
@@ -79,6 +91,19 @@ public final class FootprintBenchmark {
       }
       System.out.printf("%npgha mean per agent: %.1f MiB, %.2f CPU s in %d s%n", pghaSum[0] / pghaN, pghaSum[1] / pghaN,
           idle);
+      System.out.println("(* the leader; PSS counts pages shared between processes once, split among them)");
+      System.out.printf("%nwhere the CPU went, per agent (CPU s in the window by thread, names with digits folded;"
+          + " the top 8):%n");
+      for (String name : roots.keySet()) {
+        Map<String, Long> delta = new java.util.HashMap<>();
+        after.get(name).threadTicks().forEach((thread, ticks) ->
+            delta.merge(thread, ticks - before.get(name).threadTicks().getOrDefault(thread, 0L), Long::sum));
+        StringBuilder line = new StringBuilder(String.format("%-14s", name));
+        delta.entrySet().stream().filter(e -> e.getValue() > 0)
+            .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+            .forEach(e -> line.append(String.format(" %s %.2f;", e.getKey(), e.getValue() / (double) CLOCK_TICKS_PER_SECOND)));
+        System.out.println(line);
+      }
       if (refN > 0) {
         String label = ApiBenchmark.versionOf(reference.get());
         System.out.printf("%s mean per agent: %.1f MiB, %.2f CPU s in %d s%n", label, refSum[0] / refN,
@@ -95,8 +120,10 @@ public final class FootprintBenchmark {
     List<ProcessHandle> tree = new ArrayList<>();
     collect(root, tree);
     long rss = 0;
+    long pss = 0;
     long cpu = 0;
     int threads = 0;
+    Map<String, Long> threadTicks = new java.util.HashMap<>();
     for (ProcessHandle p : tree) {
       String[] stat = stat(p.pid());
       if (stat == null) continue;
@@ -104,8 +131,48 @@ public final class FootprintBenchmark {
       cpu += Long.parseLong(stat[11]) + Long.parseLong(stat[12]) + Long.parseLong(stat[13]) + Long.parseLong(stat[14]);
       threads += Integer.parseInt(stat[17]);
       rss += Long.parseLong(stat[21]) * PAGE_KIB;
+      pss += pssKib(p.pid());
+      threadCpu(p.pid(), threadTicks);
     }
-    return new Usage(rss, cpu, tree.size(), threads);
+    return new Usage(rss, pss, cpu, tree.size(), threads, threadTicks);
+  }
+
+  /** Proportional set size (kernel's smaps_rollup), 0 when unreadable. */
+  static long pssKib(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/smaps_rollup"))) {
+        if (line.startsWith("Pss:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    } catch (IOException | RuntimeException e) {
+      // gone or not readable: counted as 0
+    }
+    return 0;
+  }
+
+  /**
+   * Adds each thread's CPU ticks under its name with digits folded ("vert.x-eventloop-thread-#"), so that threads of
+   * one kind add up and a thread that ended or started in the window still counts by kind. The process's own
+   * children are separate processes, listed on their own.
+   */
+  static void threadCpu(long pid, Map<String, Long> into) {
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      tasks.forEach(task -> {
+        try {
+          String comm = Files.readString(task.resolve("comm")).trim();
+          String s = Files.readString(task.resolve("stat"));
+          String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split("\\s+");
+          into.merge(foldDigits(comm), Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      });
+    } catch (IOException e) {
+      // the process ended meanwhile
+    }
+  }
+
+  static String foldDigits(String threadName) {
+    return threadName.replaceAll("[0-9]+", "#");
   }
 
   private static void collect(ProcessHandle p, List<ProcessHandle> into) {

@@ -460,7 +460,9 @@ class DecisionFunctionsTest {
       rows.add(row("heartbeat: " + r[0], () -> LeaderHeartbeat.shouldConfirm((boolean) r[1], (boolean) r[2],
           (boolean) r[3], (boolean) r[4], (boolean) r[5], (boolean) r[6]), r[7]));
     }
-    rows.add(row("heartbeat: every ttl/10 (ttl 30: at most 500 ms)", () -> LeaderHeartbeat.periodMs(30), 500L));
+    rows.add(row("heartbeat: every ttl/10 (ttl 30: at most 1 s)", () -> LeaderHeartbeat.periodMs(30), 1000L));
+    rows.add(row("heartbeat: ttl 10: 1 s", () -> LeaderHeartbeat.periodMs(10), 1000L));
+    rows.add(row("heartbeat: ttl 5: 500 ms", () -> LeaderHeartbeat.periodMs(5), 500L));
     rows.add(row("heartbeat: ttl 3: 300 ms", () -> LeaderHeartbeat.periodMs(3), 300L));
     rows.add(row("heartbeat: at least 100 ms", () -> LeaderHeartbeat.periodMs(0), 100L));
     return rows;

@@ -130,7 +130,7 @@ class HaLoopTest {
     assertThat(decisions).anySatisfy(d -> assertThat(d).contains("reason=LEADER_WITH_LOCK").contains("trigger=start"));
     assertThat(calls).contains("writeStatus 300");
     assertThat(calls).noneMatch(c -> c.startsWith("stop") || c.startsWith("releaseLeader"));
-    clock.advance(600); // the heartbeat proves the key every ttl/10 (at most 500 ms)
+    clock.advance(1100); // the heartbeat proves the key every ttl/10 (at most 1 s)
     assertThat(calls).contains("confirmLeader");
   }
 

@@ -201,6 +201,11 @@ public final class SimPostgresPort implements Postgres {
     boolean asStandby = recovery != null;
     pg.start(asStandby, recovery == null ? null : recovery.host(), ok -> clock.deliver(gen, () -> f.complete(ok)));
     watchedPid = pg.pid();
+    if (pg.run() == SimPostgres.Run.STARTING) {
+      // as PostgresSupervisor does: "alive" the moment the postmaster is spawned, long before it is ready
+      PostmasterEvent spawned = new PostmasterEvent(watchedPid, true, true, 0);
+      clock.deliver(gen, () -> onPostmaster.accept(spawned));
+    }
     return f;
   }
 
