@@ -182,7 +182,10 @@ arm() {
     say "refused pid $pid: already fenced"
     return
   fi
-  if ! start_of "$pid" || [[ $START_OF != "$start" ]]; then
+  if (( armed )) && [[ $pid == "$pm_pid" && $start == "$pm_start" ]]; then
+    : # the postmaster already armed for (the agent's every key confirmation): its identity was checked then, and
+      # fire() checks it again before it kills anything; skipping /proc here halves the cost of a confirmation
+  elif ! start_of "$pid" || [[ $START_OF != "$start" ]]; then
     say "refused pid $pid: starttime ${START_OF:-none} is not $start"
     log "refused to arm for postmaster $pid: starttime ${START_OF:-none} is not $start"
     return

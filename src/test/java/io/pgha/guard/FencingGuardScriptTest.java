@@ -194,6 +194,26 @@ class FencingGuardScriptTest {
     for (long child : children) assertThat(alive(child)).as("not fenced: nothing was killed").isTrue();
   }
 
+  /**
+   * A re-arm for the postmaster already armed for skips the /proc check (every key confirmation sends one); the
+   * identity is checked again when the deadline passes, so a postmaster gone meanwhile is never "fenced": nothing
+   * is killed and the guard says so.
+   */
+  @Test
+  void aReArmForTheArmedPostmasterThatIsGoneKillsNothingAtTheDeadline() throws Exception {
+    startGuard();
+    long start = startTime();
+    send("arm 5000 " + pid() + " " + start);
+    assertThat(next()).startsWith("armed");
+    postmaster.destroyForcibly().waitFor();
+    send("arm 400 " + pid() + " " + start + " " + FencingGuard.procUptimeMs());
+    send("status");
+    assertThat(next()).startsWith("status armed remaining_ms=");
+    assertThat(next()).startsWith("expired postmaster_gone");
+    assertThat(GuardProcess.markerFile(dir)).doesNotExist();
+    for (long child : children) assertThat(alive(child)).as("not fenced: nothing was killed").isTrue();
+  }
+
   @Test
   void refusesAPidWhoseStartTimeDiffers() throws Exception {
     startGuard();
