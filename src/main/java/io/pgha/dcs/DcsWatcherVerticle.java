@@ -17,24 +17,13 @@ public final class DcsWatcherVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger("pgha.dcs");
   private static final java.time.Duration TLS_CHECK_TIMEOUT = java.time.Duration.ofSeconds(3);
   private final PghaConfig config;
-  private final int sessionTimeoutMs;
-  private final int connectionTimeoutMs;
-  private final ZooKeeperDcs.Clients early;
+  private final ZooKeeperDcs.Clients clients;
   private ZooKeeperDcs dcs;
 
-  public DcsWatcherVerticle(PghaConfig config, int sessionTimeoutMs, int connectionTimeoutMs) {
-    this.config = config;
-    this.sessionTimeoutMs = sessionTimeoutMs;
-    this.connectionTimeoutMs = connectionTimeoutMs;
-    this.early = null;
-  }
-
   /** With clients already connecting ({@link ZooKeeperDcs#connect}, started before Vert.x was built). */
-  public DcsWatcherVerticle(PghaConfig config, ZooKeeperDcs.Clients early) {
+  public DcsWatcherVerticle(PghaConfig config, ZooKeeperDcs.Clients clients) {
     this.config = config;
-    this.sessionTimeoutMs = early.sessionTimeoutMs();
-    this.connectionTimeoutMs = early.connectionTimeoutMs();
-    this.early = early;
+    this.clients = clients;
   }
 
   public ZooKeeperDcs dcs() {
@@ -44,15 +33,12 @@ public final class DcsWatcherVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     LOG.info("connecting to zookeeper {}{} (base {}, session timeout {} ms)", config.zookeeper().connectString(),
-        config.zookeeper().tls() != null ? " over TLS" : "", config.basePath(), sessionTimeoutMs);
+        config.zookeeper().tls() != null ? " over TLS" : "", config.basePath(), clients.sessionTimeoutMs());
     java.util.function.Consumer<io.pgha.decision.ClusterView> onView =
         view -> vertx.eventBus().publish(Addresses.DCS_CLUSTER_CHANGED, view);
     java.util.function.Consumer<DcsHealth> onHealth =
         health -> vertx.eventBus().publish(Addresses.DCS_HEALTH_CHANGED, health);
-    dcs = early != null
-        ? new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(), early, onView, onHealth)
-        : new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(), sessionTimeoutMs,
-            connectionTimeoutMs, onView, onHealth);
+    dcs = new ZooKeeperDcs(context, config.zookeeper(), config.basePath(), config.name(), clients, onView, onHealth);
     if (config.zookeeper().tls() != null) {
       // ZooKeeper's client only logs a failed handshake and retries: say once, in one line, why TLS fails
       vertx.executeBlocking(() -> ZkClients.tlsProblem(config.zookeeper(), TLS_CHECK_TIMEOUT), false)
